@@ -1,0 +1,83 @@
+"""The project's exception tree.
+
+Every failure a user can cause or meet is one of these; only ``cli.py`` turns
+them into messages and exit codes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong (or worth a warning) in an inventory, located for the user."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+    value: str | None = None
+    severity: Severity = "error"
+    rule: str | None = None
+    source: str | None = None
+
+    def render(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        head = f"{where}: {self.severity}"
+        if self.rule:
+            head += f" [{self.rule}]"
+        text = f"{head}: {self.path}: {self.message}" if self.path else f"{head}: {self.message}"
+        if self.value is not None:
+            text += f" (got {self.value})"
+        if self.source:
+            text += f" [source: {self.source}]"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "path": self.path,
+            "message": self.message,
+            "value": self.value,
+            "severity": self.severity,
+            "rule": self.rule,
+            "source": self.source,
+        }
+
+
+class GovctlError(Exception):
+    """Base of every error govctl raises on purpose."""
+
+
+class InputError(GovctlError):
+    """Something the user wrote (file, flag) is wrong. Exit code 2."""
+
+
+@dataclass
+class InventoryInvalid(InputError):
+    """The inventory failed validation; carries every problem found, warnings included."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.summary())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def summary(self) -> str:
+        n = len(self.errors)
+        return f"inventory invalid: {n} error{'s' if n != 1 else ''}"
+
+
+class AllocationError(InputError):
+    """An address pool cannot satisfy the plan (exhausted, or a pinned prefix no longer fits)."""
+
+
+class RuntimeFailure(GovctlError):
+    """Something outside the user's input failed (device, cloud, filesystem). Exit code 1."""

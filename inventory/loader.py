@@ -1,0 +1,367 @@
+"""Inventory directory -> validated, expanded ``Inventory`` (or every problem found).
+
+Each YAML file is checked against its own file model so that pydantic's error
+locations map straight onto that file's lines. Compact forms are expanded
+afterwards, and every expanded object remembers where it was written, so the
+reference checks and the plans' rules can point at a line too.
+"""
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from inventory.errors import InventoryInvalid, Problem
+from inventory import models as m
+from inventory.yamlsrc import PathKey, SourceFile, format_path, read_yaml
+
+# file name -> (model, required)
+FILES: dict[str, tuple[type[BaseModel], bool]] = {
+    "province.yaml": (m.ProvinceFile, True),
+    "sites.yaml": (m.SitesFile, True),
+    "clouds.yaml": (m.CloudsFile, True),
+    "departments.yaml": (m.DepartmentsFile, True),
+    "tenants.yaml": (m.TenantsFile, True),
+    "extranet.yaml": (m.ExtranetFile, True),
+    "ipv6.yaml": (m.Ipv6File, True),
+    "ipv6-allocations.yaml": (m.AllocationsFile, False),
+    "dedicated_networks.yaml": (m.DedicatedNetworksFile, False),
+    "systems.yaml": (m.SystemsFile, False),
+}
+ALLOCATIONS_FILE = "ipv6-allocations.yaml"
+
+
+@dataclass
+class Origins:
+    """Where each object of the expanded model was written: (kind, id) -> (file, key path)."""
+
+    where: dict[tuple[str, str], tuple[SourceFile, PathKey]] = field(default_factory=dict)
+    files: dict[str, SourceFile] = field(default_factory=dict)
+
+    def add(self, kind: str, ident: str, src: SourceFile, path: PathKey) -> None:
+        self.where.setdefault((kind, ident), (src, path))
+
+    def problem(self, kind: str, ident: str, sub: PathKey, message: str, value: object = None,
+                **extra: Any) -> Problem:
+        """A problem located at the object's key ``sub`` (or at the object when it was generated)."""
+        src, path = self.where[(kind, ident)]
+        full = path + tuple(sub)
+        line = src.line_of(full)
+        return Problem(src.name, line, format_path(full), message,
+                       None if value is None else _show(value), **extra)
+
+    def in_file(self, fname: str, path: PathKey, message: str, value: object = None, **extra: Any) -> Problem:
+        src = self.files.get(fname)
+        if src is None:
+            return Problem(fname, None, format_path(path), message, None if value is None else _show(value), **extra)
+        return Problem(src.name, src.line_of(path), format_path(path), message,
+                       None if value is None else _show(value), **extra)
+
+
+@dataclass
+class Loaded:
+    inventory: m.Inventory
+    origins: Origins
+    directory: Path
+
+
+def _show(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---------------------------------------------------------------- pydantic errors -> problems
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The model classes a (possibly wrapped) annotation can hold."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (list, dict, typing.Union) or str(origin) == "<class 'types.UnionType'>":
+        out: list[Any] = []
+        for arg in typing.get_args(tp):
+            out.extend(_unwrap(arg))
+        return out
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    return []
+
+
+def _allowed_keys(model: type[BaseModel], path: PathKey) -> list[str]:
+    """Field names of the model that sits at ``path`` (best effort, for 'unknown key' hints)."""
+    current: list[type[BaseModel]] = [model]
+    for part in path:
+        if isinstance(part, int):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for cls in current:
+            f = cls.model_fields.get(part)
+            if f is not None:
+                nxt.extend(_unwrap(f.annotation))
+        if not nxt:
+            return []
+        current = nxt
+    return sorted({k for cls in current for k in cls.model_fields})
+
+
+def _real_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
+    """Drop pydantic's union tags from an error location, keeping the keys present in the data."""
+    out: list[str | int] = []
+    cur = data
+    for i, part in enumerate(loc):
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif i == len(loc) - 1 or not isinstance(cur, (dict, list)):
+            out.append(part)
+            cur = None
+    return tuple(out)
+
+
+def _problems_from(exc: ValidationError, src: SourceFile, model: type[BaseModel]) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        path = _real_path(src.data, err["loc"])
+        kind = err["type"]
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(model, path[:-1])
+            msg = f"unknown key '{path[-1]}'"
+            if allowed:
+                msg += f" (expected one of: {', '.join(allowed)})"
+            value = None
+        elif kind == "missing":
+            msg = "required key is missing"
+            value = None
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            if isinstance(value, (dict, list)):
+                value = type(value).__name__
+        problems.append(Problem(src.name, src.line_of(path), format_path(path), msg,
+                                None if value is None else _show(value)))
+    return problems
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read_files(directory: Path, shown: str) -> tuple[dict[str, tuple[SourceFile, BaseModel]], list[Problem]]:
+    problems: list[Problem] = []
+    parsed: dict[str, tuple[SourceFile, BaseModel]] = {}
+    if not directory.exists():
+        raise InventoryInvalid([Problem(shown, None, "", "inventory directory does not exist")])
+    if not directory.is_dir():
+        raise InventoryInvalid([Problem(shown, None, "", "expected an inventory directory, found a file")])
+    for fname, (model, required) in FILES.items():
+        path = directory / fname
+        shown_as = f"{shown}/{fname}"
+        if not path.exists():
+            if required:
+                problems.append(Problem(shown_as, None, "", "required file is missing"))
+            continue
+        src, read_problems = read_yaml(path, shown_as)
+        problems.extend(read_problems)
+        if src is None:
+            continue
+        try:
+            obj = model.model_validate(src.data)
+        except ValidationError as exc:
+            problems.extend(_problems_from(exc, src, model))
+            continue
+        parsed[fname] = (src, obj)
+    return parsed, problems
+
+
+# ---------------------------------------------------------------- expansion
+
+
+def _expand_departments(f: m.DepartmentsFile, province: m.ProvinceFile, src: SourceFile,
+                        origins: Origins, problems: list[Problem]) -> list[m.Department]:
+    out = []
+    for i, d in enumerate(f.departments):
+        origins.add("department", d.id, src, ("departments", i))
+        out.append(d)
+    cities = {c.id: c for c in province.cities}
+    for si, ds in enumerate(f.department_sets):
+        names = list(cities) if ds.cities == "all" else ds.cities
+        for ci, cid in enumerate(names):
+            city = cities.get(cid)
+            if city is None:
+                problems.append(Problem(src.name, src.line_of(("department_sets", si, "cities", ci)),
+                                        format_path(("department_sets", si, "cities", ci)),
+                                        "no such city in province.yaml", cid))
+                continue
+            for ti, t in enumerate(ds.departments):
+                dept = m.Department(id=f"{cid}-{t.id}", name=f"{city.name}{t.name}", level=m.Tier.city, city=cid)
+                origins.add("department", dept.id, src, ("department_sets", si, "departments", ti))
+                out.append(dept)
+    return out
+
+
+def _expand_tenants(f: m.TenantsFile, platforms: list[m.Platform], src: SourceFile,
+                    origins: Origins) -> list[m.Tenant]:
+    out = []
+    for i, t in enumerate(f.tenants):
+        origins.add("tenant", t.id, src, ("tenants", i))
+        out.append(t)
+    for si, ts in enumerate(f.tenant_sets):
+        for p in platforms:
+            if p.kind != ts.platform_kind:
+                continue
+            for di, dept in enumerate(ts.departments):
+                owner = f"{p.city}-{dept}" if p.kind == m.PlatformKind.municipal and p.city else dept
+                tenant = m.Tenant(id=f"{p.id}-{dept}", department=owner, platform=p.id,
+                                  **ts.template.model_dump())
+                origins.add("tenant", tenant.id, src, ("tenant_sets", si, "departments", di))
+                out.append(tenant)
+    return out
+
+
+def _division_paths(province: m.ProvinceFile, tier: m.Tier, cities: list[str] | str) -> list[str]:
+    wanted = None if cities == "all" else set(cities)
+    if tier == m.Tier.province:
+        return [""]
+    out = []
+    for city in province.cities:
+        if wanted is not None and city.id not in wanted:
+            continue
+        if tier == m.Tier.city:
+            out.append(city.id)
+            continue
+        for county in city.counties:
+            if tier == m.Tier.county:
+                out.append(f"{city.id}/{county.id}")
+                continue
+            out.extend(f"{city.id}/{county.id}/{t.id}" for t in m.towns_of(county))
+    return out
+
+
+def _expand_extranet(f: m.ExtranetFile, province: m.ProvinceFile, src: SourceFile, origins: Origins,
+                     problems: list[Problem]) -> tuple[list[m.Node], list[m.Link]]:
+    nodes: list[m.Node] = []
+    for i, n in enumerate(f.nodes):
+        origins.add("node", n.id, src, ("nodes", i))
+        nodes.append(n)
+    links: list[m.Link] = []
+    for i, link in enumerate(f.links):
+        origins.add("link", f"{i}", src, ("links", i))
+        links.append(link)
+    # Generate top-down so that a town group finds the county nodes made by an earlier group.
+    order = sorted(range(len(f.node_groups)), key=lambda gi: f.node_groups[gi].tier.depth)
+    by_division: dict[tuple[m.Tier, str], list[m.Node]] = {}
+    for n in nodes:
+        by_division.setdefault((n.tier, n.division), []).append(n)
+    for gi in order:
+        g = f.node_groups[gi]
+        gpath: PathKey = ("node_groups", gi)
+        if g.cities != "all":
+            known = {c.id for c in province.cities}
+            for ci, cid in enumerate(g.cities):
+                if cid not in known:
+                    problems.append(Problem(src.name, src.line_of(gpath + ("cities", ci)),
+                                            format_path(gpath + ("cities", ci)), "no such city in province.yaml", cid))
+        bandwidth = g.uplink_mbps or province.rules.tier_bandwidth_mbps.get(g.tier, 0)
+        missing_parents = 0
+        for div in _division_paths(province, g.tier, g.cities):
+            stem = div.replace("/", "-") if div else province.id
+            made = []
+            for k in range(1, g.count + 1):
+                node = m.Node(id=f"{stem}-{g.id_suffix}{k}", tier=g.tier, division=div, **g.body.model_dump())
+                origins.add("node", node.id, src, gpath)
+                made.append(node)
+            nodes.extend(made)
+            by_division.setdefault((g.tier, div), []).extend(made)
+            if g.uplinks == 0 or g.tier == m.Tier.province:
+                continue
+            parent = m.parent_division(div) or ""
+            parent_tier = [m.Tier.province, m.Tier.city, m.Tier.county][g.tier.depth - 1]
+            parents = sorted(by_division.get((parent_tier, parent), []), key=lambda n: n.id)
+            if not parents:
+                missing_parents += 1
+                continue
+            for node in made:
+                for u in range(g.uplinks):
+                    links.append(m.Link(a=node.id, b=parents[u % len(parents)].id, mbps=bandwidth))
+                    origins.add("link", f"{len(links) - 1}", src, gpath)
+        if missing_parents:
+            problems.append(Problem(src.name, src.line_of(gpath), format_path(gpath),
+                                    f"{missing_parents} division(s) of tier {g.tier.value} have no "
+                                    f"{['province', 'city', 'county'][max(g.tier.depth - 1, 0)]} nodes to uplink to",
+                                    str(missing_parents)))
+    return nodes, links
+
+
+def load(directory: Path | str, shown: str | None = None) -> Loaded:
+    """Read and expand an inventory; raise ``InventoryInvalid`` listing every shape problem.
+
+    Plan rules are not checked here (see ``inventory.validate``); the result is
+    a whole, typed model with every reference resolved.
+    """
+    from inventory.references import check_references
+
+    directory = Path(directory)
+    shown = shown or str(directory)
+    parsed, problems = _read_files(directory, shown)
+    origins = Origins(files={k: v[0] for k, v in parsed.items()})
+    required = [k for k, (_, req) in FILES.items() if req]
+    if any(k not in parsed for k in required):
+        raise InventoryInvalid(problems)
+
+    def get(name: str) -> Any:
+        return parsed[name][1]
+
+    province: m.ProvinceFile = get("province.yaml")
+    sites: m.SitesFile = get("sites.yaml")
+    clouds: m.CloudsFile = get("clouds.yaml")
+    for i, s in enumerate(sites.sites):
+        origins.add("site", s.id, parsed["sites.yaml"][0], ("sites", i))
+    for i, p in enumerate(clouds.platforms):
+        origins.add("platform", p.id, parsed["clouds.yaml"][0], ("platforms", i))
+    departments = _expand_departments(get("departments.yaml"), province, parsed["departments.yaml"][0],
+                                      origins, problems)
+    tenants = _expand_tenants(get("tenants.yaml"), clouds.platforms, parsed["tenants.yaml"][0], origins)
+    ext: m.ExtranetFile = get("extranet.yaml")
+    nodes, links = _expand_extranet(ext, province, parsed["extranet.yaml"][0], origins, problems)
+    for i, e in enumerate(ext.egress):
+        origins.add("egress", e.id, parsed["extranet.yaml"][0], ("egress", i))
+    dn = parsed.get("dedicated_networks.yaml")
+    dedicated = dn[1].dedicated_networks if dn else []  # type: ignore[attr-defined]
+    for i, d in enumerate(dedicated):
+        origins.add("dedicated_network", d.id, dn[0], ("dedicated_networks", i))  # type: ignore[index]
+    sy = parsed.get("systems.yaml")
+    systems = sy[1].systems if sy else []  # type: ignore[attr-defined]
+    for i, s in enumerate(systems):
+        origins.add("system", s.id, sy[0], ("systems", i))  # type: ignore[index]
+    al = parsed.get(ALLOCATIONS_FILE)
+    inv = m.Inventory(
+        name=directory.resolve().name,
+        province=province,
+        sites=sites,
+        clouds=clouds,
+        departments=departments,
+        tenants=tenants,
+        extranet_asn=ext.asn,
+        nodes=nodes,
+        links=links,
+        egress=list(ext.egress),
+        ipv6=get("ipv6.yaml"),
+        allocations=dict(al[1].allocations) if al else {},  # type: ignore[attr-defined]
+        dedicated_networks=list(dedicated),
+        systems=list(systems),
+    )
+    loaded = Loaded(inv, origins, directory)
+    problems.extend(check_references(loaded))
+    if any(p.severity == "error" for p in problems):
+        raise InventoryInvalid(sorted(problems, key=_order))
+    return loaded
+
+
+def _order(p: Problem) -> tuple[str, int, str]:
+    return (p.file, p.line or 0, p.path)

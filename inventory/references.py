@@ -1,0 +1,228 @@
+"""Shape checks that span objects: duplicate ids and references to things that do not exist."""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from inventory import models as m
+from inventory.errors import Problem
+
+if TYPE_CHECKING:
+    from inventory.loader import Loaded
+
+
+def _dupes(fname: str, items: Iterable[tuple[str, tuple]], what: str, loaded: Loaded) -> list[Problem]:
+    seen: set[str] = set()
+    out = []
+    for ident, path in items:
+        if ident in seen:
+            out.append(loaded.origins.in_file(fname, path + ("id",), f"duplicate {what} id", ident))
+        seen.add(ident)
+    return out
+
+
+def check_references(loaded: Loaded) -> list[Problem]:
+    inv, o = loaded.inventory, loaded.origins
+    P: list[Problem] = []
+    prov = inv.province
+
+    # duplicates in what the user wrote
+    P += _dupes("province.yaml", ((c.id, ("cities", i)) for i, c in enumerate(prov.cities)), "city", loaded)
+    for ci, c in enumerate(prov.cities):
+        P += _dupes("province.yaml", ((k.id, ("cities", ci, "counties", i)) for i, k in enumerate(c.counties)),
+                    "county", loaded)
+        for ki, k in enumerate(c.counties):
+            if isinstance(k.towns, list):
+                P += _dupes("province.yaml",
+                            ((t.id, ("cities", ci, "counties", ki, "towns", i)) for i, t in enumerate(k.towns)),
+                            "town", loaded)
+    P += _dupes("sites.yaml", ((s.id, ("sites", i)) for i, s in enumerate(inv.sites.sites)), "site", loaded)
+    P += _dupes("clouds.yaml", ((p.id, ("platforms", i)) for i, p in enumerate(inv.platforms)), "platform", loaded)
+    P += _dupes_expanded(loaded, "department", [d.id for d in inv.departments])
+    P += _dupes_expanded(loaded, "tenant", [t.id for t in inv.tenants])
+    P += _dupes_expanded(loaded, "node", [n.id for n in inv.nodes])
+    P += _dupes_expanded(loaded, "egress", [e.id for e in inv.egress])
+    P += _dupes_expanded(loaded, "dedicated_network", [d.id for d in inv.dedicated_networks])
+    P += _dupes_expanded(loaded, "system", [s.id for s in inv.systems])
+
+    cities = {c.id: c for c in prov.cities}
+    divisions = inv.divisions()
+    sites = {s.id for s in inv.sites.sites}
+    platforms = {p.id: p for p in inv.platforms}
+    departments = {d.id: d for d in inv.departments}
+    tenants = {t.id for t in inv.tenants}
+    nodes = {n.id: n for n in inv.nodes}
+    systems = {s.id for s in inv.systems}
+
+    for s in inv.sites.sites:
+        if s.city not in cities:
+            P.append(o.problem("site", s.id, ("city",), "no such city in province.yaml", s.city))
+    for i, link in enumerate(inv.sites.links):
+        for end in ("a", "b"):
+            if getattr(link, end) not in sites:
+                P.append(o.in_file("sites.yaml", ("links", i, end), "no such site", getattr(link, end)))
+        if link.a == link.b:
+            P.append(o.in_file("sites.yaml", ("links", i), "a link joins two different sites", link.a))
+
+    for p in inv.platforms:
+        if p.kind == m.PlatformKind.municipal and p.city is None:
+            P.append(o.problem("platform", p.id, ("city",), "a municipal platform names the city it serves"))
+        if p.city is not None and p.city not in cities:
+            P.append(o.problem("platform", p.id, ("city",), "no such city in province.yaml", p.city))
+        if p.kind == m.PlatformKind.industry and not p.sector:
+            P.append(o.problem("platform", p.id, ("sector",), "an industry platform names its sector"))
+        for ri, r in enumerate(p.openstack.regions):
+            if r.site not in sites:
+                P.append(o.problem("platform", p.id, ("openstack", "regions", ri, "site"), "no such site", r.site))
+        for fi, f in enumerate(p.federates_with):
+            if f not in platforms:
+                P.append(o.problem("platform", p.id, ("federates_with", fi), "no such platform", f))
+            elif f == p.id:
+                P.append(o.problem("platform", p.id, ("federates_with", fi), "a platform cannot federate with itself", f))
+
+    for d in inv.departments:
+        if d.city is not None and d.city not in cities:
+            P.append(o.problem("department", d.id, ("city",), "no such city in province.yaml", d.city))
+        if d.county is not None and (d.city is None or f"{d.city}/{d.county}" not in divisions):
+            P.append(o.problem("department", d.id, ("county",), f"no such county in city {d.city}", d.county))
+        if d.level in (m.Tier.city, m.Tier.county) and d.city is None:
+            P.append(o.problem("department", d.id, ("city",), f"a {d.level.value} department names its city"))
+
+    for t in inv.tenants:
+        if t.department not in departments:
+            P.append(o.problem("tenant", t.id, ("department",), "no such department in departments.yaml",
+                               t.department))
+        if t.platform not in platforms:
+            P.append(o.problem("tenant", t.id, ("platform",), "no such platform in clouds.yaml", t.platform))
+        for si, other in enumerate(t.shared_with):
+            if other not in tenants or other == t.id:
+                P.append(o.problem("tenant", t.id, ("shared_with", si), "no such other tenant", other))
+        names = [n.name for n in t.networks]
+        for ni, name in enumerate(names):
+            if name in names[:ni]:
+                P.append(o.problem("tenant", t.id, ("networks", ni, "name"), "duplicate network name", name))
+        for ri, rule in enumerate(t.ingress):
+            if rule.protocol in ("tcp", "udp") and rule.ports is None:
+                P.append(o.problem("tenant", t.id, ("ingress", ri, "ports"),
+                                   "tcp and udp rules name their ports (e.g. '443' or '8000-8080')"))
+            if rule.ports and "-" in rule.ports:
+                lo, hi = (int(x) for x in rule.ports.split("-"))
+                if not 1 <= lo <= hi <= 65535:
+                    P.append(o.problem("tenant", t.id, ("ingress", ri, "ports"), "a port range is 1-65535, low-high",
+                                       rule.ports))
+            elif rule.ports and not 1 <= int(rule.ports) <= 65535:
+                P.append(o.problem("tenant", t.id, ("ingress", ri, "ports"), "a port is 1-65535", rule.ports))
+
+    for n in inv.nodes:
+        tier = divisions.get(n.division)
+        if tier is None:
+            P.append(o.problem("node", n.id, ("division",), "no such division (use 'city', 'city/county' or "
+                                                             "'city/county/town' ids from province.yaml)", n.division))
+        elif tier != n.tier:
+            P.append(o.problem("node", n.id, ("tier",), f"the division '{n.division}' is a {tier.value}, "
+                                                        f"not a {n.tier.value}", n.tier.value))
+        if n.site is not None and n.site not in sites:
+            P.append(o.problem("node", n.id, ("site",), "no such site in sites.yaml", n.site))
+    seen_links: set[frozenset[str]] = set()
+    for i, link in enumerate(inv.links):
+        for end in ("a", "b"):
+            if getattr(link, end) not in nodes:
+                P.append(o.problem("link", str(i), (end,), "no such extranet node", getattr(link, end)))
+        if link.a == link.b:
+            P.append(o.problem("link", str(i), (), "a link joins two different nodes", link.a))
+        if link.ipv4 is not None and ipaddress.ip_network(link.ipv4).version != 4:
+            P.append(o.problem("link", str(i), ("ipv4",), "expected an IPv4 prefix", link.ipv4))
+        seen_links.add(frozenset((link.a, link.b)))
+
+    for e in inv.egress:
+        if e.node not in nodes:
+            P.append(o.problem("egress", e.id, ("node",), "no such extranet node", e.node))
+        tier = divisions.get(e.division)
+        if tier is None:
+            P.append(o.problem("egress", e.id, ("division",), "no such division", e.division))
+        elif tier != e.level:
+            P.append(o.problem("egress", e.id, ("level",), f"the division '{e.division}' is a {tier.value}",
+                               e.level.value))
+
+    for d in inv.dedicated_networks:
+        if d.department not in departments:
+            P.append(o.problem("dedicated_network", d.id, ("department",), "no such department", d.department))
+        for ni, node in enumerate(d.target_nodes):
+            if node not in nodes:
+                P.append(o.problem("dedicated_network", d.id, ("target_nodes", ni), "no such extranet node", node))
+        for si, s in enumerate(d.sites):
+            if s.division not in divisions:
+                P.append(o.problem("dedicated_network", d.id, ("sites", si, "division"), "no such division",
+                                   s.division))
+        if d.window is not None and d.window.end <= d.window.start:
+            P.append(o.problem("dedicated_network", d.id, ("window", "end"), "the window ends after it starts",
+                               str(d.window.end)))
+
+    for s in inv.systems:
+        if s.department not in departments:
+            P.append(o.problem("system", s.id, ("department",), "no such department", s.department))
+        for di, dep in enumerate(s.depends_on):
+            if dep not in systems:
+                P.append(o.problem("system", s.id, ("depends_on", di), "no such system", dep))
+            elif dep == s.id:
+                P.append(o.problem("system", s.id, ("depends_on", di), "a system cannot depend on itself", dep))
+        if s.target_platform is not None and s.target_platform not in platforms:
+            P.append(o.problem("system", s.id, ("target_platform",), "no such platform", s.target_platform))
+
+    for fi, f in enumerate(prov.change_freezes):
+        if f.end <= f.start:
+            P.append(o.in_file("province.yaml", ("change_freezes", fi, "end"), "a freeze ends after it starts",
+                               str(f.end)))
+
+    P += _check_pools(loaded)
+    return P
+
+
+def _dupes_expanded(loaded: Loaded, kind: str, ids: list[str]) -> list[Problem]:
+    """Duplicates among expanded objects; the second occurrence is located where it was written."""
+    seen: set[str] = set()
+    out = []
+    where = loaded.origins.where
+    # origins keep the first place an id was written; find later ones by scanning files again
+    for ident in ids:
+        if ident in seen:
+            src, path = where[(kind, ident)]
+            out.append(loaded.origins.problem(kind, ident, ("id",) if _explicit(src.data, path) else (),
+                                              f"duplicate {kind.replace('_', ' ')} id (also made elsewhere)", ident))
+        seen.add(ident)
+    return out
+
+
+def _explicit(data: object, path: tuple) -> bool:
+    cur = data
+    for part in path:
+        try:
+            cur = cur[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(cur, dict) and "id" in cur
+
+
+def _check_pools(loaded: Loaded) -> list[Problem]:
+    inv = loaded.inventory
+    out: list[Problem] = []
+    nets = []
+    for i, pool in enumerate(inv.ipv6.pools):
+        net = ipaddress.ip_network(pool.prefix)
+        if net.version != 6:
+            out.append(loaded.origins.in_file("ipv6.yaml", ("pools", i, "prefix"), "an IPv6 pool needs an IPv6 prefix",
+                                              pool.prefix))
+            continue
+        for j, other in nets:
+            if net.overlaps(other):
+                out.append(loaded.origins.in_file("ipv6.yaml", ("pools", i, "prefix"),
+                                                  f"overlaps pool {j} ({other})", pool.prefix))
+        nets.append((i, net))
+    uses = {p.use for p in inv.ipv6.pools}
+    needed = {m.PoolUse.extranet, m.PoolUse.cloud, m.PoolUse.loopbacks, m.PoolUse.p2p}
+    if any(n.mgmt is None for n in inv.nodes):
+        needed.add(m.PoolUse.management)
+    for use in sorted(needed - uses, key=lambda u: u.value):
+        out.append(loaded.origins.in_file("ipv6.yaml", ("pools",), f"no pool for use '{use.value}'"))
+    return out

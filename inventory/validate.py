@@ -1,0 +1,41 @@
+"""Both validation layers together: shape (loader) and the plans' rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from inventory.errors import InventoryInvalid, Problem
+from inventory.loader import Loaded, load
+from inventory.rules import check_rules
+
+
+@dataclass
+class Report:
+    loaded: Loaded | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def validate(directory: Path | str, shown: str | None = None) -> Report:
+    """Every problem in the inventory; never raises for the inventory's own faults."""
+    try:
+        loaded = load(directory, shown)
+    except InventoryInvalid as exc:
+        return Report(None, exc.problems)
+    problems = sorted(check_rules(loaded), key=lambda p: (p.severity != "error", p.file, p.line or 0, p.path))
+    return Report(loaded, problems)
+
+
+def load_valid(directory: Path | str, shown: str | None = None) -> Loaded:
+    """Load an inventory for downstream work; any error (shape or rule) raises ``InventoryInvalid``."""
+    report = validate(directory, shown)
+    if report.errors or report.loaded is None:
+        raise InventoryInvalid(report.problems)
+    return report.loaded

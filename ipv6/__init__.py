@@ -1,0 +1,1 @@
+"""IPv6 address planning: hierarchical, deterministic, stable under insertion."""
