@@ -308,6 +308,13 @@ def ipv6_export(
     err.print(f"wrote {len(p.allocations)} allocations to {output}", highlight=False)
 
 
+# ---------------------------------------------------------------- other domains
+# Each domain keeps its commands in <area>/commands.py, registered on `app` (or a
+# sub-app mounted on it) with `handle_errors` from here. Imported last because
+# they import this module. One line per domain:
+# (mount lines below)
+
+
 def main() -> None:
     app()
 
