@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from inventory.errors import GovctlError, InputError, InventoryInvalid, Problem, RuntimeFailure
+from inventory.errors import AllocationError, GovctlError, InputError, InventoryInvalid, Problem, RuntimeFailure
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3, 4
 
@@ -122,8 +122,8 @@ def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
                                  "pinned allocation of something no longer in the inventory (kept reserved; "
                                  "`govctl ipv6 plan --write --prune` frees it)", v, "warning")
                          for k, v in p.stale.items()]
-        except InputError as exc:
-            problems.append(Problem(f"{shown}/ipv6.yaml", None, "pools", str(exc)))
+        except AllocationError as exc:
+            problems.append(_allocation_problem(report.loaded, exc))
     errors = [p for p in problems if p.severity == "error"]
     stats = _stats(report.loaded.inventory) if report.loaded is not None else {}
     if ipv6_count:
@@ -141,6 +141,23 @@ def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
             out.print(f"[green]{shown}: valid[/] ({warnings} warning(s)); {summary}", highlight=False)
     if errors:
         raise typer.Exit(EXIT_INPUT)
+
+
+def plan_ipv6(loaded: Any) -> Any:
+    """The IPv6 plan of a loaded inventory; a planning failure becomes a located inventory error."""
+    from ipv6.planner import plan
+
+    try:
+        return plan(loaded.inventory)
+    except AllocationError as exc:
+        raise InventoryInvalid([_allocation_problem(loaded, exc)]) from None
+
+
+def _allocation_problem(loaded: Any, exc: AllocationError) -> Problem:
+    """Locate a planning failure: the pinned line at fault, else the pools in ipv6.yaml."""
+    if exc.key is not None:
+        return loaded.origins.in_file("ipv6-allocations.yaml", ("allocations", exc.key), str(exc))
+    return loaded.origins.in_file("ipv6.yaml", ("pools",), str(exc))
 
 
 def _stats(inv: Any) -> dict[str, int]:
@@ -204,13 +221,12 @@ def ipv6_plan(
 
     Example: `govctl ipv6 plan inventories/guangdong --write`
     """
-    from ipv6.planner import plan
     from ipv6.store import write_allocations
 
     if prune and not write:
         raise InputError("--prune only makes sense with --write")
     loaded, shown = _load(inventory)
-    p = plan(loaded.inventory)
+    p = plan_ipv6(loaded)
     new = p.new
     if as_json:
         _emit_json({"inventory": shown, "new": [{"key": a.key, "kind": a.kind.value, "prefix": a.prefix}
@@ -248,12 +264,11 @@ def ipv6_show(
     Example: `govctl ipv6 show inventories/guangdong --kind city`
     """
     from ipv6.models import Kind
-    from ipv6.planner import plan
 
     if kind is not None and kind not in {k.value for k in Kind}:
         raise InputError(f"--kind: unknown kind '{kind}' (expected one of: {', '.join(k.value for k in Kind)})")
     loaded, shown = _load(inventory)
-    p = plan(loaded.inventory)
+    p = plan_ipv6(loaded)
     rows = [a for a in p.allocations.values()
             if (kind is None or a.kind.value == kind) and (match is None or match in a.key)]
     if as_json:
@@ -288,7 +303,6 @@ def ipv6_export(
 
     Example: `govctl ipv6 export inventories/hubei --format json --out hubei-ipv6.json`
     """
-    from ipv6.planner import plan
     from ipv6.store import to_csv, to_json
 
     if fmt not in ("csv", "json"):
@@ -296,7 +310,7 @@ def ipv6_export(
     if output is not None and output.is_dir():
         raise InputError(f"--out: {output} is a directory; give a file name")
     loaded, shown = _load(inventory)
-    p = plan(loaded.inventory)
+    p = plan_ipv6(loaded)
     text = to_csv(p) if fmt == "csv" else to_json(p, shown) + "\n"
     if output is None:
         sys.stdout.write(text)

@@ -304,6 +304,18 @@ def load(directory: Path | str, shown: str | None = None) -> Loaded:
     Plan rules are not checked here (see ``inventory.validate``); the result is
     a whole, typed model with every reference resolved.
     """
+    loaded, problems = load_partial(directory, shown)
+    if loaded is None or any(p.severity == "error" for p in problems):
+        raise InventoryInvalid(problems)
+    return loaded
+
+
+def load_partial(directory: Path | str, shown: str | None = None) -> tuple[Loaded | None, list[Problem]]:
+    """Like ``load`` but returns what could be built along with every shape problem.
+
+    The model is returned whenever every file parsed, even if references dangle,
+    so that validation can also report the plans' rules in the same run.
+    """
     from inventory.references import check_references
 
     directory = Path(directory)
@@ -312,7 +324,7 @@ def load(directory: Path | str, shown: str | None = None) -> Loaded:
     origins = Origins(files={k: v[0] for k, v in parsed.items()})
     required = [k for k, (_, req) in FILES.items() if req]
     if any(k not in parsed for k in required):
-        raise InventoryInvalid(problems)
+        return None, sorted(problems, key=_order)
 
     def get(name: str) -> Any:
         return parsed[name][1]
@@ -358,9 +370,7 @@ def load(directory: Path | str, shown: str | None = None) -> Loaded:
     )
     loaded = Loaded(inv, origins, directory)
     problems.extend(check_references(loaded))
-    if any(p.severity == "error" for p in problems):
-        raise InventoryInvalid(sorted(problems, key=_order))
-    return loaded
+    return loaded, sorted(problems, key=_order)
 
 
 def _order(p: Problem) -> tuple[str, int, str]:

@@ -53,13 +53,21 @@ def rule(rid: str, title: str, source: str, severity: Severity = "error") -> Cal
     return wrap
 
 
-def check_rules(loaded: Loaded) -> list[Problem]:
+def check_rules(loaded: Loaded, tolerate_dangling: bool = False) -> list[Problem]:
+    """Run every enabled rule. With ``tolerate_dangling`` (the model has known dangling
+    references, already reported), a rule that trips over one is skipped rather than crashing."""
     disabled = set(loaded.inventory.province.rules.disabled)
     out: list[Problem] = []
     for r in RULES:
         if r.id in disabled:
             continue
-        for kind, ident, sub, message, value in r.check(loaded):
+        try:
+            findings = list(r.check(loaded))
+        except (KeyError, ValueError):
+            if not tolerate_dangling:
+                raise
+            continue
+        for kind, ident, sub, message, value in findings:
             if kind == "file":
                 out.append(loaded.origins.in_file(ident, sub, message, value, severity=r.severity, rule=r.id,
                                                   source=r.source))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inventory.errors import InventoryInvalid, Problem
-from inventory.loader import Loaded, load
+from inventory.loader import Loaded, load_partial
 from inventory.rules import check_rules
 
 
@@ -24,13 +24,16 @@ class Report:
 
 
 def validate(directory: Path | str, shown: str | None = None) -> Report:
-    """Every problem in the inventory; never raises for the inventory's own faults."""
-    try:
-        loaded = load(directory, shown)
-    except InventoryInvalid as exc:
-        return Report(None, exc.problems)
-    problems = sorted(check_rules(loaded), key=lambda p: (p.severity != "error", p.file, p.line or 0, p.path))
-    return Report(loaded, problems)
+    """Every problem in the inventory, both layers; never raises for the inventory's own faults.
+
+    ``loaded`` is None when a file could not be read at all; it is set (but not
+    to be used downstream) when only references or rules failed.
+    """
+    loaded, problems = load_partial(directory, shown)
+    if loaded is None:
+        return Report(None, problems)
+    problems = problems + check_rules(loaded, tolerate_dangling=bool(problems))
+    return Report(loaded, sorted(set(problems), key=lambda p: (p.severity != "error", p.file, p.line or 0, p.path)))
 
 
 def load_valid(directory: Path | str, shown: str | None = None) -> Loaded:

@@ -96,7 +96,7 @@ def plan(inv: m.Inventory) -> Ipv6Plan:
             if net.prefixlen != _length(inv, kind):
                 raise AllocationError(
                     f"{key}: pinned {net} is a /{net.prefixlen} but the plan gives a {kind.value} a "
-                    f"/{_length(inv, kind)}; to renumber it, delete its line from ipv6-allocations.yaml")
+                    f"/{_length(inv, kind)}; to renumber it, delete its line from ipv6-allocations.yaml", key)
         else:
             parent = _parent_of_key(key) or _stale_pool(key)
             result.stale[key] = str(net)
@@ -108,9 +108,9 @@ def plan(inv: m.Inventory) -> Ipv6Plan:
         if home is None:
             where = ", ".join(str(b.network) for b in candidates)
             raise AllocationError(f"{key}: pinned {net} is outside its parent {parent} ({where}); "
-                                  "delete its line from ipv6-allocations.yaml to renumber it")
+                                  "delete its line from ipv6-allocations.yaml to renumber it", key)
         if not home.reserve(net):
-            raise AllocationError(f"{key}: pinned {net} overlaps another pinned allocation in {parent}")
+            raise AllocationError(f"{key}: pinned {net} overlaps another pinned allocation in {parent}", key)
         if key in kinds:
             blocks[key] = [Block(net)]
             result.allocations[key] = Allocation(key, kinds[key][0], str(net), parent, True)
