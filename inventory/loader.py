@@ -235,6 +235,8 @@ def _division_paths(province: m.ProvinceFile, tier: m.Tier, cities: list[str] | 
         if tier == m.Tier.city:
             out.append(city.id)
             continue
+        if tier == m.Tier.town:
+            out.extend(f"{city.id}/{t.id}" for t in m.towns_of(city))
         for county in city.counties:
             if tier == m.Tier.county:
                 out.append(f"{city.id}/{county.id}")
@@ -244,7 +246,7 @@ def _division_paths(province: m.ProvinceFile, tier: m.Tier, cities: list[str] | 
 
 
 def _expand_extranet(f: m.ExtranetFile, province: m.ProvinceFile, src: SourceFile, origins: Origins,
-                     problems: list[Problem]) -> tuple[list[m.Node], list[m.Link]]:
+                     problems: list[Problem], tiers: dict[str, m.Tier]) -> tuple[list[m.Node], list[m.Link]]:
     nodes: list[m.Node] = []
     for i, n in enumerate(f.nodes):
         origins.add("node", n.id, src, ("nodes", i))
@@ -281,7 +283,7 @@ def _expand_extranet(f: m.ExtranetFile, province: m.ProvinceFile, src: SourceFil
             if g.uplinks == 0 or g.tier == m.Tier.province:
                 continue
             parent = m.parent_division(div) or ""
-            parent_tier = [m.Tier.province, m.Tier.city, m.Tier.county][g.tier.depth - 1]
+            parent_tier = tiers[parent]  # a town's parent is its county, or its city when it has none
             parents = sorted(by_division.get((parent_tier, parent), []), key=lambda n: n.id)
             if not parents:
                 missing_parents += 1
@@ -292,8 +294,8 @@ def _expand_extranet(f: m.ExtranetFile, province: m.ProvinceFile, src: SourceFil
                     origins.add("link", f"{len(links) - 1}", src, gpath)
         if missing_parents:
             problems.append(Problem(src.name, src.line_of(gpath), format_path(gpath),
-                                    f"{missing_parents} division(s) of tier {g.tier.value} have no "
-                                    f"{['province', 'city', 'county'][max(g.tier.depth - 1, 0)]} nodes to uplink to",
+                                    f"{missing_parents} division(s) of tier {g.tier.value} have no nodes "
+                                    "in their parent division to uplink to",
                                     str(missing_parents)))
     return nodes, links
 
@@ -340,7 +342,8 @@ def load_partial(directory: Path | str, shown: str | None = None) -> tuple[Loade
                                       origins, problems)
     tenants = _expand_tenants(get("tenants.yaml"), clouds.platforms, parsed["tenants.yaml"][0], origins)
     ext: m.ExtranetFile = get("extranet.yaml")
-    nodes, links = _expand_extranet(ext, province, parsed["extranet.yaml"][0], origins, problems)
+    tiers = m.Inventory.model_construct(province=province).divisions()
+    nodes, links = _expand_extranet(ext, province, parsed["extranet.yaml"][0], origins, problems, tiers)
     for i, e in enumerate(ext.egress):
         origins.add("egress", e.id, parsed["extranet.yaml"][0], ("egress", i))
     dn = parsed.get("dedicated_networks.yaml")

@@ -107,6 +107,11 @@ class City(_Strict):
     id: Id
     name: str
     counties: list[County] = Field(default_factory=list)
+    # Cities without counties (东莞, 中山; Hubei's 仙桃, 潜江, 天门) govern towns directly.
+    towns: Annotated[
+        Annotated[list[Town], Tag("list")] | Annotated[TownCount, Tag("other")],
+        Discriminator(_shape),
+    ] = Field(default_factory=list)
 
 
 class Targets(_Strict):
@@ -136,6 +141,8 @@ class RuleSettings(_Strict):
     """Parameters of the plans' rules; defaults are the seeds' numbers."""
 
     dr_min_distance_km: float = Field(200.0, gt=0)
+    require_same_city: bool = True  # False where the plan has no same-city centre (e.g. Guangxi)
+    same_city_min_dr_grade: int = Field(5, ge=1, le=6)  # GB/T 20988 grades 5-6 need the active-active pair
     dr_min_links: int = Field(2, ge=1)
     dr_min_link_gbps: float = Field(10.0, gt=0)
     tier_bandwidth_mbps: dict[Tier, int] = Field(
@@ -172,7 +179,7 @@ class Site(_Strict):
     name: str
     city: Id  # a city id from province.yaml
     role: SiteRole
-    operator: str  # who runs the DC (a carrier, 数字广东, ...)
+    operator: str = ""  # who runs the DC (a carrier, 数字广东, ...), where the plan says
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 
@@ -574,6 +581,8 @@ class Inventory(BaseModel):
         out: dict[str, Tier] = {"": Tier.province}
         for city in self.province.cities:
             out[city.id] = Tier.city
+            for town in towns_of(city):
+                out[f"{city.id}/{town.id}"] = Tier.town
             for county in city.counties:
                 cpath = f"{city.id}/{county.id}"
                 out[cpath] = Tier.county
@@ -586,14 +595,15 @@ class Inventory(BaseModel):
         return self.clouds.platforms
 
 
-def towns_of(county: County) -> list[Town]:
-    if isinstance(county.towns, TownCount):
-        width = max(2, len(str(county.towns.count)))
+def towns_of(division: County | City) -> list[Town]:
+    """The towns of a county (or of a city that has towns directly), compact counts expanded."""
+    if isinstance(division.towns, TownCount):
+        width = max(2, len(str(division.towns.count)))
         return [
-            Town(id=f"town{n:0{width}d}", name=f"{county.name}{county.towns.name_prefix}{n}")
-            for n in range(1, county.towns.count + 1)
+            Town(id=f"town{n:0{width}d}", name=f"{division.name}{division.towns.name_prefix}{n}")
+            for n in range(1, division.towns.count + 1)
         ]
-    return list(county.towns)
+    return list(division.towns)
 
 
 def parent_division(path: str) -> str | None:

@@ -30,8 +30,13 @@ def check_references(loaded: Loaded) -> list[Problem]:
     # duplicates in what the user wrote
     P += _dupes("province.yaml", ((c.id, ("cities", i)) for i, c in enumerate(prov.cities)), "city", loaded)
     for ci, c in enumerate(prov.cities):
-        P += _dupes("province.yaml", ((k.id, ("cities", ci, "counties", i)) for i, k in enumerate(c.counties)),
-                    "county", loaded)
+        # counties and a city's own towns share the city's path namespace
+        P += _dupes("province.yaml", [(k.id, ("cities", ci, "counties", i)) for i, k in enumerate(c.counties)]
+                    + ([(t.id, ("cities", ci, "towns", i)) for i, t in enumerate(c.towns)]
+                       if isinstance(c.towns, list) else []), "county or town", loaded)
+        if isinstance(c.towns, m.TownCount):
+            P += _dupes("province.yaml", [(k.id, ("cities", ci, "counties", i)) for i, k in enumerate(c.counties)]
+                        + [(t.id, ("cities", ci, "towns")) for t in m.towns_of(c)], "county or town", loaded)
         for ki, k in enumerate(c.counties):
             if isinstance(k.towns, list):
                 P += _dupes("province.yaml",

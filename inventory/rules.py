@@ -101,8 +101,9 @@ def _dr_complete(loaded: Loaded) -> Iterator:
     if len(roles[m.SiteRole.primary]) != 1:
         yield ("file", "sites.yaml", ("sites",),
                f"expected exactly one primary site, found {len(roles[m.SiteRole.primary])}", None)
-    if not roles[m.SiteRole.same_city]:
-        yield ("file", "sites.yaml", ("sites",), "no same-city secondary site (role: same_city)", None)
+    if not roles[m.SiteRole.same_city] and loaded.inventory.province.rules.require_same_city:
+        yield ("file", "sites.yaml", ("sites",), "no same-city secondary site (role: same_city); set "
+                                                 "rules.require_same_city: false only where the plan has none", None)
     if not roles[m.SiteRole.remote_dr]:
         yield ("file", "sites.yaml", ("sites",), "no remote disaster-recovery site (role: remote_dr)", None)
 
@@ -148,18 +149,20 @@ def _dr_links(loaded: Loaded) -> Iterator:
                                          f"expected {rules.dr_min_links}", good)
 
 
-@rule("DR-005", "a tenant with a DR grade runs on a platform with same-city and remote-DR regions",
-      f"{GB20988}; {SEED_GUANGDONG}")
+@rule("DR-005", "a DR-graded tenant's platform has a remote-DR region; grades >= same_city_min_dr_grade "
+                "(5) also a same-city one", f"{GB20988}; {SEED_GUANGDONG}")
 def _dr_tenant(loaded: Loaded) -> Iterator:
     inv = loaded.inventory
     site_role = {s.id: s.role for s in inv.sites.sites}
     platforms = {p.id: p for p in inv.platforms}
+    active_active = inv.province.rules.same_city_min_dr_grade
     for t in inv.tenants:
         p = platforms.get(t.platform)
         if p is None or t.dr.grade == 0:
             continue
         roles = {site_role.get(r.site) for r in p.openstack.regions}
-        missing = [r.value for r in (m.SiteRole.same_city, m.SiteRole.remote_dr) if r not in roles]
+        need = [m.SiteRole.remote_dr] + ([m.SiteRole.same_city] if t.dr.grade >= active_active else [])
+        missing = [r.value for r in need if r not in roles]
         if missing:
             yield ("tenant", t.id, ("dr", "grade"), f"DR grade {t.dr.grade} needs platform '{p.id}' to have "
                                                     f"regions at {' and '.join(missing)} sites", t.dr.grade)

@@ -33,6 +33,7 @@ def wanted(inv: m.Inventory) -> list[tuple[str, Kind, str]]:
     for city in inv.province.cities:
         ckey = f"extranet/{city.id}"
         out.append((ckey, Kind.city, "pool:extranet"))
+        out.extend((f"{ckey}/{t.id}", Kind.town, ckey) for t in m.towns_of(city))
         for county in city.counties:
             kkey = f"{ckey}/{county.id}"
             out.append((kkey, Kind.county, ckey))
