@@ -327,6 +327,7 @@ def ipv6_export(
 # sub-app mounted on it) with `handle_errors` from here. Imported last because
 # they import this module. One line per domain:
 # (mount lines below)
+import migration.commands  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,566 @@
+"""`govctl migrate ...` (assess, waves, status, record, import, export) and `govctl report`."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cli import InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
+from migration.errors import MigrationInputError
+
+migrate_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
+                          help="Migration to the cloud (迁移上云): assess systems, plan waves, track progress.")
+app.add_typer(migrate_app, name="migrate")
+
+SystemsOpt = Annotated[Path | None, typer.Option(
+    "--systems", help="Read systems from this .yaml/.csv/.xlsx instead of the inventory's systems.yaml.")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: 系统清单/systems, else the first).")]
+AsOfOpt = Annotated[datetime | None, typer.Option(
+    "--as-of", formats=["%Y-%m-%d"], help="Today's date for zombie detection and the report (default: today).")]
+ZombieOpt = Annotated[int, typer.Option("--zombie-days", min=1, help="Unused this many days -> zombie candidate.")]
+OrphanOpt = Annotated[int, typer.Option("--orphan-days", min=1,
+                                        help="No dependants and unused this many days -> zombie candidate.")]
+WeightsOpt = Annotated[str | None, typer.Option(
+    "--weights", help="Score weights, e.g. size=30,deps=30,level=20,dr=20 (normalised to 100).")]
+JournalOpt = Annotated[Path | None, typer.Option(
+    "--journal", help="Migration journal (default: <inventory>/migration-journal.jsonl).")]
+
+
+def _txt(v: object) -> Text:
+    return Text("" if v is None else str(v))
+
+
+def _key_values(model: Any, spec: str | None, flag: str) -> Any:
+    """``name=number,...`` -> the settings model, with a flag-named message for any mistake."""
+    from pydantic import ValidationError
+
+    if spec is None:
+        return model()
+    values: dict[str, float] = {}
+    for part in spec.split(","):
+        k, sep, v = part.partition("=")
+        k = k.strip()
+        if not sep or k not in model.model_fields:
+            raise MigrationInputError(f"{flag}: '{part.strip()}' is not name=number with a name of: "
+                                      f"{', '.join(model.model_fields)}")
+        try:
+            values[k] = float(v)
+        except ValueError:
+            raise MigrationInputError(f"{flag}: '{v.strip()}' is not a number (in '{part.strip()}')") from None
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        where = ".".join(str(x) for x in e["loc"])
+        raise MigrationInputError(f"{flag}: {where + ': ' if where else ''}"
+                                  f"{e['msg'].removeprefix('Value error, ')}") from None
+
+
+def _weights(spec: str | None) -> Any:
+    from migration.models import ScoreWeights
+
+    return _key_values(ScoreWeights, spec, "--weights")
+
+
+class _Context:
+    """Inventory, system list and journal, loaded once per command."""
+
+    def __init__(self, inventory: Path | None, systems: Path | None, sheet: str | None,
+                 journal: Path | None) -> None:
+        from migration import journal as jr
+        from migration.sources import InventoryContext, from_inventory, read_systems
+
+        self.loaded, self.shown = _load(inventory)
+        self.inv = self.loaded.inventory
+        if systems is not None:
+            self.source = read_systems(systems, InventoryContext.of(self.inv), sheet)
+        else:
+            if sheet is not None:
+                raise MigrationInputError("--sheet needs --systems FILE.xlsx")
+            self.source = from_inventory(self.loaded, self.shown)
+        self.journal_path = journal or self.loaded.directory / jr.JOURNAL_FILE
+        self.journal_shown = str(journal) if journal else f"{self.shown}/{jr.JOURNAL_FILE}"
+        self.entries = jr.read(self.journal_path, self.journal_shown)
+        ids = {s.id for s in self.source.systems}
+        self.statuses = {k: v for k, v in jr.statuses(self.entries).items() if k in ids}
+        self.unknown_in_journal = sorted({e.system for e in self.entries} - ids)
+
+
+def _as_of(as_of: datetime | None) -> date:
+    return as_of.date() if as_of else datetime.now(timezone.utc).date()
+
+
+def _assess(ctx: _Context, as_of: datetime | None, zombie_days: int, orphan_days: int, weights: str | None) -> Any:
+    from migration.assess import assess
+    from migration.models import AssessSettings
+
+    settings = AssessSettings(as_of=_as_of(as_of), zombie_days=zombie_days, orphan_days=orphan_days,
+                              weights=_weights(weights))
+    return assess(ctx.inv, ctx.source, settings, ctx.statuses)
+
+
+# ---------------------------------------------------------------- assess
+
+
+@migrate_app.command("assess")
+@handle_errors
+def assess_cmd(
+    inventory: InventoryArg = None,
+    systems: SystemsOpt = None,
+    sheet: SheetOpt = None,
+    as_of: AsOfOpt = None,
+    zombie_days: ZombieOpt = 365,
+    orphan_days: OrphanOpt = 180,
+    weights: WeightsOpt = None,
+    only: Annotated[str | None, typer.Option(
+        "--only", help="Only systems of this disposition: migrate, done, in_progress, retire, retired, stays, "
+                       "blocked.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Show at most this many systems (0: all).")] = 50,
+    journal: JournalOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify every system: placement (intranet / off the shared cloud / strong isolation / standard),
+    target platform, required GB/T 20988 DR grade, difficulty score, and zombie candidates for retirement.
+
+    Nothing is written.
+
+    Example: `govctl migrate assess inventories/hubei --as-of 2026-11-25 --only retire`
+
+    Example: `govctl migrate assess --systems migration/examples/systems.xlsx`
+    """
+    from migration.models import Disposition
+
+    if only is not None and only not in {d.value for d in Disposition}:
+        raise MigrationInputError(f"--only: unknown disposition '{only}' (expected one of: "
+                                  f"{', '.join(d.value for d in Disposition)})")
+    ctx = _Context(inventory, systems, sheet, journal)
+    a = _assess(ctx, as_of, zombie_days, orphan_days, weights)
+    rows = [s for s in a.systems if only is None or s.disposition.value == only]
+    if as_json:
+        _emit_json({"inventory": ctx.shown, "source": ctx.source.shown, "as_of": a.settings.as_of.isoformat(),
+                    "summary": dict(Counter(s.disposition.value for s in a.systems)),
+                    "cycles": a.cycles, "warnings": a.warnings, "systems": [s.as_dict() for s in rows]})
+        return
+    summary = Table("placement", "systems", "migrate", "done", "in progress", "retire (zombie)", "stays", "blocked",
+                    title=f"Assessment of {ctx.source.shown} (as of {a.settings.as_of})")
+    from migration.models import Placement
+
+    for p in Placement:
+        these = [s for s in a.systems if s.placement == p]
+        if not these:
+            continue
+        c = Counter(s.disposition for s in these)
+        summary.add_row(p.value, str(len(these)), str(c[Disposition.migrate]), str(c[Disposition.done]),
+                        str(c[Disposition.in_progress]), str(c[Disposition.retire]), str(c[Disposition.stays]),
+                        str(c[Disposition.blocked]))
+    out.print(summary)
+    by_platform = Counter(s.platform for s in a.systems if s.platform and s.disposition == Disposition.migrate)
+    if by_platform:
+        out.print("to migrate by platform: " + ", ".join(f"{k} {v}" for k, v in sorted(by_platform.items())),
+                  highlight=False, markup=False)
+    wide = out.width >= 160  # the name column only when there is room for the reasons too
+    detail = Table()
+    for col in ("system", "name", "department", "placement", "platform", "DR", "score", "disposition"):
+        if col != "name" or wide:
+            detail.add_column(col, no_wrap=col not in ("name", "DR", "score"))
+    detail.add_column("why", min_width=20)
+    shown_rows = rows if limit == 0 else rows[:limit]
+    for s in shown_rows:
+        why = "; ".join(s.zombie_reasons) if s.zombie_reasons else s.platform_reason
+        cells = [_txt(s.id), _txt(s.name), _txt(s.department), s.placement.value, _txt(s.platform or "-"),
+                 str(s.dr.grade), f"{s.score:.1f}", s.disposition.value, _txt(why)]
+        if not wide:
+            cells.pop(1)
+        detail.add_row(*cells)
+    out.print(detail)
+    if len(shown_rows) < len(rows):
+        out.print(f"... {len(rows) - len(shown_rows)} more (use --limit 0, --only or --json)", highlight=False)
+    zombies = [s.id for s in a.systems if s.disposition == Disposition.retire]
+    if zombies:
+        more = f" ... (+{len(zombies) - 10}; --only retire)" if len(zombies) > 10 else ""
+        out.print(Text(f"zombie candidates, to retire rather than migrate ({len(zombies)}): "
+                       f"{', '.join(zombies[:10])}{more}"))
+    for c in a.cycles:
+        out.print(Text(f"cycle (moves together): {' -> '.join(c)}"))
+    for w in a.warnings:
+        err.print(Text(f"warning: {w}", style="yellow"))
+    if ctx.unknown_in_journal:
+        err.print(Text(f"warning: journal names systems not in the list: {', '.join(ctx.unknown_in_journal)}",
+                       style="yellow"))
+
+
+# ---------------------------------------------------------------- waves
+
+
+@migrate_app.command("waves")
+@handle_errors
+def waves_cmd(
+    inventory: InventoryArg = None,
+    systems: SystemsOpt = None,
+    sheet: SheetOpt = None,
+    max_per_wave: Annotated[int, typer.Option("--max-per-wave", min=1, help="Systems per wave.")] = 20,
+    window_hours: Annotated[float, typer.Option("--window-hours", min=0.1, help="Cutover window length.")] = 8.0,
+    rate_gbps: Annotated[float, typer.Option("--rate-gbps", min=0.001,
+                                             help="Line rate of the copy between old DC and cloud.")] = 10.0,
+    efficiency: Annotated[float, typer.Option("--efficiency", min=0.01, max=1.0,
+                                              help="Share of the line rate a bulk copy gets.")] = 0.8,
+    start: Annotated[datetime | None, typer.Option("--start", formats=["%Y-%m-%d"],
+                                                   help="First wave's date (default: as-of + 7 days).")] = None,
+    every_days: Annotated[int, typer.Option("--every-days", min=1, help="Days between waves.")] = 7,
+    sizing: Annotated[str | None, typer.Option(
+        "--sizing", help="Cloud resources per migrated system for the quota changes, e.g. "
+                         "cores=8,ram_gb=16,instances=4,volumes=4,volume_headroom=1.3 (volume GB = data x headroom).")
+    ] = None,
+    as_of: AsOfOpt = None,
+    zombie_days: ZombieOpt = 365,
+    orphan_days: OrphanOpt = 180,
+    weights: WeightsOpt = None,
+    output: Annotated[Path | None, typer.Option(
+        "--out", help="Write waves.md, waves.json, wave-NN/runbook.md + changes.yaml and inventory/ here.")] = None,
+    through: Annotated[int | None, typer.Option(
+        "--through", min=1, help="Inventory changes of waves 1..N only (default: all waves).")] = None,
+    write: Annotated[bool, typer.Option(
+        "--write", help="Also apply the changes (tenants.yaml, systems.yaml) to the inventory in place; "
+                        "YAML comments of those two files are not kept.")] = False,
+    journal: JournalOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan migration waves: dependencies first, cycles together, easy systems first, each wave within
+    its limits (systems, and data one window copies); with the tenant/quota changes each wave needs.
+
+    Without --out/--write nothing is written. `govctl plan OUT/inventory` previews the changes.
+
+    Example: `govctl migrate waves inventories/guangdong --max-per-wave 15 --window-hours 6 --out plan-gd`
+    """
+    from migration import files as fs
+    from migration.models import Sizing, WaveSettings
+    from migration.render import (apply_to_systems, apply_to_tenants, changes_document, plan_dict, runbook,
+                                  waves_markdown)
+    from migration.waves import plan_waves
+
+    if output is not None:
+        fs.check_output_dir(output)
+    ctx = _Context(inventory, systems, sheet, journal)
+    a = _assess(ctx, as_of, zombie_days, orphan_days, weights)
+    settings = WaveSettings(max_per_wave=max_per_wave, window_hours=window_hours, rate_gbps=rate_gbps,
+                            efficiency=efficiency, start=start.date() if start else None, every_days=every_days,
+                            sizing=_key_values(Sizing, sizing, "--sizing"))
+    plan = plan_waves(ctx.inv, a, settings, ctx.source.locator)
+    if through is not None and through > len(plan.waves):
+        raise MigrationInputError(f"--through {through}: the plan has only {len(plan.waves)} wave(s)")
+    applied = plan.waves[:through] if through else plan.waves
+    files_out: dict[str, bytes | str] = {}
+    in_place: dict[str, str] = {}
+    if output is not None or write:
+        header = (f"Written by govctl migrate waves (waves 1..{len(applied)} of {len(plan.waves)}); "
+                  "review the diff before committing.")
+        base_systems = (fs.read_raw(ctx.loaded.directory, "systems.yaml") if ctx.source.kind == "yaml"
+                        and systems is None else fs.systems_raw(ctx.source.systems))
+        tenants_text = fs.dump_yaml(apply_to_tenants(fs.read_raw(ctx.loaded.directory, "tenants.yaml"), ctx.inv,
+                                                     applied), header)
+        systems_text = fs.dump_yaml(apply_to_systems(base_systems, applied), header)
+        in_place = {"tenants.yaml": tenants_text, "systems.yaml": systems_text}
+        candidate = fs.inventory_files(ctx.loaded.directory, in_place)
+        preview = f"{output}/inventory" if output is not None else ctx.shown
+        fs.validate_candidate(candidate, preview)
+        if output is not None:
+            import json
+
+            files_out["waves.md"] = waves_markdown(plan, a)
+            files_out["waves.json"] = json.dumps(plan_dict(plan, a), ensure_ascii=False, indent=2) + "\n"
+            files_out["assessment.json"] = json.dumps([s.as_dict() for s in a.systems], ensure_ascii=False,
+                                                      indent=2) + "\n"
+            for w in plan.waves:
+                files_out[f"wave-{w.number:02d}/runbook.md"] = runbook(w, plan, a, ctx.shown, preview)
+                files_out[f"wave-{w.number:02d}/changes.yaml"] = fs.dump_yaml(
+                    changes_document(w), f"Inventory changes of wave {w.number} ({ctx.shown}).")
+            files_out.update({f"inventory/{k}": v for k, v in candidate.items()})
+            fs.write_tree(output, files_out)
+        if write:
+            fs.write_in_place(ctx.loaded.directory, in_place)
+    if as_json:
+        data = plan_dict(plan, a)
+        data["written"] = {"out": str(output) if output else None, "inventory": write}
+        _emit_json(data)
+        return
+    table = Table("wave", "date", "systems", "data GB", "copy h", "platforms", "new tenants", "raised",
+                  "warnings", title=f"Migration waves for {ctx.source.shown}")
+    for w in plan.waves:
+        plats = Counter(mv.platform for mv in w.moves)
+        table.add_row(str(w.number), str(w.date or ""), str(len(w.moves)), f"{w.data_gb:,.0f}",
+                      f"{w.copy_hours(settings):.1f}", _txt(", ".join(f"{k} {v}" for k, v in sorted(plats.items()))),
+                      str(sum(c.action == "create" for c in w.changes)),
+                      str(sum(c.action == "update" for c in w.changes)), str(len(w.warnings)))
+    out.print(table)
+    reasons = Counter(v.split(":")[0] if v.startswith(("zombie", "blocked")) else
+                      "waits for a blocked dependency" if v.startswith("waits") else v
+                      for v in plan.not_planned.values())
+    planned = sum(len(w.moves) for w in plan.waves)
+    out.print(f"{planned} systems in {len(plan.waves)} waves (limits: {settings.max_per_wave} systems, "
+              f"{settings.window_gb:,.0f} GB per wave); not planned: {len(plan.not_planned)}", highlight=False)
+    for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        out.print(Text(f"  {v:5d}  {k}"))
+    if output is not None:
+        out.print(Text(f"wrote {output}/ (waves.md, {len(plan.waves)} runbooks, inventory/); preview: "
+                       f"govctl plan {output}/inventory", style="green"))
+    if write:
+        out.print(Text(f"updated {ctx.shown}/tenants.yaml and systems.yaml", style="green"))
+
+
+# ---------------------------------------------------------------- progress
+
+
+@migrate_app.command("record")
+@handle_errors
+def record_cmd(
+    system: Annotated[str, typer.Argument(help="System id.")],
+    event: Annotated[str, typer.Argument(help="started | migrated | rolled_back | retired")],
+    inventory: InventoryArg = None,
+    wave: Annotated[int | None, typer.Option("--wave", min=1, help="Wave number.")] = None,
+    note: Annotated[str, typer.Option("--note", help="Free text (never a password).")] = "",
+    by: Annotated[str, typer.Option("--by", help="Who did it.")] = "",
+    at: Annotated[datetime | None, typer.Option("--at", help="When (default: now, UTC).")] = None,
+    systems: SystemsOpt = None,
+    sheet: SheetOpt = None,
+    journal: JournalOpt = None,
+) -> None:
+    """Append one event to the migration journal (append-only JSON Lines).
+
+    Example: `govctl migrate record oa migrated --wave 1 --by zhang.wei`
+    """
+    from migration import journal as jr
+    from migration.assess import placement_of
+    from migration.models import Event, JournalEntry
+
+    try:
+        ev = Event(event)
+    except ValueError:
+        raise MigrationInputError(f"unknown event '{event}' (expected one of: "
+                                  f"{', '.join(e.value for e in Event)})") from None
+    ctx = _Context(inventory, systems, sheet, journal)
+    found = next((s for s in ctx.source.systems if s.id == system), None)
+    if found is None:
+        raise MigrationInputError(f"no system '{system}' in {ctx.source.shown}")
+    if ev in (Event.started, Event.migrated) and not placement_of(found).on_cloud:
+        raise MigrationInputError(f"system '{system}' ({placement_of(found).value}) never moves to the shared cloud")
+    current = ctx.statuses.get(system, found.status)
+    jr.check_transition(system, current, ev)
+    when = at if at is not None else datetime.now(timezone.utc).replace(microsecond=0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    platform = found.target_platform
+    if platform is None and ev in (Event.started, Event.migrated):
+        platform = _assess(ctx, None, 365, 180, None).by_id()[system].platform  # where the plan sends it
+    entry = JournalEntry(at=when, system=system, event=ev, wave=wave, platform=platform, by=by, note=note)
+    jr.append(ctx.journal_path, entry)
+    out.print(Text(f"{system}: {current} -> {jr.EVENT_STATUS[ev]} (recorded in {ctx.journal_shown})"))
+
+
+@migrate_app.command("status")
+@handle_errors
+def status_cmd(
+    inventory: InventoryArg = None,
+    systems: SystemsOpt = None,
+    sheet: SheetOpt = None,
+    recent: Annotated[int, typer.Option("--recent", min=0, help="Show this many latest journal entries.")] = 10,
+    journal: JournalOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What has moved: systems by status (systems.yaml overlaid by the journal) per placement and per
+    recorded wave, systems in flight, and the latest journal entries.
+
+    Example: `govctl migrate status inventories/hunan --json`
+    """
+    from migration.assess import placement_of
+
+    ctx = _Context(inventory, systems, sheet, journal)
+    eff = {s.id: ctx.statuses.get(s.id, s.status) for s in ctx.source.systems}
+    by_status = Counter(eff.values())
+    by_placement: dict[str, Counter] = {}
+    for s in ctx.source.systems:
+        by_placement.setdefault(placement_of(s).value, Counter())[eff[s.id]] += 1
+    in_flight = [s.id for s in ctx.source.systems if eff[s.id] == "migrating"]
+    latest = ctx.entries[-recent:] if recent else []
+    last_wave: dict[str, int] = {}
+    for e in ctx.entries:
+        if e.wave is not None:
+            last_wave[e.system] = e.wave
+    by_wave: dict[int, Counter] = {}
+    for sid, w in last_wave.items():
+        if sid in eff:
+            by_wave.setdefault(w, Counter())[eff[sid]] += 1
+    if as_json:
+        _emit_json({"inventory": ctx.shown, "journal": ctx.journal_shown, "journal_entries": len(ctx.entries),
+                    "by_status": dict(sorted(by_status.items())),
+                    "by_placement": {k: dict(sorted(v.items())) for k, v in sorted(by_placement.items())},
+                    "by_wave": {str(w): dict(sorted(c.items())) for w, c in sorted(by_wave.items())},
+                    "migrating": in_flight, "recent": [e.model_dump(mode="json") for e in latest],
+                    "journal_unknown_systems": ctx.unknown_in_journal})
+        return
+    statuses = ["legacy", "migrating", "migrated", "retired"]
+    table = Table("placement", *statuses, "total", title=f"Migration status of {ctx.source.shown} "
+                                                          f"({len(ctx.entries)} journal entries)")
+    for p, c in sorted(by_placement.items()):
+        table.add_row(p, *(str(c.get(s, 0)) for s in statuses), str(sum(c.values())))
+    table.add_row("all", *(str(by_status.get(s, 0)) for s in statuses), str(len(eff)), style="bold")
+    out.print(table)
+    if by_wave:
+        wt = Table("wave", *statuses, title="systems by the wave recorded in the journal")
+        for w, c in sorted(by_wave.items()):
+            wt.add_row(str(w), *(str(c.get(s, 0)) for s in statuses))
+        out.print(wt)
+    if in_flight:
+        out.print(Text(f"migrating now: {', '.join(in_flight)}"))
+    if latest:
+        j = Table("at", "system", "event", "wave", "by", "note", title="latest journal entries")
+        for e in latest:
+            j.add_row(e.at.isoformat(), _txt(e.system), e.event.value, _txt(e.wave or ""), _txt(e.by), _txt(e.note))
+        out.print(j)
+    if ctx.unknown_in_journal:
+        err.print(Text(f"warning: journal names systems not in the list: {', '.join(ctx.unknown_in_journal)}",
+                       style="yellow"))
+
+
+# ---------------------------------------------------------------- spreadsheets
+
+
+@migrate_app.command("import")
+@handle_errors
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx system list (or .yaml).")],
+    inventory: InventoryArg = None,
+    sheet: SheetOpt = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write the systems.yaml here.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Replace the inventory's systems.yaml.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a migration team's spreadsheet against the inventory and turn it into systems.yaml.
+
+    Every problem names the sheet, row and column; with any problem nothing is written (exit 2).
+    Column layout: see `govctl migrate export --help` or the README.
+
+    Example: `govctl migrate import systems.xlsx inventories/hubei --sheet 系统清单 --out hubei-systems.yaml`
+    """
+    from migration import files as fs
+    from migration.sources import InventoryContext, read_systems
+
+    loaded, shown = _load(inventory)
+    src = read_systems(file, InventoryContext.of(loaded.inventory), sheet)
+    text = fs.dump_yaml(fs.systems_raw(src.systems), f"Legacy systems awaiting migration, imported from {file.name} "
+                                                     "by govctl migrate import.")
+    if write:
+        fs.validate_candidate(fs.inventory_files(loaded.directory, {"systems.yaml": text}), shown)
+    if output is not None:
+        if output.is_dir():
+            raise MigrationInputError(f"--out {output}: is a directory; give a file name")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from migration.errors import OutputFailure
+            raise OutputFailure(f"cannot write {output}: {exc.strerror}") from None
+    if write:
+        fs.write_in_place(loaded.directory, {"systems.yaml": text})
+    no_owner = sorted(k for k, v in src.extras.items() if v.owner == "")
+    if as_json:
+        _emit_json({"file": str(file), "systems": len(src.systems), "no_owner": no_owner,
+                    "written": {"out": str(output) if output else None, "inventory": write}})
+        return
+    out.print(Text(f"{file}: {len(src.systems)} systems valid against {shown}"
+                   + (f"; {len(no_owner)} without owner" if no_owner else "")))
+    if output is None and not write:
+        out.print(Text("nothing written (use --out FILE or --write)"))
+    else:
+        out.print(Text(f"wrote {output or shown + '/systems.yaml'}", style="green"))
+
+
+@migrate_app.command("export")
+@handle_errors
+def export_cmd(
+    output: Annotated[Path, typer.Option("--out", help="A .xlsx or .csv file to write.")],
+    inventory: InventoryArg = None,
+    lang: Annotated[str, typer.Option("--lang", help="Headers: zh, en or both (系统编号 (id)).")] = "both",
+) -> None:
+    """Write the inventory's systems as the spreadsheet migration teams keep (the import layout).
+
+    Columns: 系统编号 id, 系统名称 name, 所属部门 department, 密级 classification, 等保级别
+    security_level, 依赖系统 depends_on, 数据量(GB) data_gb, RTO(分钟) rto_minutes, RPO(分钟)
+    rpo_minutes, 最近使用日期 last_used, 目标平台 target_platform, 状态 status, 负责人 owner, 用户数 users.
+    Required: id, name, department.
+
+    Example: `govctl migrate export inventories/hunan --out hunan-systems.xlsx --lang zh`
+    """
+    from migration.errors import OutputFailure
+    from migration.sources import write_csv, write_xlsx
+
+    if lang not in ("zh", "en", "both"):
+        raise MigrationInputError(f"--lang: expected zh, en or both, got '{lang}'")
+    suffix = output.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise MigrationInputError(f"--out {output}: expected a .xlsx or .csv file name")
+    loaded, shown = _load(inventory)
+    systems = list(loaded.inventory.systems)
+    try:
+        if suffix == ".csv":
+            output.write_text(write_csv(systems, {}, lang), encoding="utf-8")
+        else:
+            write_xlsx(output, systems, {}, lang)
+    except OSError as exc:
+        raise OutputFailure(f"cannot write {output}: {exc.strerror}") from None
+    out.print(Text(f"wrote {len(systems)} systems of {shown} to {output}"))
+
+
+# ---------------------------------------------------------------- report
+
+
+@app.command("report")
+@handle_errors
+def report_cmd(
+    inventory: InventoryArg = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Also draw a chart: a .png or .svg file.")] = None,
+    systems: SystemsOpt = None,
+    sheet: SheetOpt = None,
+    as_of: AsOfOpt = None,
+    journal: JournalOpt = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 3 when a target is not met.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where the province stands against its plan's targets: systems on the cloud, provincial and city
+    departments on the cloud, dedicated networks integrated, extranet nodes and tenant networks on IPv6.
+
+    Example: `govctl report inventories/guangdong --chart guangdong.png`
+    """
+    from cli import EXIT_CHANGES
+    from migration.report import build_report, write_chart
+
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
+        raise MigrationInputError(f"--chart {chart}: expected a .png or .svg file name")
+    ctx = _Context(inventory, systems, sheet, journal)
+    rep = build_report(ctx.inv, ctx.source.systems, ctx.statuses, _as_of(as_of))
+    if chart is not None:
+        write_chart(rep, chart)
+    if as_json:
+        data = rep.as_dict()
+        data["chart"] = str(chart) if chart else None
+        _emit_json(data)
+    else:
+        table = Table("measure", "done", "of", "share", "target", "met", "gap",
+                      title=f"{rep.province}: progress against {rep.plan or 'the plan'} (targets due "
+                            f"{rep.target_year}; as of {rep.as_of})")
+        for mt in rep.metrics:
+            met = {True: Text("yes", style="green"), False: Text("no", style="red"), None: Text("-")}[mt.met]
+            table.add_row(mt.title, str(mt.done), str(mt.total),
+                          "-" if mt.share is None else f"{100 * mt.share:.1f}%",
+                          "-" if mt.target is None else f"{100 * mt.target:.0f}%", met, str(mt.gap or ""))
+        out.print(table)
+        out.print(Text("systems by status: " + ", ".join(f"{k} {v}" for k, v in rep.statuses.items())))
+        if chart is not None:
+            out.print(Text(f"wrote {chart}", style="green"))
+    if detailed_exitcode and any(mt.met is False for mt in rep.metrics):
+        raise typer.Exit(EXIT_CHANGES)
+

@@ -1,0 +1,29 @@
+"""Errors of the migration step; all are input errors (exit 2) except journal I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inventory.errors import InputError, InventoryInvalid, RuntimeFailure
+
+
+@dataclass
+class SystemsInvalid(InventoryInvalid):
+    """A system list (YAML, CSV or XLSX) or a plan limit is wrong; every problem is located."""
+
+    what: str = "system list"
+
+    def summary(self) -> str:
+        n = len(self.errors)
+        return f"{self.what} invalid: {n} error{'s' if n != 1 else ''}; nothing written"
+
+
+class MigrationInputError(InputError):
+    """A flag or file given to a migrate command is wrong."""
+
+
+class JournalError(InputError):
+    """The migration journal cannot be read (a line is not a journal entry)."""
+
+
+class OutputFailure(RuntimeFailure):
+    """Writing the plan's files failed."""
