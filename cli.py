@@ -118,9 +118,10 @@ def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
         try:
             p = plan(report.loaded.inventory)
             ipv6_count = len(p.allocations)
-            problems += [Problem(f"{shown}/ipv6-allocations.yaml", None, f"allocations.{k}",
-                                 "pinned allocation of something no longer in the inventory (kept reserved; "
-                                 "`govctl ipv6 plan --write --prune` frees it)", v, "warning")
+            problems += [report.loaded.origins.in_file(
+                             "ipv6-allocations.yaml", ("allocations", k),
+                             "pinned allocation of something no longer in the inventory (kept reserved; "
+                             "`govctl ipv6 plan --write --prune` frees it)", v, severity="warning")
                          for k, v in p.stale.items()]
         except AllocationError as exc:
             problems.append(_allocation_problem(report.loaded, exc))

@@ -32,6 +32,8 @@ FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "systems.yaml": (m.SystemsFile, False),
 }
 ALLOCATIONS_FILE = "ipv6-allocations.yaml"
+# keys whose rejected values are never echoed in a problem
+SECRET_KEYS = frozenset({"credentials", "password", "secret", "token", "passphrase"})
 
 
 @dataclass
@@ -41,8 +43,12 @@ class Origins:
     where: dict[tuple[str, str], tuple[SourceFile, PathKey]] = field(default_factory=dict)
     files: dict[str, SourceFile] = field(default_factory=dict)
 
+    # every place an id was written, in order: a duplicate is reported where it was written again
+    every: dict[tuple[str, str], list[tuple[SourceFile, PathKey]]] = field(default_factory=dict)
+
     def add(self, kind: str, ident: str, src: SourceFile, path: PathKey) -> None:
         self.where.setdefault((kind, ident), (src, path))
+        self.every.setdefault((kind, ident), []).append((src, path))
 
     def problem(self, kind: str, ident: str, sub: PathKey, message: str, value: object = None,
                 **extra: Any) -> Problem:
@@ -119,9 +125,10 @@ def _real_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
         elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
-        elif i == len(loc) - 1 or not isinstance(cur, (dict, list)):
-            out.append(part)
+        elif i == len(loc) - 1 and isinstance(cur, dict):
+            out.append(part)  # a missing or unknown key of this mapping
             cur = None
+        # anything else is one of pydantic's union tags, or lies below a scalar: not a key the user wrote
     return tuple(out)
 
 
@@ -144,6 +151,8 @@ def _problems_from(exc: ValidationError, src: SourceFile, model: type[BaseModel]
             msg = err["msg"].removeprefix("Value error, ")
             if isinstance(value, (dict, list)):
                 value = type(value).__name__
+            elif any(part in SECRET_KEYS for part in path if isinstance(part, str)):
+                value = None  # a rejected credentials value may be the password itself: never print it
         problems.append(Problem(src.name, src.line_of(path), format_path(path), msg,
                                 None if value is None else _show(value)))
     return problems
@@ -269,7 +278,12 @@ def _expand_extranet(f: m.ExtranetFile, province: m.ProvinceFile, src: SourceFil
                 if cid not in known:
                     problems.append(Problem(src.name, src.line_of(gpath + ("cities", ci)),
                                             format_path(gpath + ("cities", ci)), "no such city in province.yaml", cid))
-        bandwidth = g.uplink_mbps or province.rules.tier_bandwidth_mbps.get(g.tier, 0)
+        bandwidth = g.uplink_mbps or province.rules.tier_bandwidth_mbps.get(g.tier)
+        if bandwidth is None and g.uplinks and g.tier != m.Tier.province:
+            problems.append(Problem(src.name, src.line_of(gpath), format_path(gpath),
+                                    f"no uplink bandwidth for tier {g.tier.value}: set uplink_mbps here or "
+                                    f"rules.tier_bandwidth_mbps.{g.tier.value} in province.yaml"))
+            bandwidth = 1  # keep expanding so that every other problem is still found
         missing_parents = 0
         for div in _division_paths(province, g.tier, g.cities):
             stem = div.replace("/", "-") if div else province.id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Literal
@@ -41,8 +42,19 @@ def _check_address(v: str) -> str:
         raise ValueError("not a valid IPv4 or IPv6 address") from None
 
 
+def _version(v: int) -> Callable[[str], str]:
+    def check(p: str) -> str:
+        if ipaddress.ip_network(p).version != v:
+            raise ValueError(f"expected an IPv{v} prefix")
+        return p
+
+    return check
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
 Prefix = Annotated[str, AfterValidator(_check_prefix)]
+IPv4Prefix = Annotated[str, AfterValidator(_check_prefix), AfterValidator(_version(4))]
+IPv6Prefix = Annotated[str, AfterValidator(_check_prefix), AfterValidator(_version(6))]
 Address = Annotated[str, AfterValidator(_check_address)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Level = Annotated[int, Field(ge=1, le=5)]  # 等保 level (GB/T 22239-2019 grades 1-5)
@@ -145,7 +157,7 @@ class RuleSettings(_Strict):
     same_city_min_dr_grade: int = Field(5, ge=1, le=6)  # GB/T 20988 grades 5-6 need the active-active pair
     dr_min_links: int = Field(2, ge=1)
     dr_min_link_gbps: float = Field(10.0, gt=0)
-    tier_bandwidth_mbps: dict[Tier, int] = Field(
+    tier_bandwidth_mbps: dict[Tier, Annotated[int, Field(gt=0)]] = Field(
         default_factory=lambda: {Tier.city: 10_000, Tier.county: 1_000, Tier.town: 100}
     )
     dual_uplink_tiers: list[Tier] = Field(default_factory=lambda: [Tier.city, Tier.county])
@@ -226,8 +238,8 @@ class Platform(_Strict):
     security_level: Level  # the platform's 等保 level
     openstack: OpenStackEndpoint
     federates_with: list[Id] = Field(default_factory=list)
-    external_ipv4: Prefix | None = None  # extranet-facing floating-IP range
-    strong_isolation_ipv4: Prefix | None = None  # external range of the strong isolation plane
+    external_ipv4: IPv4Prefix | None = None  # extranet-facing floating-IP range
+    strong_isolation_ipv4: IPv4Prefix | None = None  # external range of the strong isolation plane
 
 
 class CloudsFile(_Strict):
@@ -296,7 +308,7 @@ class Quotas(_Strict):
 
 class TenantNetwork(_Strict):
     name: Id
-    ipv4: Prefix
+    ipv4: IPv4Prefix
     ipv6: bool = True  # False: not yet dual-stack (reported as a warning)
     # Behind its own tenant router a tenant may reuse private ranges; a network
     # announced into a shared domain (e.g. "extranet") must be unique there.
@@ -425,7 +437,7 @@ class Link(_Strict):
     a: Id
     b: Id
     mbps: int = Field(gt=0)
-    ipv4: Prefix | None = None  # /30 or /31 on the link, if dual-stack already planned
+    ipv4: IPv4Prefix | None = None  # /30 or /31 on the link, if dual-stack already planned
 
 
 class Carrier(_Strict):
@@ -442,8 +454,8 @@ class Egress(_Strict):
     division: str = ""
     node: Id
     carriers: list[Carrier] = Field(min_length=1)
-    announce_ipv6: list[Prefix] = Field(default_factory=list)
-    announce_ipv4: list[Prefix] = Field(default_factory=list)
+    announce_ipv6: list[IPv6Prefix] = Field(default_factory=list)
+    announce_ipv4: list[IPv4Prefix] = Field(default_factory=list)
 
 
 class ExtranetFile(_Strict):
@@ -491,7 +503,7 @@ class Ipv6File(_Strict):
 class AllocationsFile(_Strict):
     """Written only by ``govctl ipv6 plan --write``: pins every allocation so nothing renumbers."""
 
-    allocations: dict[str, Prefix] = Field(default_factory=dict)
+    allocations: dict[str, IPv6Prefix] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- dedicated_networks.yaml

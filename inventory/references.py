@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from inventory import models as m
 from inventory.errors import Problem
+from inventory.yamlsrc import format_path
 
 if TYPE_CHECKING:
     from inventory.loader import Loaded
@@ -161,7 +162,7 @@ def check_references(loaded: Loaded) -> list[Problem]:
                 P.append(o.problem("dedicated_network", d.id, ("sites", si, "division"), "no such division",
                                    s.division))
         if d.window is not None and d.window.end <= d.window.start:
-            P.append(o.problem("dedicated_network", d.id, ("window", "end"), "the window ends after it starts",
+            P.append(o.problem("dedicated_network", d.id, ("window", "end"), "the window must end after it starts",
                                str(d.window.end)))
 
     for s in inv.systems:
@@ -177,7 +178,7 @@ def check_references(loaded: Loaded) -> list[Problem]:
 
     for fi, f in enumerate(prov.change_freezes):
         if f.end <= f.start:
-            P.append(o.in_file("province.yaml", ("change_freezes", fi, "end"), "a freeze ends after it starts",
+            P.append(o.in_file("province.yaml", ("change_freezes", fi, "end"), "a freeze must end after it starts",
                                str(f.end)))
 
     P += _check_pools(loaded)
@@ -185,17 +186,20 @@ def check_references(loaded: Loaded) -> list[Problem]:
 
 
 def _dupes_expanded(loaded: Loaded, kind: str, ids: list[str]) -> list[Problem]:
-    """Duplicates among expanded objects; the second occurrence is located where it was written."""
-    seen: set[str] = set()
+    """Duplicates among expanded objects, each located where it was written (or generated) again."""
+    count: dict[str, int] = {}
     out = []
-    where = loaded.origins.where
-    # origins keep the first place an id was written; find later ones by scanning files again
     for ident in ids:
-        if ident in seen:
-            src, path = where[(kind, ident)]
-            out.append(loaded.origins.problem(kind, ident, ("id",) if _explicit(src.data, path) else (),
-                                              f"duplicate {kind.replace('_', ' ')} id (also made elsewhere)", ident))
-        seen.add(ident)
+        n = count[ident] = count.get(ident, 0) + 1
+        if n == 1:
+            continue
+        places = loaded.origins.every[(kind, ident)]
+        src, path = places[min(n, len(places)) - 1]
+        first, first_path = places[0]
+        full = path + (("id",) if _explicit(src.data, path) else ())
+        out.append(Problem(src.name, src.line_of(full), format_path(full),
+                           f"duplicate {kind.replace('_', ' ')} id (first at {first.name}:"
+                           f"{first.line_of(first_path)})", ident))
     return out
 
 

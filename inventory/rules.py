@@ -58,6 +58,11 @@ def check_rules(loaded: Loaded, tolerate_dangling: bool = False) -> list[Problem
     references, already reported), a rule that trips over one is skipped rather than crashing."""
     disabled = set(loaded.inventory.province.rules.disabled)
     out: list[Problem] = []
+    known = {r.id for r in RULES}
+    for i, rid in enumerate(loaded.inventory.province.rules.disabled):
+        if rid not in known:  # a typo would silently disable nothing
+            out.append(loaded.origins.in_file("province.yaml", ("rules", "disabled", i),
+                                              f"no such rule (known: {', '.join(sorted(known))})", rid))
     for r in RULES:
         if r.id in disabled:
             continue

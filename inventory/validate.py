@@ -29,7 +29,10 @@ def validate(directory: Path | str, shown: str | None = None) -> Report:
     ``loaded`` is None when a file could not be read at all; it is set (but not
     to be used downstream) when only references or rules failed.
     """
-    loaded, problems = load_partial(directory, shown)
+    try:
+        loaded, problems = load_partial(directory, shown)
+    except InventoryInvalid as exc:  # the directory itself is missing or a file
+        return Report(None, exc.problems)
     if loaded is None:
         return Report(None, problems)
     problems = problems + check_rules(loaded, tolerate_dangling=bool(problems))

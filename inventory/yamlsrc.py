@@ -58,9 +58,31 @@ class _Builder:
         self.problems: list[Problem] = []
         self._ctor = yaml.SafeLoader.__new__(yaml.SafeLoader)
         yaml.SafeLoader.__init__(self._ctor, "")
+        # An alias is the same node object as its anchor: build each collection once and share it,
+        # as PyYAML does (re-building costs exponential time on nested aliases), and refuse a
+        # collection that contains itself.
+        self._building: set[int] = set()
+        self._built: dict[int, Any] = {}
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.lines[path] = node.start_mark.line + 1
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return self._scalar(node)
+        if id(node) in self._built:
+            return self._built[id(node)]
+        if id(node) in self._building:
+            self.problems.append(Problem(self.name, node.start_mark.line + 1, format_path(path),
+                                         "recursive alias: this collection contains itself"))
+            return None
+        self._building.add(id(node))
+        try:
+            out = self._collection(node, path)
+        finally:
+            self._building.discard(id(node))
+        self._built[id(node)] = out
+        return out
+
+    def _collection(self, node: yaml.Node, path: PathKey) -> Any:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in self._merged(node):
@@ -76,9 +98,7 @@ class _Builder:
                 out[key] = self.build(value_node, path + (key,))
                 self.lines[path + (key,)] = key_node.start_mark.line + 1
             return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
 
     def _merged(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
         pairs: list[tuple[yaml.Node, yaml.Node]] = []
@@ -89,10 +109,20 @@ class _Builder:
                 for src in sources:
                     if isinstance(src, yaml.MappingNode):
                         merged.extend(self._merged(src))
+                    else:
+                        self.problems.append(Problem(self.name, src.start_mark.line + 1, "",
+                                                     "a merge key (<<) takes a mapping or a list of mappings"))
             else:
                 pairs.append((k, v))
-        own = {self._scalar(k) for k, _ in pairs}
-        return [(k, v) for k, v in merged if self._scalar(k) not in own] + pairs
+        # own keys win over merged ones, and among merged mappings the first wins (YAML merge key spec)
+        seen = {self._scalar(k) for k, _ in pairs}
+        out = []
+        for k, v in merged:
+            key = self._scalar(k)
+            if key not in seen:
+                seen.add(key)
+                out.append((k, v))
+        return out + pairs
 
     def _scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -111,13 +141,15 @@ class _Builder:
 def read_yaml(path: Path, shown_as: str) -> tuple[SourceFile | None, list[Problem]]:
     """Parse one YAML file. Returns the file (or None) and the problems met."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except IsADirectoryError:
         return None, [Problem(shown_as, None, "", "expected a YAML file, found a directory")]
     except PermissionError:
         return None, [Problem(shown_as, None, "", "cannot read the file: permission denied")]
     except UnicodeDecodeError as exc:
-        return None, [Problem(shown_as, None, "", f"not UTF-8 text (byte {exc.start})")]
+        line = raw[:exc.start].count(b"\n") + 1
+        return None, [Problem(shown_as, line, "", f"not UTF-8 text (byte {exc.start}; save the file as UTF-8)")]
     except OSError as exc:
         return None, [Problem(shown_as, None, "", f"cannot read the file: {exc.strerror}")]
     try:

@@ -171,7 +171,9 @@ def _shortage_message(inv: m.Inventory, shortfall: dict[str, int], blocks: dict[
         have = sum(b.capacity(length) for b in blocks[parent] if b.network.prefixlen < length)
         need = sum(1 for _, p in kinds.values() if p == parent)
         name = parent[5:] if parent.startswith("pool:") else parent
+        fixed = kind in (Kind.loopback, Kind.p2p, Kind.management)  # /128 and /127 are not parameters
+        advice = "give it a larger prefix in ipv6.yaml" if fixed else \
+            f"give it a larger prefix or a longer '{kind.value}' length in ipv6.yaml"
         lines.append(f"pool '{name}' ({nets}) has room for {have} x /{length} ({kind.value}) but "
-                     f"{need} are needed ({missing} did not fit): give it a larger prefix or a longer "
-                     f"'{kind.value}' length in ipv6.yaml")
+                     f"{need} {'is' if need == 1 else 'are'} needed ({missing} did not fit): {advice}")
     return "IPv6 plan does not fit:\n  " + "\n  ".join(lines)
