@@ -329,6 +329,7 @@ def ipv6_export(
 # they import this module. One line per domain:
 # (mount lines below)
 import migration.commands  # noqa: E402,F401
+import network.cutover.commands  # noqa: E402,F401
 
 
 def main() -> None:

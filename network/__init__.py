@@ -1,0 +1,1 @@
+"""Extranet device configuration: intent, vendor rendering, drivers, transactional push, verification, lab."""

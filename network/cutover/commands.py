@@ -1,0 +1,396 @@
+"""`govctl cutover ...`: plan, document, rehearse and run a dedicated-network cutover (专网割接)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli import EXIT_FAILURE, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
+from inventory.errors import InputError, RuntimeFailure
+
+cutover_app = typer.Typer(no_args_is_help=True, help="Dedicated-network cutover (专网割接): plan, document, "
+                                                     "rehearse on the lab, run with a journal, resume, roll back.")
+app.add_typer(cutover_app, name="cutover")
+
+NetworkArg = Annotated[str, typer.Argument(help="Dedicated network id (dedicated_networks.yaml), e.g. health-net.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Judge the window as if it were this time (ISO 8601); "
+                                                        "default: now.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="zh or en.")]
+JournalDirOpt = Annotated[Path, typer.Option("--journal-dir", help="Where run journals are kept.")]
+DEFAULT_JOURNALS = Path(".govctl") / "cutover"
+
+
+def _now(at: str | None) -> datetime:
+    if at is None:
+        return datetime.now(timezone.utc)
+    try:
+        dt = datetime.fromisoformat(at)
+    except ValueError:
+        raise InputError(f"--at: not an ISO 8601 time: '{at}' (e.g. 2026-12-01T09:00:00+08:00)") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _plan(inventory: Path | None, network: str, at: str | None, check_window: bool = True):  # noqa: ANN202
+    from ipv6.planner import plan as ipv6_plan
+    from network.cutover.planner import plan_cutover
+
+    loaded, shown = _load(inventory)
+    p = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), network, now=_now(at), origins=loaded.origins,
+                     check_window=check_window)
+    return p, loaded, shown
+
+
+@cutover_app.command("plan")
+@handle_errors
+def plan_cmd(
+    network: NetworkArg,
+    inventory: InventoryArg = None,
+    at: AtOpt = None,
+    configs: Annotated[bool, typer.Option("--configs", help="Also print every device's change and rollback.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compute the cutover of one dedicated network: pre-checks, the VPN on each PE, steps, post-checks, rollback.
+
+    Refuses (exit 2, nothing touched) an unknown network, overlapping prefixes in the target VPN, a window in the
+    past or inside a change freeze, a target node that is not a PE, or a department with a classified system.
+
+    Example: `govctl cutover plan health-net --configs`
+    """
+    p, _, shown = _plan(inventory, network, at)
+    if as_json:
+        _emit_json({"inventory": shown, **p.as_dict()})
+        return
+    head = Table("", "", title=f"Cutover of {p.network} ({p.name}) from {shown}", show_header=False)
+    head.add_row("department", f"{p.department_name} ({p.department})")
+    head.add_row("VPN", f"{p.vpn} RD {p.rd} access type {p.access_type}")
+    head.add_row("window", f"{p.window_start} .. {p.window_end}")
+    head.add_row("PEs", ", ".join(f"{x.node} ({x.platform}, {x.role})" for x in p.pes))
+    head.add_row("estimate", f"{p.minutes} min, point of no return at T+{p.minutes_to_no_return} min "
+                             f"({p.point_of_no_return})")
+    out.print(head)
+    checks = Table("pre-check", "result", "detail")
+    for c in p.prechecks:
+        checks.add_row(c.id, "[green]pass[/]" if c.passed else "[red]FAIL[/]", c.detail)
+    out.print(checks)
+    steps = Table("#", "step", "phase", "owner", "device", "min", title="steps")
+    for i, s in enumerate(p.steps, 1):
+        mark = " [bold red](point of no return)[/]" if s.id == p.point_of_no_return else ""
+        steps.add_row(str(i), s.id + mark, s.phase.value, s.owner, s.node or ("manual" if s.manual else "-"),
+                      str(s.minutes))
+    out.print(steps)
+    probes = Table("post-check", "from", "to", "expect")
+    for pr in p.postchecks:
+        probes.add_row(pr.id, pr.source, pr.target_prefix, "reach" if pr.expect else "no reach")
+    out.print(probes)
+    out.print(f"rollback: {len(p.rollback)} steps ({', '.join(s.id for s in p.rollback)})", highlight=False)
+    for w in p.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if configs:
+        for c in p.changes:
+            out.print(f"\n[bold]{c.node} ({c.platform}) {c.feature}[/]", highlight=False)
+            out.print(c.apply, markup=False, highlight=False)
+            out.print(f"[dim]-- rollback of {c.feature}[/]")
+            out.print(c.rollback, markup=False, highlight=False)
+
+
+@cutover_app.command("doc")
+@handle_errors
+def doc_cmd(
+    network: NetworkArg,
+    inventory: InventoryArg = None,
+    lang: LangOpt = "zh",
+    output: Annotated[Path | None, typer.Option("--out", help="Write here (.md; .docx if python-docx is "
+                                                              "installed) instead of stdout.")] = None,
+    at: AtOpt = None,
+    no_configs: Annotated[bool, typer.Option("--no-configs", help="Leave out the configuration appendix.")] = False,
+) -> None:
+    """Write the change-board document (scope, window, impact, steps with owners and timings, checks, rollback,
+    point of no return, contacts) in Chinese or English.
+
+    Example: `govctl cutover doc health-net --lang en --out docs/cutover/health-net.en.md`
+    """
+    from network.cutover.document import render_document
+
+    if lang not in ("zh", "en"):
+        raise InputError(f"--lang: expected zh or en, got '{lang}'")
+    if output is not None and output.is_dir():
+        raise InputError(f"--out: {output} is a directory; give a file name")
+    p, _, _ = _plan(inventory, network, at)
+    text = render_document(p, lang, with_configs=not no_configs)
+    if output is None:
+        out.print(text, markup=False, highlight=False, end="")
+        return
+    try:
+        if output.suffix == ".docx":
+            from network.cutover.document import write_docx
+
+            write_docx(text, output)
+        else:
+            output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RuntimeFailure(f"cannot write {output}: {exc.strerror}") from exc
+    err.print(f"wrote {output}", highlight=False)
+
+
+def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _emit_json(report)
+        return
+    table = Table("step", "status", "estimate (min)", "took (s)", title=f"run {report['run']}: {report['state']}")
+    for s in report["steps"]:
+        table.add_row(s["step"], s["status"], "" if s.get("minutes") is None else str(s["minutes"]),
+                      "" if s.get("seconds") is None else f"{s['seconds']:.2f}")
+    out.print(table)
+    for c in report.get("checks", []):
+        colour = "green" if c["ok"] else "red"
+        out.print(f"[{colour}]{'ok ' if c['ok'] else 'FAIL'}[/] {c['phase']}: {c['id']} {c.get('detail', '')}",
+                  highlight=False)
+    if report.get("message"):
+        out.print(report["message"], highlight=False)
+
+
+# ---------------------------------------------------------------- running a cutover
+
+
+def _plan_digest(p: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(p.as_dict(), sort_keys=True, default=str, ensure_ascii=False)
+                          .encode()).hexdigest()[:16]
+
+
+def _lab_for(p: Any, create: bool):  # noqa: ANN202
+    from network.cutover.lab import Lab, preflight
+
+    why = preflight()
+    if why:
+        raise RuntimeFailure(why)
+    lab = Lab.attach(p.network)
+    if lab is None:
+        if not create:
+            raise InputError(f"no cutover lab is up for '{p.network}' (it is built by `govctl cutover run "
+                             f"{p.network} --lab` or `rehearse --keep-lab`)")
+        lab = Lab.up(p)
+    return lab
+
+
+def _finish(outcome: Any, journal: Any, p: Any, as_json: bool, ok_states: tuple[str, ...] = ("done", "stopped")) -> None:
+    from network.cutover.runner import report
+
+    rep = report(p, journal)
+    rep["message"] = outcome.message
+    _print_report(rep, as_json)
+    if outcome.state not in ok_states:
+        raise typer.Exit(EXIT_FAILURE)
+
+
+@cutover_app.command("run")
+@handle_errors
+def run_cmd(
+    network: NetworkArg,
+    inventory: InventoryArg = None,
+    lab: Annotated[bool, typer.Option("--lab", help="Run on the cutover lab (built if not up; left up for "
+                                                    "status/resume/rollback; remove with `lab-down`).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run outside the maintenance window.")] = False,
+    stop_before_no_return: Annotated[bool, typer.Option(
+        "--stop-before-no-return", help="End after the post-checks and observation, before the point of no "
+                                        "return.")] = False,
+    at: AtOpt = None,
+    journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
+    crash_after: Annotated[str | None, typer.Option(hidden=True, help="Test hook: SIGKILL after this step.")] = None,
+    inject: Annotated[str | None, typer.Option(hidden=True, help="Lab fault before the post-checks.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the cutover in its window: every step journaled (fsync'd), automatic rollback on a failed post-check.
+
+    Refuses outside the window unless `--force`; refuses (exit 2) whatever `plan` refuses, before any device is
+    touched. After a crash: `govctl cutover status|resume|rollback NETWORK`.
+
+    Example: `govctl cutover run health-net --lab --force`
+    """
+    from network.cutover.errors import OutsideWindow
+    from network.cutover.journal import Journal, RunLock
+    from network.cutover.lab import LabExecutor
+    from network.cutover.runner import Options, execute
+
+    p, loaded, _ = _plan(inventory, network, at)
+    now = _now(at)
+    if not force and not (p.window_start and p.window_start <= now <= p.window_end):
+        raise OutsideWindow(f"{network}: now ({now.isoformat(timespec='minutes')}) is outside the window "
+                            f"{p.window_start} .. {p.window_end}; wait for it or use --force")
+    if not lab:
+        raise InputError("only `--lab` runs are wired in this version: production devices are driven by "
+                         "`playbooks/cutover.yml` (which calls the same per-device logic), or add --lab")
+    with RunLock(journal_dir, network):
+        try:
+            last = Journal.latest(journal_dir, network)
+        except InputError:
+            last = None
+        if last is not None and last.ended() is None:
+            raise InputError(f"run {last.run} of '{network}' is unfinished: `govctl cutover resume {network}` or "
+                             f"`govctl cutover rollback {network}` first")
+        from network.cutover.lab import Lab
+
+        old = Lab.attach(network)
+        if old is not None:
+            old.down()  # a finished run left the lab cut over: every run starts from the old network
+        lb = _lab_for(p, create=True)
+        journal = Journal.create(journal_dir, network)
+        start = {"network": network, "inventory": str(loaded.directory), "at": at, "lab": True,
+                 "check_window": True, "plan": _plan_digest(p)}
+        ex = LabExecutor(lb, p)
+        outcome = execute(p, ex, journal, Options(inject=inject, crash_after=crash_after,
+                                                  stop_before_no_return=stop_before_no_return),
+                          start=start, fault=ex)
+    _finish(outcome, journal, p, as_json)
+
+
+def _reopen(network: str, run: str | None, journal_dir: Path):  # noqa: ANN202
+    from network.cutover.journal import Journal
+
+    journal = Journal.named(journal_dir, run) if run else Journal.latest(journal_dir, network)
+    start = journal.start()
+    if start.get("network") != network:
+        raise InputError(f"run {journal.run} is a cutover of '{start.get('network')}', not '{network}'")
+    p, _, _ = _plan(Path(start["inventory"]), network, start.get("at"), check_window=start.get("check_window", True))
+    if _plan_digest(p) != start.get("plan"):
+        raise InputError(f"the inventory changed since run {journal.run} started: its plan is no longer the one "
+                         "being executed; roll back or resume with the inventory as it was")
+    return journal, p
+
+
+RunOpt = Annotated[str | None, typer.Option("--run", help="Run id (default: the network's latest run).")]
+
+
+@cutover_app.command("resume")
+@handle_errors
+def resume_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
+               as_json: JsonOpt = False) -> None:
+    """Continue an interrupted run from its first unfinished step (the journal says which).
+
+    Example: `govctl cutover resume health-net`
+    """
+    from network.cutover.journal import RunLock
+    from network.cutover.lab import LabExecutor
+    from network.cutover.runner import Options, execute
+
+    with RunLock(journal_dir, network):
+        journal, p = _reopen(network, run, journal_dir)
+        ex = LabExecutor(_lab_for(p, create=False), p)
+        outcome = execute(p, ex, journal, Options(), start=journal.start(), fault=ex)
+    _finish(outcome, journal, p, as_json)
+
+
+@cutover_app.command("rollback")
+@handle_errors
+def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
+                 as_json: JsonOpt = False) -> None:
+    """Undo an interrupted or finished run (before its point of no return) and prove it: every device's config
+    equals the one saved before the change, and the baseline reachability holds again.
+
+    Example: `govctl cutover rollback health-net`
+    """
+    from network.cutover.errors import JournalError
+    from network.cutover.journal import RunLock
+    from network.cutover.lab import LabExecutor
+    from network.cutover.runner import rollback
+
+    with RunLock(journal_dir, network):
+        journal, p = _reopen(network, run, journal_dir)
+        end = journal.ended()
+        if end is not None and end.detail.get("state") in ("rolled-back",):
+            raise JournalError(f"run {journal.run} is already rolled back")
+        ex = LabExecutor(_lab_for(p, create=False), p)
+        outcome = rollback(p, ex, journal, reason="rollback requested", fault=ex)
+    _finish(outcome, journal, p, as_json, ok_states=("rolled-back",))
+
+
+@cutover_app.command("status")
+@handle_errors
+def status_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
+               as_json: JsonOpt = False) -> None:
+    """Show a run from its journal: state (running, interrupted, done, rolled-back, failed), each step's status,
+    estimate and measured time, and every check.
+
+    Example: `govctl cutover status health-net --json`
+    """
+    from network.cutover.journal import Journal
+    from network.cutover.runner import report
+
+    journal = Journal.named(journal_dir, run) if run else Journal.latest(journal_dir, network)
+    _print_report(report(None, journal), as_json)
+
+
+@cutover_app.command("lab-down")
+@handle_errors
+def lab_down_cmd(network: NetworkArg) -> None:
+    """Remove the cutover lab of a network (namespaces, FRR instances, state file).
+
+    Example: `govctl cutover lab-down health-net`
+    """
+    from network.cutover.lab import Lab
+
+    lab = Lab.attach(network)
+    if lab is None:
+        out.print(f"no cutover lab is up for '{network}'", highlight=False)
+        return
+    lab.down()
+    out.print(f"removed the cutover lab of '{network}'", highlight=False)
+
+
+@cutover_app.command("rehearse")
+@handle_errors
+def rehearse_cmd(
+    network: NetworkArg,
+    inventory: InventoryArg = None,
+    no_fault: Annotated[bool, typer.Option("--no-fault", help="Skip the deliberately failed first attempt.")] = False,
+    keep_lab: Annotated[bool, typer.Option("--keep-lab", help="Leave the lab up afterwards.")] = False,
+    journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rehearse the whole cutover on a lab built for it: first with a deliberately failed post-check (the cloud
+    border loses its return route) that must roll back automatically and restore every device exactly, then a
+    clean run to the end; per-step timings against the plan's estimates. The window is not enforced.
+
+    Example: `govctl cutover rehearse health-net`
+    """
+    from network.cutover.journal import Journal, RunLock
+    from network.cutover.lab import Lab, LabExecutor
+    from network.cutover.runner import Options, execute, report
+
+    p, loaded, _ = _plan(inventory, network, None, check_window=False)
+    for w in p.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    results: list[dict[str, Any]] = []
+    ok = True
+    with RunLock(journal_dir, network):
+        lab = Lab.up(p)
+        try:
+            attempts = ([("with-fault", "cloud-return-route", "rolled-back")] if not no_fault else []) + \
+                [("clean", None, "done")]
+            for label, fault, want in attempts:
+                journal = Journal.create(journal_dir, network)
+                start = {"network": network, "inventory": str(loaded.directory), "at": None, "lab": True,
+                         "check_window": False, "plan": _plan_digest(p), "rehearsal": label}
+                ex = LabExecutor(lab, p)
+                outcome = execute(p, ex, journal, Options(inject=fault), start=start, fault=ex)
+                rep = report(p, journal)
+                rep["attempt"], rep["expected"], rep["message"] = label, want, outcome.message
+                results.append(rep)
+                ok = ok and outcome.state == want
+        finally:
+            if not keep_lab:
+                lab.down()
+    if as_json:
+        _emit_json({"network": network, "ok": ok, "attempts": results})
+    else:
+        for rep in results:
+            out.print(f"\n[bold]attempt '{rep['attempt']}'[/] (expected: {rep['expected']})", highlight=False)
+            _print_report(rep, False)
+        out.print(f"\nrehearsal {'[green]passed[/]' if ok else '[red]FAILED[/]'}", highlight=False)
+    if not ok:
+        raise typer.Exit(EXIT_FAILURE)

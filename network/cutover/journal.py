@@ -1,0 +1,153 @@
+"""The run journal: JSON lines, one fsync'd record per event, so a crashed run can be resumed or rolled back.
+
+Saved device configurations live beside it (``<run>/saved/<device>.conf``), written and
+fsync'd before the first change, so a rollback after a crash restores exactly what was there.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from network.cutover.errors import JournalError
+from network.cutover.models import JournalRecord
+
+
+def _fsync_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+@dataclass
+class Journal:
+    directory: Path  # the journals' directory
+    run: str
+
+    @property
+    def path(self) -> Path:
+        return self.directory / f"{self.run}.jsonl"
+
+    @property
+    def saved_dir(self) -> Path:
+        return self.directory / self.run / "saved"
+
+    @classmethod
+    def create(cls, directory: Path, network: str, now: datetime | None = None) -> Journal:
+        stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%f")
+        j = cls(directory, f"{network}-{stamp}")
+        directory.mkdir(parents=True, exist_ok=True)
+        return j
+
+    @classmethod
+    def latest(cls, directory: Path, network: str) -> Journal:
+        runs = sorted(directory.glob(f"{network}-*.jsonl")) if directory.is_dir() else []
+        if not runs:
+            raise JournalError(f"no cutover journal for '{network}' in {directory}")
+        return cls(directory, runs[-1].stem)
+
+    @classmethod
+    def named(cls, directory: Path, run: str) -> Journal:
+        j = cls(directory, run)
+        if not j.path.exists():
+            raise JournalError(f"no journal {j.path}")
+        return j
+
+    def append(self, event: str, step: str | None = None, status: str | None = None,
+               seconds: float | None = None, **detail: Any) -> JournalRecord:
+        seq = len(self.records())
+        rec = JournalRecord(self.run, seq, datetime.now(timezone.utc).isoformat(timespec="milliseconds"), event,  # type: ignore[arg-type]
+                            step, status, None if seconds is None else round(seconds, 3), detail)  # type: ignore[arg-type]
+        line = json.dumps(rec.as_dict(), ensure_ascii=False) + "\n"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return rec
+
+    def records(self) -> list[JournalRecord]:
+        if not self.path.exists():
+            return []
+        out = []
+        for i, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(JournalRecord(**json.loads(line)))
+            except (json.JSONDecodeError, TypeError):
+                # a crash can tear the last line only; anything else is a damaged journal
+                if i == len(self.path.read_text(encoding="utf-8").splitlines()):
+                    break
+                raise JournalError(f"{self.path}:{i}: damaged journal line") from None
+        return out
+
+    def save_config(self, device: str, text: str) -> None:
+        _fsync_write(self.saved_dir / f"{device}.conf", text)
+
+    def saved_config(self, device: str) -> str:
+        p = self.saved_dir / f"{device}.conf"
+        if not p.exists():
+            raise JournalError(f"{self.run}: no saved configuration of {device} ({p})")
+        return p.read_text(encoding="utf-8")
+
+    def save_blob(self, name: str, data: Any) -> None:
+        _fsync_write(self.directory / self.run / f"{name}.json", json.dumps(data, ensure_ascii=False, indent=1))
+
+    def blob(self, name: str) -> Any:
+        return json.loads((self.directory / self.run / f"{name}.json").read_text(encoding="utf-8"))
+
+    # -- what the records say
+    def start(self) -> dict[str, Any]:
+        recs = self.records()
+        if not recs or recs[0].event != "start":
+            raise JournalError(f"{self.path}: no start record")
+        return recs[0].detail
+
+    def ended(self) -> JournalRecord | None:
+        return next((r for r in reversed(self.records()) if r.event == "end"), None)
+
+    def step_status(self) -> dict[str, str]:
+        """Latest status of every forward step ("begin" means interrupted inside it)."""
+        st: dict[str, str] = {}
+        for r in self.records():
+            if r.event == "step" and r.step and r.status:
+                st[r.step] = r.status
+        return st
+
+    def rolled_back(self) -> set[str]:
+        return {r.step for r in self.records() if r.event == "rollback" and r.status == "done" and r.step}
+
+
+class RunLock:
+    """One run per network at a time (an flock held for the life of the process; a crash releases it)."""
+
+    def __init__(self, directory: Path, network: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f".{network}.lock"
+        self.fh = open(self.path, "a+")  # noqa: SIM115 - held until release
+
+    def __enter__(self) -> RunLock:
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.close()
+            raise JournalError(f"another cutover of this network is running (lock {self.path})") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()

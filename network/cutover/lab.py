@@ -1,0 +1,591 @@
+"""A self-contained router lab for one cutover: the department VPN built from what this kernel offers.
+
+The lab kernel has no VRF (l3mdev), MPLS or VLANs (FINDINGS.md), so the department VPN is
+one routing instance (its own netns + FRR) per PE, joined by per-VPN veth links; the
+VPNv4/VPNv6 sessions become IPv4/IPv6 unicast sessions between those instances, and the
+RT import policy becomes the same route-map inbound on every session. Around them:
+
+- one CE per department site (FRR), hanging today on ``car`` (the carrier's old line);
+- ``cld``: the cloud platform's border, holding the department's tenant subnets;
+- ``oth``: another department's VPN instance and ``pub``: the public network zone, both
+  peering with the first PE's instance through their own (pre-existing) filters, so
+  isolation is decided by route policy, as on a real shared PE.
+
+The lab's state (namespaces, PIDs, addresses) is a JSON file, so a later process (``resume``,
+``rollback`` after a crash) re-attaches to it. Addresses: 203.0.113.64/27, 198.51.100.240/28,
+2001:db8:fff9::/48..2001:db8:fffb::/48 on lab-only links, plus the plan's own PE-CE addresses.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from network.cutover.errors import CutoverFailed
+from network.cutover.models import CutoverPlan, Probe, Step, VpnPe
+from network.cutover.render import _env, render_feature
+
+FRR_BIN = Path("/usr/lib/frr")
+STATE_ROOT = Path(os.environ.get("GOVCTL_CUTOVER_LAB_DIR", "/run/govctl-cutover"))
+LAB_FLAVOUR = "frr_lab"
+OTHER = ("198.51.100.248/29", "2001:db8:fffa:1::/64")  # another department's VPN prefixes (lab only)
+PUBLIC = ("198.51.100.240/29", "2001:db8:fffa:2::/64")  # a public-zone prefix (lab only)
+BACKBONE4 = ipaddress.ip_network("203.0.113.64/28")  # per-VPN and backbone links, /31 each
+CARRIER4 = ipaddress.ip_network("203.0.113.80/28")  # CE <-> carrier old line, /31 each
+BACKBONE6 = ipaddress.ip_network("2001:db8:fffb::/48")
+CARRIER6 = ipaddress.ip_network("2001:db8:fff9::/48")
+
+
+@dataclass
+class Instance:
+    """One routing instance in the lab: a netns with its FRR daemons."""
+
+    name: str  # short role name: pe0, ce1, car, cld, oth, pub
+    netns: str
+    hostname: str
+    daemons: list[str]
+    config: str = ""  # the baseline frr.conf
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class LabState:
+    lab: str
+    network: str
+    tag: str
+    instances: dict[str, Instance] = field(default_factory=dict)
+    links: list[tuple[str, str, str, str]] = field(default_factory=list)  # (ns_a, if_a, ns_b, if_b)
+    pe_of: dict[str, str] = field(default_factory=dict)  # plan PE node -> instance name
+    site_ce: dict[str, str] = field(default_factory=dict)  # site name -> instance name
+    site_if: dict[str, str] = field(default_factory=dict)  # site name -> CE's access interface
+    site_old: dict[str, tuple[str, str]] = field(default_factory=dict)  # site -> carrier next hops (v4, v6)
+    site_carrier_if: dict[str, str] = field(default_factory=dict)  # site -> carrier-side interface
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)  # probe source -> {v4, v6} address
+    targets: dict[str, dict[str, str]] = field(default_factory=dict)  # probe target -> {v4, v6} address
+    sessions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # pe instance -> peers (v4, v6)
+    faults: list[str] = field(default_factory=list)
+
+    def path(self) -> Path:
+        return STATE_ROOT / f"{self.lab}.json"
+
+    def save(self) -> None:
+        STATE_ROOT.mkdir(parents=True, exist_ok=True)
+        tmp = self.path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.path())
+
+    @classmethod
+    def load(cls, lab: str) -> LabState | None:
+        p = STATE_ROOT / f"{lab}.json"
+        if not p.exists():
+            return None
+        d = json.loads(p.read_text(encoding="utf-8"))
+        d["instances"] = {k: Instance(**v) for k, v in d["instances"].items()}
+        d["links"] = [tuple(x) for x in d["links"]]
+        d["site_old"] = {k: tuple(v) for k, v in d["site_old"].items()}
+        d["sessions"] = {k: [tuple(x) for x in v] for k, v in d["sessions"].items()}
+        return cls(**d)
+
+
+def lab_name(network: str) -> str:
+    return f"cutover-{network}"
+
+
+def _tag(network: str) -> str:
+    return "c" + hashlib.sha1(network.encode()).hexdigest()[:3]
+
+
+def _run(args: list[str], *, check: bool = True, timeout: float = 30, input: str | None = None) -> str:
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, input=input)
+    except subprocess.TimeoutExpired:
+        raise CutoverFailed(f"lab: timed out: {' '.join(args)}") from None
+    if check and r.returncode != 0:
+        raise CutoverFailed(f"lab: {' '.join(args)}: {(r.stderr or r.stdout).strip()}")
+    return r.stdout
+
+
+def preflight() -> str | None:
+    """Why the lab cannot run here (None: it can)."""
+    if os.geteuid() != 0:
+        return "the cutover lab needs root (network namespaces)"
+    for d in ("zebra", "staticd", "bgpd"):
+        if not (FRR_BIN / d).exists():
+            return f"FRR is not installed ({FRR_BIN / d} missing): apt-get install frr frr-pythontools"
+    return None
+
+
+# ---------------------------------------------------------------- the lab's design (pure)
+
+
+def design(plan: CutoverPlan) -> LabState:
+    """Instances, links and baseline configs of the lab for ``plan``; nothing is created."""
+    tag = _tag(plan.network)
+    st = LabState(lab_name(plan.network), plan.network, tag)
+    b4 = iter(BACKBONE4.subnets(new_prefix=31))
+    b6 = (ipaddress.IPv6Network((int(BACKBONE6.network_address) + 2 * i, 127)) for i in range(1 << 16))
+    cfg: dict[str, list[str]] = {}
+    ifaces: dict[str, list[str]] = {}
+
+    def inst(name: str, host: str, daemons: list[str]) -> None:
+        st.instances[name] = Instance(name, f"{tag}-{name}", host, daemons)
+        cfg[name], ifaces[name] = [], []
+
+    def addr_if(name: str, ifname: str, *addrs: str) -> None:
+        ifaces[name] += [f"interface {ifname}", *(f" {'ipv6' if ':' in a else 'ip'} address {a}" for a in addrs),
+                         "exit"]
+
+    def link(a: str, ia: str, b: str, ib: str) -> None:
+        st.links.append((st.instances[a].netns, ia, st.instances[b].netns, ib))
+
+    for i, pe in enumerate(plan.pes):
+        inst(f"pe{i}", f"{pe.node}-{pe.vpn}", ["zebra", "staticd", "bgpd"])
+        st.pe_of[pe.node] = f"pe{i}"
+        st.sessions[f"pe{i}"] = []
+    # per-VPN links between every pair of the VPN's PE instances (the emulated MPLS backbone for this VPN)
+    for i in range(len(plan.pes)):
+        for j in range(i + 1, len(plan.pes)):
+            n4, n6 = next(b4), next(b6)
+            a4, z4 = str(n4.network_address), str(n4.network_address + 1)
+            a6, z6 = str(n6.network_address), str(n6.network_address + 1)
+            link(f"pe{i}", f"v{j}", f"pe{j}", f"v{i}")
+            addr_if(f"pe{i}", f"v{j}", f"{a4}/31", f"{a6}/127")
+            addr_if(f"pe{j}", f"v{i}", f"{z4}/31", f"{z6}/127")
+            st.sessions[f"pe{i}"].append((z4, z6))
+            st.sessions[f"pe{j}"].append((a4, a6))
+    # another department's VPN and the public zone, each behind its own filter, on the first PE
+    for name, (p4, p6), host in (("oth", OTHER, "other-vpn"), ("pub", PUBLIC, "public-zone")):
+        inst(name, host, ["zebra", "staticd", "bgpd"])
+        n4, n6 = next(b4), next(b6)
+        a4, z4 = str(n4.network_address), str(n4.network_address + 1)
+        a6, z6 = str(n6.network_address), str(n6.network_address + 1)
+        link("pe0", name[:3], name, "bb")
+        addr_if("pe0", name[:3], f"{a4}/31", f"{a6}/127")
+        me4, me6 = str(ipaddress.ip_network(p4).network_address + 1), str(ipaddress.ip_network(p6).network_address + 1)
+        addr_if(name, "bb", f"{z4}/31", f"{z6}/127")
+        addr_if(name, "lo", f"{me4}/32", f"{me6}/128")
+        st.sessions["pe0"].append((z4, z6))
+        st.sources["other:" if name == "oth" else "public"] = {"v4": me4, "v6": me6, "ns": name}
+        cfg[name] += [
+            f"ip prefix-list OWN-V4 seq 10 permit {p4} le 32",
+            f"ipv6 prefix-list OWN-V6 seq 10 permit {p6} le 128",
+            "route-map OWN-V4 permit 10", " match ip address prefix-list OWN-V4", "exit",
+            "route-map OWN-V6 permit 10", " match ipv6 address prefix-list OWN-V6", "exit",
+            f"router bgp {plan.pes[0].asn}", f" bgp router-id {me4}", " no bgp default ipv4-unicast",
+            " timers bgp 1 3", f" neighbor {a4} remote-as {plan.pes[0].asn}", f" neighbor {a4} timers connect 1",
+            f" neighbor {a6} remote-as {plan.pes[0].asn}", f" neighbor {a6} timers connect 1",
+            " address-family ipv4 unicast", "  redistribute connected", f"  neighbor {a4} activate",
+            f"  neighbor {a4} route-map OWN-V4 in", " exit-address-family",
+            " address-family ipv6 unicast", "  redistribute connected", f"  neighbor {a6} activate",
+            f"  neighbor {a6} route-map OWN-V6 in", " exit-address-family", "exit",
+        ]
+    # the carrier's old line and one CE per site
+    inst("car", "carrier", ["zebra", "staticd"])
+    for j, (site, _division, prefixes) in enumerate(plan.sites):
+        ce = f"ce{j}"
+        inst(ce, f"ce{j}-{plan.network}", ["zebra", "staticd"])
+        st.site_ce[site] = ce
+        n4 = list(CARRIER4.subnets(new_prefix=31))[j]
+        n6 = ipaddress.IPv6Network((int(CARRIER6.network_address) + 2 * j, 127))
+        c4, e4 = str(n4.network_address), str(n4.network_address + 1)
+        c6, e6 = str(n6.network_address), str(n6.network_address + 1)
+        link("car", f"c{j}", ce, "old")
+        addr_if("car", f"c{j}", f"{c4}/31", f"{c6}/127")
+        addr_if(ce, "old", f"{e4}/31", f"{e6}/127")
+        st.site_old[site] = (c4, c6)
+        st.site_carrier_if[site] = f"c{j}"
+        lo, src = [], {"ns": ce}
+        for p in prefixes:
+            host = str(ipaddress.ip_network(p).network_address + 1)
+            lo.append(f"{host}/{128 if ':' in p else 32}")
+            src.setdefault("v6" if ":" in p else "v4", host)
+            cfg["car"].append(f"{'ipv6' if ':' in p else 'ip'} route {p} {e6 if ':' in p else e4}")
+        addr_if(ce, "lo", *lo)
+        st.sources[f"site:{site}"] = src
+        st.targets[f"site:{site}"] = src
+        cfg[ce] += [f"ip route 0.0.0.0/0 {c4}", f"ipv6 route ::/0 {c6}"]
+    # access links: the CE side stays unaddressed until the swing; the PE side until the access step
+    for pe in plan.pes:
+        for lk in pe.links:
+            if lk.kind == "site":
+                ce = st.site_ce[lk.name]
+                link(st.pe_of[pe.node], _lab_if(lk.interface), ce, "acc")
+                st.site_if[lk.name] = "acc"
+            else:
+                inst("cld", f"cloud-{lk.name}", ["zebra", "staticd"])
+                link(st.pe_of[pe.node], _lab_if(lk.interface), "cld", "uplink")
+                addr_if("cld", "uplink", f"{lk.ce_ipv4}/31", f"{lk.ce_ipv6}/127")
+                lo = []
+                for p in lk.prefixes:
+                    host = str(ipaddress.ip_network(p).network_address + 1)
+                    lo.append(f"{host}/{128 if ':' in p else 32}")
+                addr_if("cld", "lo", *lo)
+                cfg["cld"] += [f"ip route 0.0.0.0/0 {lk.pe_ipv4.split('/')[0]}",
+                               f"ipv6 route ::/0 {lk.pe_ipv6.split('/')[0]}"]
+    for t, tn, v4, v6 in plan.tenants:
+        d = {"ns": "cld", "v4": str(ipaddress.ip_network(v4).network_address + 1)}
+        if v6:
+            d["v6"] = str(ipaddress.ip_network(v6).network_address + 1)
+        st.targets[f"cloud:{t}/{tn}"] = d
+    for name, ins in st.instances.items():
+        ins.config = "\n".join(["frr defaults traditional", f"hostname {ins.hostname}", "ipv6 forwarding", "ip forwarding", "!", *ifaces[name], "!",
+                                *cfg[name], "!", "line vty", "!"]) + "\n"
+    return st
+
+
+def _lab_if(interface: str) -> str:
+    """The lab's name of a PE sub-interface: its VLAN, e.g. GigabitEthernet0/0/10.1011 -> a1011."""
+    return "a" + interface.rsplit(".", 1)[-1]
+
+
+def lab_pe(st: LabState, pe: VpnPe) -> VpnPe:
+    """The plan's PE as the lab's FRR instance: same addresses, routes and policy, lab interface names."""
+    links = tuple(dataclasses.replace(lk, interface=_lab_if(lk.interface)) for lk in pe.links)
+    return dataclasses.replace(pe, platform="frr", links=links)
+
+
+def lab_config(st: LabState, pe: VpnPe, feature: str, *, undo: bool) -> str:
+    """What the lab pushes to a PE instance for one plan feature (or its reversal)."""
+    inst = st.pe_of[pe.node]
+    return render_feature(lab_pe(st, pe), feature, undo=undo, extra={"sessions": st.sessions[inst]},
+                          flavour=LAB_FLAVOUR)
+
+
+def swing_config(st: LabState, plan: CutoverPlan, site: str, *, undo: bool) -> tuple[str, str]:
+    """(CE instance, config) moving a site's CE from the old line to its PE (or back)."""
+    lk = next(lk for pe in plan.pes for lk in pe.links if lk.kind == "site" and lk.name == site)
+    old4, old6 = st.site_old[site]
+    text = _env().get_template(f"{LAB_FLAVOUR}/swing.j2").render(lk=lk, undo=undo, ifname=st.site_if[site],
+                                                                 old4=old4, old6=old6)
+    return st.site_ce[site], text
+
+
+# ---------------------------------------------------------------- the lab's life (I/O)
+
+
+class Lab:
+    """Builds, drives and removes the lab of one cutover."""
+
+    CONVERGE = 15.0  # seconds BGP may take to settle after a change (it takes 2-5 s here)
+
+    def __init__(self, state: LabState) -> None:
+        self.st = state
+        self.settled_at = 0.0  # monotonic time by which the last change should have converged
+
+    # -- build / remove
+    @classmethod
+    def up(cls, plan: CutoverPlan) -> Lab:
+        why = preflight()
+        if why:
+            raise CutoverFailed(why)
+        existing = LabState.load(lab_name(plan.network))
+        if existing is not None:
+            Lab(existing).down()
+        st = design(plan)
+        st.save()  # before anything exists: a crash mid-build still knows what to remove
+        lab = cls(st)
+        try:
+            lab._build()
+        except BaseException:
+            lab.down()
+            raise
+        return lab
+
+    @classmethod
+    def attach(cls, network: str) -> Lab | None:
+        st = LabState.load(lab_name(network))
+        return cls(st) if st else None
+
+    def _build(self) -> None:
+        st = self.st
+        for ins in st.instances.values():
+            _run(["ip", "netns", "add", ins.netns])
+            _run(["ip", "netns", "exec", ins.netns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+                  "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1",
+                  "net.ipv6.conf.all.keep_addr_on_down=1"])
+            _run(["ip", "-n", ins.netns, "link", "set", "lo", "up"])
+        for ns_a, if_a, ns_b, if_b in st.links:
+            _run(["ip", "-n", ns_a, "link", "add", if_a, "type", "veth", "peer", "name", if_b, "netns", ns_b])
+            _run(["ip", "-n", ns_a, "link", "set", "dev", if_a, "up"])
+            _run(["ip", "-n", ns_b, "link", "set", "dev", if_b, "up"])
+
+        def start(ins: Instance) -> None:
+            etc, run = Path(f"/etc/frr/{ins.netns}"), Path(f"/var/run/frr/{ins.netns}")
+            for d in (etc, run):
+                d.mkdir(parents=True, exist_ok=True)
+            (etc / "vtysh.conf").write_text(f"service integrated-vtysh-config\nhostname {ins.hostname}\n")
+            (etc / "frr.conf").write_text(ins.config)
+            for d in (etc, run):
+                shutil.chown(d, "frr", "frr")
+                for f in d.iterdir():
+                    shutil.chown(f, "frr", "frr")
+            for daemon in ins.daemons:
+                extra = " -s 90000000" if daemon == "zebra" else ""
+                _run(["ip", "netns", "exec", ins.netns, "unshare", "--uts", "sh", "-c",
+                      f"hostname {ins.hostname} && exec {FRR_BIN / daemon} -d -N {ins.netns} -f /dev/null -P 0"
+                      f"{extra}"])
+            for daemon in ins.daemons:
+                ins.pids[daemon] = _wait_pid(run / f"{daemon}.pid")
+            _run(["ip", "netns", "exec", ins.netns, "vtysh", "-N", ins.netns, "-b"], timeout=60)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(start, st.instances.values()))
+        st.save()
+
+    def down(self) -> None:
+        """Remove everything this lab created; safe to call twice and after a crash."""
+        for ins in self.st.instances.values():
+            run = Path(f"/var/run/frr/{ins.netns}")
+            for daemon in ("bgpd", "staticd", "zebra"):
+                pidf = run / f"{daemon}.pid"
+                try:
+                    pid = int(pidf.read_text().strip())
+                except (OSError, ValueError):
+                    continue
+                if _ours(pid, ins.netns):
+                    try:
+                        os.kill(pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+        deadline = time.monotonic() + 5
+        for ins in self.st.instances.values():
+            for daemon in ("bgpd", "staticd", "zebra"):
+                pidf = Path(f"/var/run/frr/{ins.netns}/{daemon}.pid")
+                try:
+                    pid = int(pidf.read_text().strip())
+                except (OSError, ValueError):
+                    continue
+                while _ours(pid, ins.netns) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                if _ours(pid, ins.netns):
+                    os.kill(pid, signal.SIGKILL)
+        for ins in self.st.instances.values():
+            _run(["ip", "netns", "del", ins.netns], check=False)
+            for d in (Path(f"/etc/frr/{ins.netns}"), Path(f"/var/run/frr/{ins.netns}")):
+                shutil.rmtree(d, ignore_errors=True)
+        self.st.path().unlink(missing_ok=True)
+
+    # -- device operations
+    def vtysh(self, instance: str, *commands: str, timeout: float = 20) -> str:
+        ns = self.st.instances[instance].netns
+        args = ["ip", "netns", "exec", ns, "vtysh", "-N", ns]
+        for c in commands:
+            args += ["-c", c]
+        return _run(args, timeout=timeout)
+
+    def running(self, instance: str) -> str:
+        return normalise(self.vtysh(instance, "show running-config"))
+
+    def apply(self, instance: str, text: str) -> None:
+        """Merge configuration text (vtysh -f); any rejected line fails the push."""
+        ns = self.st.instances[instance].netns
+        path = Path(f"/var/run/frr/{ns}/govctl-change.conf")
+        path.write_text(text, encoding="utf-8")
+        r = subprocess.run(["ip", "netns", "exec", ns, "vtysh", "-N", ns, "-f", str(path)], capture_output=True,
+                           text=True, timeout=30)
+        bad = [ln for ln in (r.stdout + r.stderr).splitlines()
+               if any(w in ln for w in ("% Unknown command", "% Invalid", "% Ambiguous", "% Incomplete",
+                                        "% Command incomplete", "% Refusing", "% Malformed"))]
+        self.settled_at = time.monotonic() + self.CONVERGE
+        if r.returncode != 0 or bad:
+            raise CutoverFailed(f"{instance}: configuration rejected: {'; '.join(bad) or r.stderr.strip()}")
+
+    def restore(self, instance: str, saved: str) -> str:
+        """Bring an instance back to ``saved`` exactly (frr-reload.py computes and applies the difference)."""
+        ns = self.st.instances[instance].netns
+        path = Path(f"/var/run/frr/{ns}/govctl-saved.conf")
+        path.write_text(saved, encoding="utf-8")
+        r = subprocess.run(["ip", "netns", "exec", ns, str(FRR_BIN / "frr-reload.py"), "--reload", "-N", ns,
+                            "--confdir", f"/etc/frr/{ns}", "--rundir", f"/var/run/frr/{ns}", str(path)],
+                           capture_output=True, text=True, timeout=60)
+        return r.stdout + r.stderr
+
+    def link(self, instance: str, ifname: str, up: bool) -> None:
+        _run(["ip", "-n", self.st.instances[instance].netns, "link", "set", "dev", ifname, "up" if up else "down"])
+
+    def ping(self, source: str, target: str, family: str, attempts: int) -> bool:
+        src, dst = self.st.sources[source], self.st.targets[target]
+        if family not in src or family not in dst:
+            raise CutoverFailed(f"lab: no {family} address for {source} -> {target}")
+        ns = self.st.instances[src["ns"]].netns
+        for _ in range(attempts):
+            r = subprocess.run(["ip", "netns", "exec", ns, "ping", "-6" if family == "v6" else "-4", "-n", "-q",
+                                "-c", "1", "-W", "1", "-I", src[family], dst[family]], capture_output=True,
+                               timeout=10)
+            if r.returncode == 0:
+                return True
+        return False
+
+    def probe(self, p: Probe) -> tuple[bool, str]:
+        """(held, detail): a must-reach probe retries while the last change may still be converging (at least 3 s);
+        a must-not-reach probe tries twice."""
+        family = "v6" if ":" in p.target_prefix else "v4"
+        source = p.source if not p.source.startswith("other:") else "other:"
+        if p.expect:
+            t0 = time.monotonic()
+            deadline = max(t0 + 3.0, self.settled_at)
+            while True:
+                if self.ping(source, p.target, family, 1):
+                    return True, "reached"
+                if time.monotonic() > deadline:
+                    return False, f"no reply within {time.monotonic() - t0:.0f}s"
+        reached = self.ping(source, p.target, family, 2)
+        return (not reached), ("reached (isolation broken)" if reached else "no reply, as required")
+
+    def snapshot_others(self) -> dict[str, str]:
+        """Routing tables and configs of everything the cutover must not change."""
+        snap = {}
+        for name in ("oth", "pub", "car", "cld"):
+            if name in self.st.instances:
+                routes = self.vtysh(name, "show ip route", "show ipv6 route")
+                snap[name] = self.running(name) + "\n" + _routes(routes)
+        return snap
+
+    def inject(self, fault: str) -> None:
+        """Break something outside the change (the rehearsal's deliberate post-check failure)."""
+        if fault == "cloud-return-route":
+            self.apply("cld", "no ip route 0.0.0.0/0 {0}\nno ipv6 route ::/0 {1}\n".format(*self._cloud_gw()))
+        else:
+            raise CutoverFailed(f"lab: unknown fault '{fault}'")
+        self.st.faults.append(fault)
+        self.st.save()
+
+    def clear(self, fault: str) -> None:
+        if fault == "cloud-return-route":
+            self.apply("cld", "ip route 0.0.0.0/0 {0}\nipv6 route ::/0 {1}\n".format(*self._cloud_gw()))
+        self.st.faults = [f for f in self.st.faults if f != fault]
+        self.st.save()
+
+    def _cloud_gw(self) -> tuple[str, str]:
+        cfg = self.st.instances["cld"].config
+        v4 = next(ln.split()[-1] for ln in cfg.splitlines() if ln.startswith("ip route 0.0.0.0/0"))
+        v6 = next(ln.split()[-1] for ln in cfg.splitlines() if ln.startswith("ipv6 route ::/0"))
+        return v4, v6
+
+
+def normalise(running: str) -> str:
+    """A running config without the lines that change on their own (banner, version)."""
+    skip = ("Building configuration", "Current configuration", "frr version", "frr defaults")
+    return "\n".join(ln.rstrip() for ln in running.splitlines() if ln.strip() and not ln.startswith(skip)) + "\n"
+
+
+def _routes(text: str) -> str:
+    """Routes without their ages, sorted, so two snapshots compare."""
+    import re
+
+    out = []
+    for ln in text.splitlines():
+        if not ln[:1].isalpha() and not ln.startswith(("  ", "*")):
+            continue
+        if ln.startswith(("Codes", "       ", "IPv")):
+            continue
+        out.append(re.sub(r",\s*\d{2}:\d{2}:\d{2}$|,\s*\d+[dhmsw][\dhmsdw]*$", "", ln.rstrip()))
+    return "\n".join(sorted(out))
+
+
+def _wait_pid(path: Path, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return int(path.read_text().strip())
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    raise CutoverFailed(f"lab: {path} did not appear within {timeout:.0f}s")
+
+
+def _ours(pid: int, marker: str) -> bool:
+    """True if ``pid`` is alive and one of this lab's FRR daemons (never signal a stranger)."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return f"-N\0{marker}\0" in cmd and stat.split(")")[-1].split()[0] != "Z"
+
+
+class LabExecutor:
+    """The runner's ``Executor`` on the lab: plan steps become pushes to the lab's FRR instances."""
+
+    def __init__(self, lab: Lab, plan: CutoverPlan, observe_seconds: float = 1.0) -> None:
+        self.lab, self.plan, self.observe_seconds = lab, plan, observe_seconds
+        self.pes = {pe.node: pe for pe in plan.pes}
+
+    def devices(self) -> list[str]:
+        st = self.lab.st
+        return sorted(st.pe_of.values()) + sorted(st.site_ce.values())
+
+    def check_access(self) -> None:
+        for name in self.lab.st.instances:
+            self.lab.vtysh(name, "show version")
+
+    def running(self, device: str) -> str:
+        return self.lab.running(device)
+
+    def do(self, step: Step, undo: bool) -> None:
+        st = self.lab.st
+        if step.node and step.node in self.pes:
+            pe = self.pes[step.node]
+            feats = list(reversed(step.features)) if undo else list(step.features)
+            text = "".join(lab_config(st, pe, f, undo=undo) for f in feats)
+            self.lab.apply(st.pe_of[pe.node], text)
+        elif step.id.startswith("swing-"):
+            ce, text = swing_config(st, self.plan, step.id[len("swing-"):], undo=undo)
+            self.lab.apply(ce, text)
+        elif step.id == "teardown-carrier":
+            for site, ifname in st.site_carrier_if.items():
+                self.lab.link("car", ifname, up=undo)
+        elif step.node:
+            pass  # the old path's extranet node is not in this lab: its teardown is checked by golden files only
+        else:
+            raise CutoverFailed(f"lab: no way to carry out step '{step.id}'")
+
+    def restore(self, device: str, saved: str) -> str:
+        return self.lab.restore(device, saved)
+
+    def probe(self, probe: Probe) -> tuple[bool, str]:
+        return self.lab.probe(probe)
+
+    def isolation(self) -> list[tuple[str, bool, str]]:
+        """The VPN's instances hold no route of another VPN or the public zone (our import policy works)."""
+        foreign = [ipaddress.ip_network(p) for p in (*OTHER, *PUBLIC)]
+        out = []
+        for node, inst in sorted(self.lab.st.pe_of.items()):
+            seen = []
+            for cmd in ("show ip route json", "show ipv6 route json"):
+                routes = json.loads(self.lab.vtysh(inst, cmd) or "{}")
+                for prefix in routes:
+                    net = ipaddress.ip_network(prefix)
+                    # a default route (type E's own egress) covers everything; only foreign prefixes count
+                    if any(net.version == f.version and net.prefixlen >= f.prefixlen and net.overlaps(f)
+                           for f in foreign):
+                        seen.append(prefix)
+            out.append((f"isolation-import-{node}", not seen,
+                        f"{node}'s VPN table holds no other VPN's or public route" if not seen else
+                        f"{node}'s VPN table holds foreign routes: {', '.join(seen)}"))
+        return out
+
+    def others(self) -> dict[str, str]:
+        return self.lab.snapshot_others()
+
+    def observe(self, minutes: int) -> None:
+        time.sleep(self.observe_seconds)  # the lab compresses the observation period
+
+    # the rehearsal's fault hooks
+    @property
+    def st(self) -> LabState:
+        return self.lab.st
+
+    def inject(self, fault: str) -> None:
+        self.lab.inject(fault)
+
+    def clear(self, fault: str) -> None:
+        self.lab.clear(fault)

@@ -1,0 +1,92 @@
+"""VPN-on-a-PE -> vendor configuration and its exact reversal, from template files. Pure.
+
+Templates live in ``network/cutover/templates/<platform>/<feature>.j2``; each renders the
+change when ``undo`` is false and its reversal when ``undo`` is true, so a change and its
+rollback are written side by side and cannot drift apart.
+"""
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from inventory.errors import InputError
+from network.cutover.models import Rendered, VpnPe
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PLATFORMS = ("frr", "h3c_comware", "huawei_vrp", "ios")
+# Order of application; rollback runs in the reverse order.
+PE_FEATURES = ("vpn_instance", "isolation", "bgp_vpn", "access", "vpn_routing")
+TEARDOWN = "teardown"
+
+
+def _addr(value: str) -> str:
+    return value.split("/")[0]
+
+
+def _plen(value: str) -> int:
+    return int(value.split("/")[1])
+
+
+def _netmask(value: str) -> str:
+    return str(ipaddress.ip_network(value, strict=False).netmask)
+
+
+def _wildcard(value: str) -> str:
+    return str(ipaddress.ip_network(value, strict=False).hostmask)
+
+
+def _network(value: str) -> str:
+    return str(ipaddress.ip_network(value, strict=False).network_address)
+
+
+def _v6(value: str) -> bool:
+    return ":" in value
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - device configs, not HTML
+    )
+    env.filters.update(addr=_addr, plen=_plen, netmask=_netmask, wildcard=_wildcard, network=_network)
+    env.tests.update(v6=_v6)
+    return env
+
+
+def render_feature(pe: VpnPe, feature: str, *, undo: bool, extra: dict[str, object] | None = None,
+                   flavour: str | None = None) -> str:
+    """One feature of the VPN on one PE (or its reversal) in the PE's platform syntax.
+
+    ``flavour`` (the lab's ``frr_lab``) overrides some features' templates and falls back to the platform's.
+    """
+    name = f"{pe.platform}/{feature}.j2"
+    try:
+        if flavour and (TEMPLATES / flavour / f"{feature}.j2").exists():
+            name = f"{flavour}/{feature}.j2"
+        template = _env().get_template(name)
+        text = template.render(pe=pe, undo=undo, **(extra or {}))
+    except jinja2.TemplateNotFound:
+        raise InputError(f"{pe.node}: platform '{pe.platform}' has no cutover template {TEMPLATES / name}") from None
+    except jinja2.TemplateError as exc:
+        raise InputError(f"{pe.node}: template {TEMPLATES / name}: {exc}") from None
+    return text
+
+
+def render_pe(pe: VpnPe) -> list[Rendered]:
+    return [Rendered(pe.node, pe.platform, f, render_feature(pe, f, undo=False), render_feature(pe, f, undo=True))
+            for f in PE_FEATURES]
+
+
+def render_teardown(pe: VpnPe, old_prefixes: list[str]) -> Rendered:
+    """Removal of the old path's routes on the extranet node it hung on (beyond the point of no return)."""
+    extra = {"old_prefixes": old_prefixes}
+    return Rendered(pe.node, pe.platform, TEARDOWN, render_feature(pe, TEARDOWN, undo=False, extra=extra),
+                    render_feature(pe, TEARDOWN, undo=True, extra=extra))

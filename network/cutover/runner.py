@@ -1,0 +1,304 @@
+"""Run a cutover plan step by step with a journal; roll back automatically on a failed post-check.
+
+The runner knows the plan's steps and the journal; what a step does to devices is an
+``Executor`` (the lab's here; a device-driver executor plugs in behind the same contract).
+Order of every run: pre-checks -> save every touched device's config (fsync'd) -> baseline
+probes -> changes -> swing -> post-checks (+ isolation, + nothing else changed) -> observe ->
+point of no return. A failure before the point of no return rolls back every begun step in
+reverse and proves the rollback: configs equal the saved ones, the baseline holds again.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from network.cutover.errors import CutoverFailed, JournalError
+from network.cutover.journal import Journal, RunLock
+from network.cutover.models import CutoverPlan, Probe, Step
+
+NO_DEVICE = {"precheck", "baseline", "postcheck", "observe"}
+
+
+class Executor(Protocol):
+    """What a step does to the network. Every method raises ``CutoverFailed`` on a device failure."""
+
+    def devices(self) -> list[str]:
+        """Devices whose configuration is saved before the first change (and restored by a rollback)."""
+
+    def check_access(self) -> None:
+        """Every device answers (login, a show command)."""
+
+    def running(self, device: str) -> str: ...
+
+    def do(self, step: Step, undo: bool) -> None:
+        """Carry out one plan step, or its reversal."""
+
+    def restore(self, device: str, saved: str) -> str:
+        """Bring a device back to ``saved`` by a computed replace; returns the tool's output."""
+
+    def probe(self, probe: Probe) -> tuple[bool, str]: ...
+
+    def isolation(self) -> list[tuple[str, bool, str]]:
+        """Extra checks that the VPN carries nothing it must not: (id, ok, detail)."""
+
+    def others(self) -> dict[str, str]:
+        """Everything the cutover must not change, as comparable text."""
+
+    def observe(self, minutes: int) -> None: ...
+
+
+@dataclass
+class Options:
+    inject: str | None = None  # a lab fault to inject before the post-checks (rehearsal)
+    crash_after: str | None = None  # test hook: SIGKILL ourselves once this step is journaled done
+    stop_before_no_return: bool = False  # end the run (successfully) before the point of no return
+
+
+@dataclass
+class Outcome:
+    run: str
+    state: str  # done | rolled-back | stopped | failed
+    message: str
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _checks(ex: Executor, probes: tuple[Probe, ...], phase: str, journal: Journal) -> list[dict[str, Any]]:
+    """Every probe, concurrently (each waits for convergence on its own); journaled in the plan's order."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(ex.probe, probes))
+    results = []
+    for p, (ok, detail) in zip(probes, outcomes):
+        journal.append("check", p.id, "ok" if ok else "failed", phase=phase, detail_text=detail)
+        results.append({"phase": phase, "id": p.id, "ok": ok, "detail": detail})
+    return results
+
+
+def execute(plan: CutoverPlan, ex: Executor, journal: Journal, opts: Options, *, start: dict[str, Any],
+            fault: Any = None) -> Outcome:
+    """Run (or resume) ``plan``. ``start`` is stored in the first record so resume/rollback can rebuild the plan."""
+    if not journal.records():
+        journal.append("start", detail_text=f"cutover of {plan.network}", pid=os.getpid(), **start)
+    elif journal.ended() is not None:
+        raise JournalError(f"run {journal.run} already ended ({journal.ended().status}): nothing to resume")  # type: ignore[union-attr]
+    if journal.rolled_back():
+        raise JournalError(f"run {journal.run} was partly rolled back: finish with `govctl cutover rollback`")
+    done = {k for k, v in journal.step_status().items() if v == "done"}
+    checks: list[dict[str, Any]] = []
+    for step in plan.steps:
+        if step.id in done:
+            continue
+        if step.id == plan.point_of_no_return and opts.stop_before_no_return:
+            journal.append("end", status="ok", state="stopped", detail_text="stopped before the point of no return")
+            return Outcome(journal.run, "stopped", "all post-checks passed; stopped before the point of no return",
+                           checks)
+        journal.append("step", step.id, "begin", minutes=step.minutes)
+        t0 = time.monotonic()
+        try:
+            failed = _step(plan, ex, journal, step, checks, opts, fault)
+        except CutoverFailed as exc:
+            journal.append("step", step.id, "failed", time.monotonic() - t0, error=str(exc))
+            return _fail(plan, ex, journal, step, str(exc), checks, fault)
+        if failed:
+            journal.append("step", step.id, "failed", time.monotonic() - t0, error=failed)
+            return _fail(plan, ex, journal, step, failed, checks, fault)
+        journal.append("step", step.id, "done", time.monotonic() - t0, minutes=step.minutes)
+        if opts.crash_after == step.id:
+            os.kill(os.getpid(), signal.SIGKILL)
+    journal.append("end", status="ok", state="done")
+    return Outcome(journal.run, "done", f"cutover of {plan.network} done", checks)
+
+
+def _step(plan: CutoverPlan, ex: Executor, journal: Journal, step: Step, checks: list[dict[str, Any]],
+          opts: Options, fault: Any) -> str | None:
+    """One forward step; returns a failure text for a failed check (device errors raise)."""
+    if step.id == "precheck":
+        ex.check_access()
+    elif step.id == "baseline":
+        for d in ex.devices():
+            journal.save_config(d, ex.running(d))
+        journal.save_blob("others", ex.others())
+        res = _checks(ex, plan.baseline, "baseline", journal)
+        checks += res
+        bad = [r["id"] for r in res if not r["ok"]]
+        if bad:
+            return f"baseline does not hold before any change ({', '.join(bad)}): nothing was touched"
+    elif step.id == "postcheck":
+        if opts.inject and fault is not None:
+            fault.inject(opts.inject)
+            journal.append("note", step.id, detail_text=f"fault injected for the rehearsal: {opts.inject}")
+        res = _checks(ex, plan.postchecks, "post", journal)
+        for cid, ok, detail in ex.isolation():
+            journal.append("check", cid, "ok" if ok else "failed", phase="post", detail_text=detail)
+            res.append({"phase": "post", "id": cid, "ok": ok, "detail": detail})
+        before, after = journal.blob("others"), ex.others()
+        changed = sorted(k for k in before if before[k] != after.get(k))
+        ok = not changed
+        detail = "other VPNs, the public zone, the carrier and the cloud border unchanged" if ok else \
+            f"changed: {', '.join(changed)}"
+        journal.append("check", "nothing-else-changed", "ok" if ok else "failed", phase="post", detail_text=detail)
+        res.append({"phase": "post", "id": "nothing-else-changed", "ok": ok, "detail": detail})
+        checks += res
+        bad = [r["id"] for r in res if not r["ok"]]
+        if bad:
+            return f"post-check failed: {', '.join(bad)}"
+    elif step.id == "observe":
+        ex.observe(step.minutes)
+    else:
+        ex.do(step, undo=False)
+    return None
+
+
+def _fail(plan: CutoverPlan, ex: Executor, journal: Journal, step: Step, why: str,
+          checks: list[dict[str, Any]], fault: Any = None) -> Outcome:
+    if step.id == "baseline" or step.id == "precheck":
+        journal.append("end", status="failed", state="failed", detail_text=why)
+        return Outcome(journal.run, "failed", f"{why}; no device was changed", checks)
+    if _past_no_return(plan, journal):
+        journal.append("end", status="failed", state="failed", detail_text=why)
+        return Outcome(journal.run, "failed", f"{why}; past the point of no return: no automatic rollback", checks)
+    out = rollback(plan, ex, journal, reason=why, fault=fault)
+    out.checks = checks + out.checks
+    return out
+
+
+def _past_no_return(plan: CutoverPlan, journal: Journal) -> bool:
+    return plan.point_of_no_return in journal.step_status()
+
+
+def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, fault: Any = None) -> Outcome:
+    """Undo every begun step in reverse, then prove it: saved configs back exactly, baseline holds again."""
+    if _past_no_return(plan, journal):
+        raise JournalError(f"run {journal.run} passed the point of no return ({plan.point_of_no_return}): "
+                           "roll back by hand from the saved configurations in "
+                           f"{journal.saved_dir}")
+    status = journal.step_status()
+    if "baseline" not in status or status["baseline"] != "done":
+        journal.append("end", status="ok", state="rolled-back", detail_text="nothing was changed")
+        return Outcome(journal.run, "rolled-back", "nothing was changed", [])
+    if fault is not None:
+        # the rehearsal's injected fault is outside the change: clear it so the baseline can be proven
+        for f in list(fault.st.faults):
+            fault.clear(f)
+            journal.append("note", None, detail_text=f"rehearsal fault cleared: {f}")
+    journal.append("rollback", None, "begin", reason=reason)
+    undone = journal.rolled_back()
+    for step in reversed(plan.steps):
+        if step.id in NO_DEVICE or step.id not in status or step.id in undone:
+            continue
+        t0 = time.monotonic()
+        journal.append("rollback", step.id, "begin")
+        try:
+            ex.do(step, undo=True)
+            journal.append("rollback", step.id, "done", time.monotonic() - t0)
+        except CutoverFailed as exc:
+            # an undo that fails is not fatal: the saved configuration is restored below
+            journal.append("rollback", step.id, "failed", time.monotonic() - t0, error=str(exc))
+    checks: list[dict[str, Any]] = []
+    exact = True
+    for d in ex.devices():
+        saved = journal.saved_config(d)
+        if ex.running(d) != saved:
+            exact = False
+            ex.restore(d, saved)
+            ok = ex.running(d) == saved
+            journal.append("check", f"config-{d}", "ok" if ok else "failed", phase="rollback",
+                           detail_text="restored from the saved config" if ok else "differs from the saved config")
+            checks.append({"phase": "rollback", "id": f"config-{d}", "ok": ok,
+                           "detail": "restored from the saved config" if ok else "differs from the saved config"})
+        else:
+            journal.append("check", f"config-{d}", "ok", phase="rollback", detail_text="identical to the saved config")
+            checks.append({"phase": "rollback", "id": f"config-{d}", "ok": True,
+                           "detail": "identical to the saved config"})
+    checks += _checks(ex, plan.baseline, "rollback", journal)
+    before, after = journal.blob("others"), ex.others()
+    same = all(before[k] == after.get(k) for k in before)
+    checks.append({"phase": "rollback", "id": "nothing-else-changed", "ok": same, "detail": ""})
+    ok = all(c["ok"] for c in checks)
+    state = "rolled-back" if ok else "failed"
+    journal.append("end", status="ok" if ok else "failed", state=state, reason=reason,
+                   exact_undo=exact)
+    msg = (f"{reason}; rolled back: every device's configuration is the saved one"
+           f"{' (by the rendered undo alone)' if exact else ''}, baseline reachability restored") if ok else \
+        f"{reason}; ROLLBACK INCOMPLETE: see `govctl cutover status {plan.network}`"
+    return Outcome(journal.run, state, msg, checks)
+
+
+def report(plan: CutoverPlan | None, journal: Journal) -> dict[str, Any]:
+    """The journal as a table: every step's status, estimate and measured time; the run's state."""
+    recs = journal.records()
+    start = journal.start()
+    end = journal.ended()
+    state = end.detail.get("state", "?") if end else "interrupted"
+    if end is None and start.get("network") and _locked(journal, str(start["network"])):
+        state = "running"
+    steps: dict[str, dict[str, Any]] = {}
+    for r in recs:
+        if r.event in ("step", "rollback") and r.step:
+            key = r.step if r.event == "step" else f"rollback {r.step}"
+            row = steps.setdefault(key, {"step": key, "status": "", "minutes": r.detail.get("minutes"),
+                                         "seconds": None})
+            row["status"] = r.status
+            if r.seconds is not None:
+                row["seconds"] = r.seconds
+            if r.detail.get("minutes") is not None:
+                row["minutes"] = r.detail["minutes"]
+    if plan is not None:
+        for s in plan.steps:
+            steps.setdefault(s.id, {"step": s.id, "status": "pending", "minutes": s.minutes, "seconds": None})
+            steps[s.id]["minutes"] = s.minutes
+    checks = [{"phase": r.detail.get("phase", ""), "id": r.step, "ok": r.status == "ok",
+               "detail": r.detail.get("detail_text", "")} for r in recs if r.event == "check"]
+    return {"run": journal.run, "network": start.get("network"), "state": state, "journal": str(journal.path),
+            "steps": list(steps.values()), "checks": checks,
+            "message": end.detail.get("detail_text") or end.detail.get("reason", "") if end else ""}
+
+
+def _locked(journal: Journal, network: str) -> bool:
+    """A live process holds the network's run lock (a crashed one released it with its death)."""
+    try:
+        with RunLock(journal.directory, network):
+            return False
+    except JournalError:
+        return True
+
+
+def run_one(plan: CutoverPlan, ex: Executor, journal: Journal, step_id: str, *, start: dict[str, Any],
+            opts: Options | None = None, fault: Any = None) -> dict[str, Any]:
+    """One step on its own (the Ansible module's unit of work): journaled like ``execute``, no automatic rollback.
+
+    A failure raises ``CutoverFailed``; the playbook's ``rescue`` then calls ``rollback``.
+    """
+    if not journal.records():
+        journal.append("start", detail_text=f"cutover of {plan.network} (step by step)", pid=os.getpid(), **start)
+    if journal.ended() is not None:
+        raise JournalError(f"run {journal.run} already ended")
+    try:
+        step = plan.step(step_id)
+    except KeyError:
+        raise JournalError(f"no step '{step_id}' in the plan of {plan.network}") from None
+    status = journal.step_status()
+    if status.get(step_id) == "done":
+        return {"step": step_id, "changed": False, "status": "done"}
+    missing = [s.id for s in plan.steps[: plan.steps.index(step)] if status.get(s.id) != "done"]
+    if missing:
+        raise JournalError(f"step '{step_id}' comes after unfinished step(s): {', '.join(missing)}")
+    journal.append("step", step.id, "begin", minutes=step.minutes)
+    t0 = time.monotonic()
+    checks: list[dict[str, Any]] = []
+    try:
+        failed = _step(plan, ex, journal, step, checks, opts or Options(), fault)
+    except CutoverFailed as exc:
+        journal.append("step", step.id, "failed", time.monotonic() - t0, error=str(exc))
+        raise
+    if failed:
+        journal.append("step", step.id, "failed", time.monotonic() - t0, error=failed)
+        raise CutoverFailed(failed)
+    journal.append("step", step.id, "done", time.monotonic() - t0, minutes=step.minutes)
+    if step_id == plan.steps[-1].id:
+        journal.append("end", status="ok", state="done")
+    return {"step": step_id, "changed": step.id not in NO_DEVICE, "status": "done",
+            "seconds": round(time.monotonic() - t0, 3), "minutes": step.minutes, "checks": checks}

@@ -1,0 +1,119 @@
+#!/usr/bin/python
+"""Ansible module: one step of a govctl dedicated-network cutover, through govctl's own planner and runner.
+
+The playbook and `govctl cutover run` share everything: the plan, the rendered per-device
+changes and their reversals, the journal (so `govctl cutover status|rollback` see a playbook's
+run), and the lab executor. Check mode is a dry run: it returns the rendered change of the
+step (as a diff) and touches nothing.
+"""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: govctl_cutover
+short_description: Plan, step through, or roll back a govctl dedicated-network cutover
+options:
+  network: {description: dedicated network id, required: true, type: str}
+  inventory: {description: inventory directory, required: true, type: path}
+  root: {description: the govctl checkout (put on sys.path), required: true, type: path}
+  action: {description: what to do, required: true, type: str,
+           choices: [plan, begin, step, rollback, lab_down]}
+  step: {description: step id (action=step), type: str}
+  run: {description: run id returned by begin, type: str}
+  journal_dir: {description: where journals live, type: path, default: .govctl/cutover}
+  lab: {description: run on the cutover lab, type: bool, default: true}
+  at: {description: judge the window as if it were this time (ISO 8601), type: str}
+  force: {description: run outside the window, type: bool, default: false}
+  inject: {description: lab fault before the post-checks (rehearsal), type: str}
+"""
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            network=dict(type="str", required=True), inventory=dict(type="path", required=True),
+            root=dict(type="path", required=True),
+            action=dict(type="str", required=True, choices=["plan", "begin", "step", "rollback", "lab_down"]),
+            step=dict(type="str"), run=dict(type="str"), journal_dir=dict(type="path", default=".govctl/cutover"),
+            lab=dict(type="bool", default=True), at=dict(type="str"), force=dict(type="bool", default=False),
+            inject=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    sys.path.insert(0, p["root"])
+    from inventory.errors import GovctlError, InputError
+    from inventory.validate import load_valid
+    from ipv6.planner import plan as ipv6_plan
+    from network.cutover.journal import Journal
+    from network.cutover.planner import plan_cutover
+
+    journals = Path(p["journal_dir"])
+    try:
+        now = datetime.fromisoformat(p["at"]) if p["at"] else datetime.now(timezone.utc)
+        loaded = load_valid(Path(p["inventory"]))
+        plan = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), p["network"], now=now,
+                            origins=loaded.origins)
+        if p["action"] == "plan":
+            module.exit_json(changed=False, steps=[s.id for s in plan.steps], point_of_no_return=plan.point_of_no_return,
+                             devices=plan.touched_nodes, minutes=plan.minutes,
+                             window=[str(plan.window_start), str(plan.window_end)])
+        if p["action"] != "lab_down" and not p["force"] and not (
+                plan.window_start and plan.window_start <= now <= plan.window_end):
+            raise InputError(f"{p['network']}: outside the window {plan.window_start} .. {plan.window_end} "
+                             "(force: true to override)")
+        if not p["lab"]:
+            raise InputError("only lab runs are wired in this version (lab: true)")
+        if module.check_mode:
+            # dry run: what this action would push, device by device, and nothing else
+            step = plan.step(p["step"]) if p["step"] else None
+            diff = []
+            if step and step.node:
+                for f in step.features:
+                    c = plan.change(step.node, f)
+                    diff.append({"before_header": f"{c.node} {f}", "after_header": f"{c.node} {f}",
+                                 "before": "", "after": c.apply})
+            module.exit_json(changed=bool(diff) or p["action"] in ("begin", "rollback"), diff=diff,
+                             run=p["run"] or "check-mode")
+        from network.cutover.lab import Lab, LabExecutor
+        from network.cutover.runner import rollback, run_one
+
+        if p["action"] == "lab_down":
+            lab = Lab.attach(p["network"])
+            if lab is not None:
+                lab.down()
+            module.exit_json(changed=lab is not None)
+        if p["action"] == "begin":
+            if Lab.attach(p["network"]) is None:
+                Lab.up(plan)
+            j = Journal.create(journals, p["network"])
+            module.exit_json(changed=True, run=j.run)
+        lab = Lab.attach(p["network"])
+        if lab is None:
+            raise InputError(f"no cutover lab is up for {p['network']} (action: begin builds it)")
+        journal = Journal.named(journals, p["run"]) if Path(journals / f"{p['run']}.jsonl").exists() else \
+            Journal(journals, p["run"])
+        ex = LabExecutor(lab, plan)
+        start = {"network": p["network"], "inventory": str(loaded.directory), "at": p["at"], "lab": True,
+                 "check_window": True, "plan": "ansible", "via": "playbooks/cutover.yml"}
+        if p["action"] == "step":
+            from network.cutover.runner import Options
+
+            res = run_one(plan, ex, journal, p["step"], start=start, opts=Options(inject=p["inject"]), fault=ex)
+            module.exit_json(**res, run=journal.run)
+        out = rollback(plan, ex, journal, reason="playbook rescue", fault=ex)
+        if out.state != "rolled-back":
+            module.fail_json(msg=out.message, checks=out.checks, run=journal.run)
+        module.exit_json(changed=True, state=out.state, msg=out.message, checks=out.checks, run=journal.run)
+    except GovctlError as exc:
+        module.fail_json(msg=str(exc) if not hasattr(exc, "problems") else
+                         "; ".join(pr.render() for pr in exc.problems), error=type(exc).__name__)
+
+
+if __name__ == "__main__":
+    main()
