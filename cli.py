@@ -330,6 +330,7 @@ def ipv6_export(
 # (mount lines below)
 import migration.commands  # noqa: E402,F401
 import network.cutover.commands  # noqa: E402,F401
+import network.commands  # noqa: E402,F401
 
 
 def main() -> None:

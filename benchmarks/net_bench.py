@@ -1,0 +1,149 @@
+"""Network benchmarks, side by side in one run:
+
+1. render: every extranet device of a province inventory (default Guangdong, ~1,750) from intent
+   to vendor config (target: under 5 s);
+2. lab push (root + FRR): a lab of N routers (default 60), `govctl net push` wall time, each batch
+   against its slowest device (target: within 2x), then the same rollout with
+   `ansible-playbook playbooks/ipv6-rollout.yml` on the same lab (target: govctl at least 5x faster).
+
+    python benchmarks/net_bench.py [--inventory inventories/guangdong] [--routers 60] [--no-lab]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+
+def render_rows(directory: Path) -> list[tuple[str, str, str]]:
+    from inventory.validate import load_valid
+    from ipv6.planner import plan
+    from network.intent import build
+    from network.render import render
+
+    t0 = time.perf_counter()
+    inv = load_valid(directory).inventory
+    t1 = time.perf_counter()
+    p = plan(inv)
+    t2 = time.perf_counter()
+    intents = build(inv, p)
+    t3 = time.perf_counter()
+    configs = {n: render(i) for n, i in intents.items()}
+    t4 = time.perf_counter()
+    lines = sum(c.text.count("\n") for c in configs.values())
+    n = len(configs)
+    return [
+        ("load + validate inventory", f"{t1 - t0:.2f} s", f"{len(inv.nodes)} nodes, {len(inv.links)} links"),
+        ("IPv6 plan", f"{t2 - t1:.2f} s", f"{len(p.allocations)} allocations"),
+        ("intent (all devices)", f"{t3 - t2:.2f} s", ""),
+        ("render (all devices)", f"{t4 - t3:.2f} s", f"{n} configs, {lines:,} lines"),
+        ("intent + render", f"{t4 - t2:.2f} s", "target < 5 s: " + ("met" if t4 - t2 < 5 else "MISSED")),
+    ]
+
+
+def lab_rows(directory: Path, routers: int, console: Console) -> list[tuple[str, str, str]]:
+    from inventory.validate import load_valid
+    from ipv6.planner import plan as ipv6_plan
+    from network.drivers.registry import driver_for
+    from network.intent import build
+    from network.journal import Journal, new_run_id
+    from network.lab import runner
+    from network.lab.topology import build_topology
+    from network.models import LabState, PushPolicy
+    from network.push import Rollout, rollback_run
+    from network.render import render
+    from network.workflow import lab_options, load
+
+    rows: list[tuple[str, str, str]] = []
+    inv = load_valid(directory).inventory
+    plan = ipv6_plan(inv)
+    topo = build_topology(inv, plan, routers)
+    probe = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="", nodes=[],
+                     links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
+                     ipv4_loopbacks=topo.ipv4_loopbacks)
+    baseline = {n: render(i, "frr").text for n, i in build(topo.inventory, plan, lab_options(probe, "ipv4")).items()}
+    t0 = time.monotonic()
+    runner.up(inv, plan, baseline, directory, routers)
+    rows.append(("lab up", f"{time.monotonic() - t0:.1f} s", f"{len(topo.nodes)} routers, {len(topo.links)} links"))
+    try:
+        ctx = load(directory, lab=True)
+        journal = Journal(new_run_id())
+        console.print("pushing with govctl ...")
+        t0, cpu0 = time.monotonic(), time.process_time()
+        result = Rollout(ctx.intents, ctx.configs(), ctx.targets, driver_for, journal,
+                         PushPolicy(parallel=20, verify_timeout=90), "frr").run(list(ctx.intents))
+        push, push_cpu = time.monotonic() - t0, time.process_time() - cpu0
+        slowest = max(result.results, key=lambda r: r.seconds)
+        rows.append(("govctl net push", f"{push:.1f} s", f"{result.counts()}"))
+        rows.append(("  govctl's own CPU", f"{push_cpu:.1f} s", "the rest is the routers (frr-reload, vtysh, "
+                                                              "sshd) on the same cores"))
+        rows.append(("slowest single device", f"{slowest.seconds:.1f} s", slowest.node))
+        for bi, seconds in enumerate(result.batch_seconds):
+            members = [r for r in result.results if r.batch == bi and r.seconds]
+            worst = max((r.seconds for r in members), default=0.0)
+            ratio = seconds / worst if worst else 0.0
+            rows.append((f"  batch {bi} ({len(members)} devices)", f"{seconds:.1f} s",
+                         f"slowest device {worst:.1f} s, ratio {ratio:.2f} (target <= 2)"))
+        console.print("rolling back to IPv4-only for the Ansible run ...")
+        t0 = time.monotonic()
+        rollback_run(journal, ctx.targets, driver_for, parallel=20)
+        rows.append(("govctl net rollback", f"{time.monotonic() - t0:.1f} s", "back to the IPv4-only baseline"))
+        deadline = time.monotonic() + 180
+        while sum(runner.ospf_maxage(inv.name).values()) and time.monotonic() < deadline:
+            time.sleep(2)
+        console.print("running ansible-playbook ...")
+        env = {**os.environ, "GOVCTL_LAB": "1", "ANSIBLE_FORKS": "20", "PYTHONPATH": str(ROOT)}
+        t0 = time.monotonic()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        proc = subprocess.run(["ansible-playbook", "-i", str(directory), "playbooks/ipv6-rollout.yml"],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        play = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # children's CPU includes the module processes and, through them, nothing on the routers
+        play_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        recap = proc.stdout[proc.stdout.rfind("PLAY RECAP"):].strip().splitlines()
+        failed = [line for line in recap[1:] if "failed=0" not in line]
+        rows.append(("ansible-playbook ipv6-rollout.yml", f"{play:.1f} s",
+                     f"rc {proc.returncode}, {len(recap) - 1} hosts, {len(failed)} failed"))
+        rows.append(("  Ansible's own CPU", f"{play_cpu:.1f} s", "ansible-playbook, forks and module runs"))
+        rows.append(("govctl speed-up over the playbook", f"{play / push:.1f}x", "wall time; target >= 5x"))
+        rows.append(("govctl CPU saving over the playbook", f"{play_cpu / max(push_cpu, 0.01):.1f}x",
+                     "orchestrator CPU only"))
+    finally:
+        runner.down(inv.name)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--inventory", type=Path, default=ROOT / "inventories" / "guangdong")
+    ap.add_argument("--routers", type=int, default=60)
+    ap.add_argument("--no-lab", action="store_true", help="Only the rendering benchmark.")
+    args = ap.parse_args()
+    console = Console()
+    os.environ.setdefault("GOVCTL_STATE_DIR", tempfile.mkdtemp(prefix="govctl-bench-"))
+    table = Table("measure", "time", "notes", title=f"net_bench: {args.inventory.name}", title_justify="left")
+    for row in render_rows(args.inventory):
+        table.add_row(*row)
+    if not args.no_lab:
+        if os.geteuid() != 0 or not Path("/usr/lib/frr/zebra").exists():
+            table.add_row("lab push", "skipped", "needs root and frr, frr-pythontools, openssh-server")
+        else:
+            for row in lab_rows(args.inventory, args.routers, console):
+                table.add_row(*row)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

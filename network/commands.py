@@ -1,0 +1,440 @@
+"""`govctl net ...` (render, diff, push, verify, rollback, runs) and `govctl lab ...` (up, status, down)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli import DEFAULT_INVENTORY, EXIT_CHANGES, InventoryArg, JsonOpt, app, err, handle_errors, out
+
+net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
+                                                 "verify, rollback.")
+lab_app = typer.Typer(no_args_is_help=True, help="The router lab: the inventory's extranet as FRR routers in "
+                                                 "network namespaces, reached over SSH (needs root).")
+app.add_typer(net_app, name="net")
+app.add_typer(lab_app, name="lab")
+
+LabOpt = Annotated[bool, typer.Option("--lab", help="Address the lab's routers (see `govctl lab up`) instead of "
+                                                    "production devices.")]
+LimitOpt = Annotated[str | None, typer.Option("--limit", help="Only devices whose id matches these globs "
+                                                              "(comma-separated), e.g. 'alpha-*'.")]
+
+_STYLE = {"changed": "green", "unchanged": "dim", "would-change": "yellow", "failed": "red",
+          "rolled-back": "magenta", "rollback-failed": "bold red", "skipped": "dim", "verified": "green"}
+
+
+def _dir(path: Path | None) -> tuple[Path, str]:
+    if path is None:
+        return DEFAULT_INVENTORY, "inventories/example"
+    return path, str(path)
+
+
+def _context(inventory: Path | None, lab: bool):  # noqa: ANN202 - workflow.Context, imported lazily
+    from network.workflow import load
+
+    directory, shown = _dir(inventory)
+    return load(directory, shown, lab=lab)
+
+
+def _emit(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _results_table(title: str, rows: list[Any], show_batch: bool = True) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("device")
+    if show_batch:
+        table.add_column("batch", justify="right")
+    table.add_column("result")
+    table.add_column("seconds", justify="right")
+    table.add_column("checks / error", overflow="fold")
+    for r in rows:
+        status = r.status.value
+        detail = r.error or ", ".join(f"{c.name} {'ok' if c.ok else 'FAIL'}" for c in r.checks)
+        cells = [r.node] + ([str(r.batch)] if show_batch else []) + [
+            f"[{_STYLE.get(status, '')}]{status}[/]", f"{r.seconds:.1f}", detail.replace("[", "\\[")]
+        table.add_row(*cells)
+    return table
+
+
+# ---------------------------------------------------------------- net render
+
+
+@net_app.command("render")
+@handle_errors
+def render_cmd(
+    inventory: InventoryArg = None,
+    device: Annotated[list[str] | None, typer.Option("--device", "-d", help="Only this device (repeatable).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write <device>.cfg files here.")] = None,
+    platform: Annotated[str | None, typer.Option(help="Render for this platform instead of each node's own.")] = None,
+    lab: LabOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render the intended configuration of every extranet device from the inventory and IPv6 plan.
+
+    Example: `govctl net render --device alpha-r1` prints one config; `govctl net render --out configs/`
+    writes all of them for review in git.
+    """
+    from network.errors import UnknownDevice
+    from network.render import render
+
+    ctx = _context(inventory, lab)
+    names = list(ctx.intents)
+    if device:
+        unknown = [d for d in device if d not in ctx.intents]
+        if unknown:
+            raise UnknownDevice(f"--device: no extranet node {', '.join(unknown)} in this inventory")
+        names = list(device)
+    t0 = time.perf_counter()
+    rendered = {n: render(ctx.intents[n], platform or ctx.platform) for n in names}
+    seconds = time.perf_counter() - t0
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for n, r in rendered.items():
+            (out_dir / f"{n}.cfg").write_text(r.text, encoding="utf-8")
+    if as_json:
+        _emit({"seconds": round(seconds, 3), "devices": [
+            {"node": n, "platform": r.platform, "lines": r.text.count("\n"),
+             **({"file": str(out_dir / f"{n}.cfg")} if out_dir else {"config": r.text})}
+            for n, r in rendered.items()]})
+        return
+    if out_dir is None:
+        for n, r in rendered.items():
+            if len(rendered) > 1:
+                out.print(f"[bold]### {n} ({r.platform})[/]", highlight=False)
+            out.print(r.text, end="", markup=False, highlight=False)
+        return
+    counts: dict[str, int] = {}
+    for r in rendered.values():
+        counts[r.platform] = counts.get(r.platform, 0) + 1
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    out.print(f"wrote {len(rendered)} configs ({summary}) to {out_dir} in {seconds:.2f} s", highlight=False)
+
+
+# ---------------------------------------------------------------- net diff / push
+
+
+def _policy(parallel: int, canary: int, max_fail: float, batch_size: int, verify_timeout: float,
+            dry_run: bool) -> Any:
+    from network.errors import InputError
+    from network.models import PushPolicy
+
+    if not 0 <= max_fail <= 1:
+        raise InputError(f"--max-fail: a share between 0 and 1 (got {max_fail})")
+    if parallel < 1:
+        raise InputError(f"--parallel: at least 1 (got {parallel})")
+    return PushPolicy(parallel=parallel, canary=canary, max_fail_share=max_fail, batch_size=batch_size,
+                      verify_timeout=verify_timeout, dry_run=dry_run)
+
+
+@net_app.command("diff")
+@handle_errors
+def diff_cmd(
+    inventory: InventoryArg = None,
+    lab: LabOpt = False,
+    limit: LimitOpt = None,
+    parallel: Annotated[int, typer.Option(help="Devices at a time.")] = 10,
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
+                                                    help="Exit 3 when any device would change.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare each device's running config with its intended config; change nothing.
+
+    Example: `govctl net diff --lab --limit 'alpha-*'`
+    """
+    result = _run(inventory, lab, limit, _policy(parallel, 0, 1.0, 0, 0, True), resume=None, revert_in=None)
+    _report(result, as_json, "diff", show_diff=True)
+    if detailed_exitcode and any(r.status.value == "would-change" for r in result.results):
+        raise typer.Exit(EXIT_CHANGES)
+
+
+@net_app.command("push")
+@handle_errors
+def push_cmd(
+    inventory: InventoryArg = None,
+    lab: LabOpt = False,
+    limit: LimitOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Load and compare only (same as `net diff`).")] = False,
+    parallel: Annotated[int, typer.Option(help="Devices pushed at a time within a batch.")] = 10,
+    canary: Annotated[int, typer.Option(help="Devices in the first, canary batch (0: none).")] = 1,
+    max_fail: Annotated[float, typer.Option("--max-fail", help="Stop when a batch's failed share exceeds this.")] = 0.2,
+    batch_size: Annotated[int, typer.Option(help="Split each tier into batches of this size (0: whole tier).")] = 0,
+    verify_timeout: Annotated[float, typer.Option(help="Seconds a device has to pass verification.")] = 60.0,
+    revert_in: Annotated[int | None, typer.Option(help="Commit-confirm: the device reverts by itself after "
+                                                       "this many seconds unless verified (FRR, IOS).")] = None,
+    resume: Annotated[str | None, typer.Option(help="Continue an interrupted run: skip devices it finished.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Push the intended configs: canary, then tier by tier; verify each device; roll back failures.
+
+    Every step is journaled (`govctl net runs`); `govctl net rollback RUN_ID` undoes a run.
+    Example: `govctl net push --lab` then again to see nothing change.
+    """
+    from network.errors import PushFailed
+
+    result = _run(inventory, lab, limit,
+                  _policy(parallel, canary, max_fail, batch_size, verify_timeout, dry_run), resume, revert_in)
+    _report(result, as_json, "push", show_diff=dry_run)
+    if result.failed:
+        raise PushFailed(f"run {result.run_id}: {len(result.failed_hosts)} device(s) failed"
+                         + (f"; stopped: {result.stopped}" if result.stopped else ""))
+
+
+def _run(inventory: Path | None, lab: bool, limit: str | None, policy: Any, resume: str | None,
+         revert_in: int | None) -> Any:
+    from network.drivers.registry import driver_for
+    from network.journal import Journal, new_run_id
+    from network.push import Rollout
+
+    ctx = _context(inventory, lab)
+    nodes = ctx.select(limit)
+    configs = {n: c for n, c in ctx.configs().items() if n in nodes}
+    done: dict[str, str] = {}
+    if resume:
+        journal = Journal(resume, create=False)
+        done = {n: s for n, s in journal.final_status().items() if s in ("changed", "unchanged")}
+    else:
+        journal = Journal(new_run_id())
+    journal.write_meta({"run_id": journal.run_id, "inventory": str(ctx.directory.resolve()), "lab": lab,
+                        "limit": limit, "dry_run": policy.dry_run, "started": time.time()})
+    rollout = Rollout(ctx.intents, configs, ctx.targets, driver_for, journal, policy, ctx.platform,
+                      revert_in=revert_in)
+    result = rollout.run(nodes, done)
+    journal.write_meta({"finished": time.time(), "result": result.as_dict()})
+    return result
+
+
+def _report(result: Any, as_json: bool, what: str, show_diff: bool = False) -> None:
+    if as_json:
+        _emit(result.as_dict())
+        return
+    if show_diff:
+        for r in result.results:
+            if r.diff:
+                out.print(f"[bold]--- {r.node}[/]", highlight=False)
+                out.print(r.diff, end="", markup=False, highlight=False)
+    out.print(_results_table(f"{what} run {result.run_id}", result.results))
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(result.counts().items()))
+    batches = " ".join(f"{s:.1f}" for s in result.batch_seconds)
+    out.print(f"{counts} in {result.seconds:.1f} s (batches: {batches} s)", highlight=False)
+    if result.stopped:
+        err.print(f"[bold red]stopped:[/] {result.stopped}", highlight=False)
+
+
+# ---------------------------------------------------------------- net verify
+
+
+@net_app.command("verify")
+@handle_errors
+def verify_cmd(
+    inventory: InventoryArg = None,
+    lab: LabOpt = False,
+    limit: LimitOpt = None,
+    parallel: Annotated[int, typer.Option(help="Devices checked at a time.")] = 10,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for convergence.")] = 60.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the network runs the intent: OSPFv3 Full on every link, routes to every loopback, iBGP to the
+    route reflectors Established, ping6 from every loopback to every other.
+
+    Example: `govctl net verify --lab --json`
+    """
+    from network.errors import PushFailed
+    from network.verify import verify_network
+
+    ctx = _context(inventory, lab)
+    nodes = ctx.select(limit)
+    t0 = time.monotonic()
+    results = verify_network(ctx, nodes, parallel, timeout)
+    seconds = time.monotonic() - t0
+    failed = [r.node for r in results if r.status.value != "verified"]
+    if as_json:
+        _emit({"seconds": round(seconds, 3), "failed": failed, "results": [r.as_dict() for r in results]})
+    else:
+        out.print(_results_table("verify", results, show_batch=False))
+        out.print(f"{len(results) - len(failed)} of {len(results)} devices verified in {seconds:.1f} s",
+                  highlight=False)
+    if failed:
+        raise PushFailed(f"verification failed on {len(failed)} device(s): {', '.join(failed[:10])}")
+
+
+# ---------------------------------------------------------------- net rollback / runs
+
+
+@net_app.command("rollback")
+@handle_errors
+def rollback_cmd(
+    run_id: Annotated[str, typer.Argument(help="The run to undo (see `govctl net runs`).")],
+    inventory: InventoryArg = None,
+    lab: LabOpt = False,
+    parallel: Annotated[int, typer.Option(help="Devices restored at a time.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Restore every device a run committed to the config it had before (saved in the run's journal).
+
+    Example: `govctl net rollback 20261125T153000Z-1a2b --lab`
+    """
+    from network.drivers.registry import driver_for
+    from network.errors import PushFailed
+    from network.journal import Journal
+    from network.push import rollback_run
+
+    journal = Journal(run_id, create=False)
+    meta = journal.meta()
+    lab = lab or bool(meta.get("lab"))
+    if inventory is None and meta.get("inventory"):
+        inventory = Path(meta["inventory"])
+    ctx = _context(inventory, lab)
+    results = rollback_run(journal, ctx.targets, driver_for, parallel)
+    if as_json:
+        _emit({"run_id": run_id, "results": [r.as_dict() for r in results]})
+    else:
+        out.print(_results_table(f"rollback of {run_id}", results, show_batch=False))
+        if not results:
+            out.print("nothing to roll back: the run committed nothing that is still in place")
+    bad = [r.node for r in results if r.status.value != "rolled-back"]
+    if bad:
+        raise PushFailed(f"rollback failed on {', '.join(bad)}")
+
+
+@net_app.command("runs")
+@handle_errors
+def runs_cmd(
+    run_id: Annotated[str | None, typer.Argument(help="Show this run's journal step by step.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List push runs from the journal, or show one run's steps.
+
+    Example: `govctl net runs` then `govctl net runs 20261125T153000Z-1a2b`
+    """
+    from network.journal import Journal, list_runs
+
+    if run_id is None:
+        rows = []
+        for rid in list_runs():
+            journal = Journal(rid, create=False)
+            meta = journal.meta()
+            counts = (meta.get("result") or {}).get("counts", {})
+            if not counts:  # a run without a summary (an Ansible play, an interrupted push)
+                for status in journal.final_status().values():
+                    counts[status] = counts.get(status, 0) + 1
+            rows.append({"run_id": rid, "lab": meta.get("lab"), "dry_run": meta.get("dry_run"),
+                         "finished": bool(meta.get("finished")), "counts": counts,
+                         "stopped": (meta.get("result") or {}).get("stopped", "")})
+        if as_json:
+            _emit(rows)
+            return
+        table = Table("run", "lab", "finished", "results", "stopped")
+        for r in rows:
+            table.add_row(r["run_id"], str(r["lab"]), str(r["finished"]),
+                          ", ".join(f"{v} {k}" for k, v in r["counts"].items()), r["stopped"])
+        out.print(table)
+        return
+    journal = Journal(run_id, create=False)
+    steps = journal.steps()
+    if as_json:
+        _emit([s.__dict__ for s in steps])
+        return
+    table = Table("time", "device", "step", "detail", title=f"journal of {run_id}", title_justify="left")
+    for s in steps:
+        detail = ", ".join(f"{k}={v}" for k, v in s.detail.items() if k != "checks" and v not in ("", None, []))
+        table.add_row(time.strftime("%H:%M:%S", time.gmtime(s.ts)), s.node, s.step, detail.replace("[", "\\["))
+    out.print(table)
+
+
+# ---------------------------------------------------------------- lab
+
+
+@lab_app.command("up")
+@handle_errors
+def lab_up(
+    inventory: InventoryArg = None,
+    max_nodes: Annotated[int | None, typer.Option("--max-nodes", help="Build a representative subset: "
+                                                                       "this many routers, core first.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the inventory's extranet as FRR routers (one network namespace each) running today's
+    IPv4-only config, with sshd on a lab-only management bridge.
+
+    Example: `sudo govctl lab up --max-nodes 20 && govctl net push --lab`
+    """
+    from inventory.validate import load_valid
+    from ipv6.planner import plan as ipv6_plan
+    from network.intent import build
+    from network.lab import runner
+    from network.lab.topology import build_topology
+    from network.render import render
+    from network.workflow import lab_options
+
+    directory, shown = _dir(inventory)
+    inv = load_valid(directory, shown).inventory
+    plan = ipv6_plan(inv)
+    topo = build_topology(inv, plan, max_nodes)
+    from network.models import LabState
+
+    probe = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="",
+                     nodes=[], links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
+                     ipv4_loopbacks=topo.ipv4_loopbacks)
+    baseline = {n: render(i, "frr").text for n, i in build(topo.inventory, plan, lab_options(probe, "ipv4")).items()}
+    t0 = time.monotonic()
+    state = runner.up(inv, plan, baseline, Path(directory), max_nodes)
+    seconds = time.monotonic() - t0
+    if as_json:
+        _emit({"name": state.name, "routers": len(state.nodes), "links": len(state.links), "seconds": round(seconds, 2),
+               "bridge": state.bridge, "prefix": state.prefix, "directory": state.directory})
+        return
+    out.print(f"lab '{state.name}' up: {len(state.nodes)} FRR routers, {len(state.links)} links, management "
+              f"{state.prefix} on {state.bridge}, in {seconds:.1f} s", highlight=False)
+    out.print("next: govctl net push --lab   (then: govctl net verify --lab, govctl lab down)", highlight=False)
+
+
+@lab_app.command("status")
+@handle_errors
+def lab_status(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
+    """Show the lab's routers: namespace, management address, running daemons, OSPFv3 neighbours Full.
+
+    Example: `govctl lab status --json`
+    """
+    from inventory.validate import load_valid
+    from network.lab import runner
+
+    directory, shown = _dir(inventory)
+    inv = load_valid(directory, shown).inventory
+    rows = runner.status(inv.name)
+    if as_json:
+        _emit(rows)
+        return
+    table = Table("router", "netns", "mgmt", "daemons", "OSPFv3 Full", title=f"lab {inv.name}",
+                  title_justify="left")
+    for r in rows:
+        daemons = r["daemons"]
+        colour = "green" if len(daemons) == 5 else "red"  # type: ignore[arg-type]
+        table.add_row(str(r["node"]), str(r["netns"]), str(r["mgmt"]),
+                      f"[{colour}]{' '.join(daemons)}[/]", str(r["ospf6_full"]))  # type: ignore[arg-type]
+    out.print(table)
+
+
+@lab_app.command("down")
+@handle_errors
+def lab_down(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
+    """Remove the lab: its processes (by their pid files), namespaces, bridge and files; nothing else.
+
+    Example: `govctl lab down`
+    """
+    from inventory.validate import load_valid
+    from network.lab import runner
+
+    directory, shown = _dir(inventory)
+    inv = load_valid(directory, shown).inventory
+    runner.preflight()
+    removed = runner.down(inv.name)
+    if as_json:
+        _emit(removed)
+        return
+    out.print(f"lab '{inv.name}' down: {removed['namespaces']} namespaces and {removed['processes']} "
+              "processes removed", highlight=False)

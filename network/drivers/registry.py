@@ -1,0 +1,17 @@
+"""Platform name -> driver. The one place that knows which class serves which platform."""
+from __future__ import annotations
+
+from network.drivers.base import DeviceDriver
+from network.drivers.frr import FrrDriver
+from network.drivers.napalm_adapter import NAPALM_NAMES, NapalmAdapter
+from network.errors import DeviceError
+from network.models import DeviceTarget
+
+
+def driver_for(target: DeviceTarget) -> DeviceDriver:
+    if target.platform == "frr":
+        return FrrDriver(target)
+    if target.platform in NAPALM_NAMES:
+        return NapalmAdapter(target)
+    raise DeviceError(target.node, "open", f"no config driver for platform '{target.platform}' "
+                                           "(napalm-h3c-comware has getters only; see the Ansible playbook)")

@@ -1,0 +1,140 @@
+"""The on-disk journal of a push run: every step of every device, so a run can be resumed or undone.
+
+Layout under ``<state dir>/runs/<run id>/``:
+  run.json        what was run (inventory, lab or not, policy, batches) and, at the end, the results
+  journal.jsonl   one line per step: time, node, step, detail; appended and flushed as it happens
+  before/<node>.cfg    the running config saved just before a commit (mode 0600): what rollback restores
+  intended/<node>.cfg  the config that was pushed
+
+Secrets: credentials are references and never reach the journal. Device configs are stored as
+the device returns them, readable by root/the operator only; FRR configs rendered by govctl
+carry no passwords.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from network.errors import UnknownDevice
+
+TERMINAL_OK = {"changed", "unchanged"}
+
+
+def state_dir() -> Path:
+    env = os.environ.get("GOVCTL_STATE_DIR")
+    if env:
+        return Path(env)
+    if os.geteuid() == 0:
+        return Path("/var/lib/govctl")
+    return Path.home() / ".local" / "state" / "govctl"
+
+
+def runs_dir() -> Path:
+    return state_dir() / "runs"
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+@dataclass
+class Step:
+    ts: float
+    node: str
+    step: str
+    detail: dict[str, Any]
+
+
+class Journal:
+    def __init__(self, run_id: str, root: Path | None = None, create: bool = True) -> None:
+        self.run_id = run_id
+        self.dir = (root or runs_dir()) / run_id
+        if create:
+            (self.dir / "before").mkdir(parents=True, exist_ok=True)
+            (self.dir / "intended").mkdir(parents=True, exist_ok=True)
+            os.chmod(self.dir, 0o700)
+        elif not self.dir.is_dir():
+            raise UnknownDevice(f"no run '{run_id}' in {self.dir.parent}")
+        self._lock = threading.Lock()
+
+    def record(self, node: str, step: str, **detail: Any) -> None:
+        line = json.dumps({"ts": round(time.time(), 3), "node": node, "step": step, "detail": detail},
+                          ensure_ascii=False)
+        with self._lock, open(self.dir / "journal.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _write_private(self, path: Path, text: str) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    def save_before(self, node: str, config: str) -> None:
+        self._write_private(self.dir / "before" / f"{node}.cfg", config)
+
+    def save_intended(self, node: str, config: str) -> None:
+        self._write_private(self.dir / "intended" / f"{node}.cfg", config)
+
+    def before(self, node: str) -> str | None:
+        path = self.dir / "before" / f"{node}.cfg"
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        current = self.meta()
+        current.update(meta)
+        tmp = self.dir / f"run.json.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1, default=str))
+        os.replace(tmp, self.dir / "run.json")
+
+    def meta(self) -> dict[str, Any]:
+        path = self.dir / "run.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def steps(self) -> list[Step]:
+        path = self.dir / "journal.jsonl"
+        if not path.exists():
+            return []
+        out = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash: the steps before it still count
+            out.append(Step(d["ts"], d["node"], d["step"], d.get("detail", {})))
+        return out
+
+    def final_status(self) -> dict[str, str]:
+        """Last outcome per node ('changed', 'unchanged', 'rolled-back', ... or the last step seen)."""
+        out: dict[str, str] = {}
+        for s in self.steps():
+            if s.node:
+                out[s.node] = s.detail.get("status", s.step) if s.step == "result" else s.step
+        return out
+
+    def committed_not_undone(self) -> list[str]:
+        """Nodes whose commit went through in this run and were not restored since (rollback candidates)."""
+        state: dict[str, bool] = {}
+        order: list[str] = []
+        for s in self.steps():
+            if s.step == "committed":
+                state[s.node] = True
+                if s.node not in order:
+                    order.append(s.node)
+            elif s.step in ("rolled-back", "restored"):
+                state[s.node] = False
+        return [n for n in order if state.get(n)]
+
+
+def list_runs(root: Path | None = None) -> list[str]:
+    base = root or runs_dir()
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / "run.json").exists() or (p / "journal.jsonl").exists())

@@ -1,0 +1,134 @@
+"""Shared helpers for the network tests: a frozen copy of the example inventory (golden files must not
+move when the bundled example grows) and an in-memory device that honours the driver contract."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from inventory.validate import load_valid
+from ipv6.planner import plan
+from network.errors import DeviceError
+from network.models import BgpNeighbor, DeviceIntent, DeviceTarget, OspfNeighbor
+from network.render import port_name
+
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE / "fixtures" / "extranet"
+GOLDEN = HERE / "golden"
+
+
+@lru_cache(maxsize=1)
+def fixture():  # noqa: ANN201
+    inv = load_valid(FIXTURE).inventory
+    return inv, plan(inv)
+
+
+class FakeNetwork:
+    """Devices as dicts of running configs; routing "converges" instantly between devices that run
+    their intended config, so the push engine's verification can be exercised without a lab."""
+
+    def __init__(self, intents: dict[str, DeviceIntent], intended: dict[str, str], running: dict[str, str]):
+        self.intents, self.intended, self.running = intents, intended, dict(running)
+        self.refuse_commit: set[str] = set()
+        self.unreachable: set[str] = set()
+        self.broken_after_commit: set[str] = set()  # config applies but the device then fails checks
+        self.log: list[tuple[str, str]] = []
+
+    def converged(self, node: str) -> bool:
+        return self.running[node] == self.intended[node] and node not in self.broken_after_commit
+
+    def factory(self, target: DeviceTarget) -> FakeDevice:
+        return FakeDevice(self, target.node)
+
+
+class FakeDevice:
+    name = "fake"
+
+    def __init__(self, net: FakeNetwork, node: str) -> None:
+        self.net, self.node = net, node
+        self.candidate: str | None = None
+        self.saved: str | None = None
+
+    def open(self) -> None:
+        if self.node in self.net.unreachable:
+            raise DeviceError(self.node, "connect", "unreachable")
+        self.net.log.append((self.node, "open"))
+
+    def close(self) -> None:
+        pass
+
+    def load_replace_candidate(self, config: str) -> None:
+        self.candidate = config
+
+    def load_merge_candidate(self, config: str) -> None:
+        self.candidate = self.net.running[self.node] + config
+
+    def compare_config(self) -> str:
+        if "BOGUS" in (self.candidate or ""):
+            raise DeviceError(self.node, "load", "candidate rejected: % Unknown command: BOGUS")
+        if self.candidate == self.net.running[self.node]:
+            return ""
+        return "".join(f"+ {line}\n" for line in (self.candidate or "").splitlines())
+
+    def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+        if self.node in self.net.refuse_commit:
+            self.net.running[self.node] += "half-applied\n"
+            raise DeviceError(self.node, "commit", "refused")
+        self.saved = self.net.running[self.node]
+        self.net.running[self.node] = self.candidate or ""
+        self.net.log.append((self.node, "commit"))
+
+    def confirm_commit(self) -> None:
+        pass
+
+    def has_pending_commit(self) -> bool:
+        return False
+
+    def discard_config(self) -> None:
+        self.candidate = None
+
+    def rollback(self) -> None:
+        assert self.saved is not None
+        self.restore(self.saved)
+
+    def restore(self, config: str) -> None:
+        self.net.running[self.node] = config
+        self.net.broken_after_commit.discard(self.node)
+        self.net.log.append((self.node, "restore"))
+
+    def get_config(self) -> str:
+        return self.net.running[self.node]
+
+    def get_facts(self) -> dict[str, object]:
+        return {"hostname": self.node}
+
+    def _intent(self) -> DeviceIntent:
+        return self.net.intents[self.node]
+
+    def get_interfaces_ip(self) -> dict[str, dict[str, list[str]]]:
+        if not self.net.converged(self.node):
+            return {}
+        i = self._intent()
+        return {port_name("frr", x.port): {"ipv4": [], "ipv6": [x.ipv6] if x.ipv6 else []} for x in i.interfaces}
+
+    def get_ospfv3_neighbors(self) -> list[OspfNeighbor]:
+        if not self.net.converged(self.node):
+            return []
+        return [OspfNeighbor(x.peer or "", "Full", port_name("frr", x.port)) for x in self._intent().links
+                if x.peer and self.net.converged(x.peer)]
+
+    def get_bgp_neighbors(self) -> list[BgpNeighbor]:
+        i = self._intent()
+        by_lo = {(v.loopback.ipv6 or "").split("/")[0]: n for n, v in self.net.intents.items()}
+        return [BgpNeighbor(p.address, p.remote_as,
+                            "Established" if self.net.converged(self.node) and self.net.converged(by_lo[p.address])
+                            else "Active", 1) for p in (i.bgp.peers if i.bgp else ())]
+
+    def get_ipv6_routes(self) -> dict[str, str]:
+        if not self.net.converged(self.node):
+            return {}
+        return {f"{(v.loopback.ipv6 or '').split('/')[0]}/128": "ospf6" for n, v in self.net.intents.items()
+                if self.net.converged(n)}
+
+    def ping(self, source: str, destinations: list[str]) -> dict[str, bool]:
+        routes = self.get_ipv6_routes()
+        return {d: f"{d}/128" in routes for d in destinations}

@@ -1,0 +1,144 @@
+"""The push engine on in-memory devices: batches, verification, rollback, batch stop, journal, resume,
+idempotency. The same engine runs against real FRR routers in test_net_lab.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from net_helpers import FakeNetwork, fixture
+
+from network.intent import build
+from network.journal import Journal
+from network.models import DeviceTarget, PushPolicy, Status
+from network.push import Rollout, batches, rollback_run
+from network.render import render
+
+POLICY = PushPolicy(parallel=4, verify_timeout=0.0)
+
+
+def _setup(tmp_path: Path):  # noqa: ANN202
+    inv, plan = fixture()
+    intents = build(inv, plan)
+    configs = {n: render(i, "frr").text for n, i in intents.items()}
+    before = {n: f"hostname {n}\n" for n in intents}
+    net = FakeNetwork(intents, configs, before)
+    targets = {n: DeviceTarget(node=n, platform="frr", host="2001:db8:fffd::1") for n in intents}
+    return intents, configs, net, targets
+
+
+def _rollout(tmp_path: Path, intents, configs, net, targets, policy=POLICY, run_id="run1"):  # noqa: ANN001,ANN202
+    journal = Journal(run_id, root=tmp_path)
+    return Rollout(intents, configs, targets, net.factory, journal, policy, platform="frr"), journal
+
+
+def test_batches_canary_then_tiers_core_outwards():
+    inv, plan = fixture()
+    intents = build(inv, plan)
+    plan_ = batches(list(intents), intents, PushPolicy(canary=1))
+    assert plan_[0] == ["example-core1"]
+    tiers = [{intents[n].tier for n in b} for b in plan_[1:]]
+    assert tiers == [{"province"}, {"city"}, {"county"}, {"town"}]
+    split = batches(list(intents), intents, PushPolicy(canary=0, batch_size=3))
+    assert all(len(b) <= 3 for b in split) and sum(map(len, split)) == len(intents)
+
+
+def test_push_changes_everything_then_nothing(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    rollout, journal = _rollout(tmp_path, intents, configs, net, targets)
+    first = rollout.run(list(intents))
+    assert first.counts() == {"changed": len(intents)} and not first.failed
+    assert all(net.running[n] == configs[n] for n in intents)
+    assert all(c.ok for r in first.results for c in r.checks)
+    second, _ = _rollout(tmp_path, intents, configs, net, targets, run_id="run2")
+    again = second.run(list(intents))
+    assert again.counts() == {"unchanged": len(intents)}
+    assert not [e for e in net.log[len(intents) * 2:] if e[1] == "commit"]
+
+
+def test_failed_verification_rolls_back_exactly_and_others_stay(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    net.broken_after_commit.add("alpha-west-town01-r1")
+    rollout, journal = _rollout(tmp_path, intents, configs, net, targets)
+    result = rollout.run(list(intents))
+    bad = next(r for r in result.results if r.node == "alpha-west-town01-r1")
+    assert bad.status == Status.rolled_back and "ipv6-addresses" in bad.error
+    assert net.running["alpha-west-town01-r1"] == "hostname alpha-west-town01-r1\n"
+    assert all(net.running[n] == configs[n] for n in intents if n != "alpha-west-town01-r1")
+    steps = [s.step for s in journal.steps() if s.node == "alpha-west-town01-r1"]
+    assert steps == ["start", "compared", "saved", "committed", "verify-failed", "rolled-back", "result"]
+    assert journal.before("alpha-west-town01-r1") == "hostname alpha-west-town01-r1\n"
+    assert (journal.dir / "before" / "alpha-west-town01-r1.cfg").stat().st_mode & 0o077 == 0
+
+
+def test_refused_commit_is_restored_and_unreachable_device_untouched(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    net.refuse_commit.add("beta-north-town01-r1")
+    net.unreachable.add("alpha-west-town02-r1")
+    rollout, _ = _rollout(tmp_path, intents, configs, net, targets, PushPolicy(parallel=4, verify_timeout=0,
+                                                                               max_fail_share=0.5))
+    result = rollout.run(list(intents))
+    status = {r.node: r.status for r in result.results}
+    assert status["beta-north-town01-r1"] == Status.rolled_back
+    assert net.running["beta-north-town01-r1"] == "hostname beta-north-town01-r1\n"  # half-applied undone
+    assert status["alpha-west-town02-r1"] == Status.failed
+    assert net.running["alpha-west-town02-r1"] == "hostname alpha-west-town02-r1\n"
+    assert sorted(result.failed_hosts) == ["alpha-west-town02-r1", "beta-north-town01-r1"]
+
+
+def test_a_batch_over_the_failure_share_stops_the_run(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    net.unreachable.update(n for n, i in intents.items() if i.tier == "county")
+    rollout, journal = _rollout(tmp_path, intents, configs, net, targets)
+    result = rollout.run(list(intents))
+    assert "more than 20%" in result.stopped
+    towns = [r for r in result.results if intents[r.node].tier == "town"]
+    assert towns and all(r.status == Status.skipped for r in towns)
+    assert all(net.running[r.node] == f"hostname {r.node}\n" for r in towns)
+    assert any(s.step == "stopped" for s in journal.steps())
+
+
+def test_canary_failure_stops_before_anything_else_changes(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    configs = {**configs, "example-core1": configs["example-core1"] + "BOGUS\n"}
+    rollout, _ = _rollout(tmp_path, intents, configs, net, targets)
+    result = rollout.run(list(intents))
+    assert result.results[0].status == Status.failed and "BOGUS" in result.results[0].error
+    assert result.stopped.startswith("batch 0 (canary)")
+    assert not [e for e in net.log if e[1] == "commit"]
+
+
+def test_dry_run_changes_nothing(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    rollout, _ = _rollout(tmp_path, intents, configs, net, targets,
+                          PushPolicy(canary=0, dry_run=True, verify_timeout=0))
+    result = rollout.run(list(intents))
+    assert result.counts() == {"would-change": len(intents)}
+    assert all(r.diff.startswith("+ ") for r in result.results)
+    assert all(net.running[n] == f"hostname {n}\n" for n in intents)
+
+
+def test_resume_skips_finished_devices_and_rollback_undoes_a_run(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    net.unreachable.update(n for n, i in intents.items() if i.tier == "town")
+    rollout, journal = _rollout(tmp_path, intents, configs, net, targets,
+                                PushPolicy(parallel=4, verify_timeout=0, max_fail_share=1.0))
+    rollout.run(list(intents))
+    net.unreachable.clear()
+    done = {n: s for n, s in journal.final_status().items() if s in ("changed", "unchanged")}
+    assert len(done) == sum(1 for i in intents.values() if i.tier != "town")
+    commits_before = sum(1 for e in net.log if e[1] == "commit")
+    again = Rollout(intents, configs, targets, net.factory, journal, POLICY, platform="frr").run(list(intents), done)
+    assert sum(1 for e in net.log if e[1] == "commit") - commits_before == sum(
+        1 for i in intents.values() if i.tier == "town")
+    assert not again.failed
+    undone = rollback_run(Journal("run1", root=tmp_path, create=False), targets, net.factory)
+    assert {r.status for r in undone} == {Status.rolled_back} and len(undone) == len(intents)
+    assert all(net.running[n] == f"hostname {n}\n" for n in intents)
+    assert Journal("run1", root=tmp_path, create=False).committed_not_undone() == []
+
+
+def test_unknown_run_is_an_input_error(tmp_path: Path):
+    from network.errors import UnknownDevice
+
+    with pytest.raises(UnknownDevice, match="no run 'nope'"):
+        Journal("nope", root=tmp_path, create=False)
