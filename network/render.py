@@ -6,7 +6,6 @@ producing a partial config.
 """
 from __future__ import annotations
 
-import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import jinja2
 
 from network.errors import TemplateFailure, UnknownPlatform
 from network.models import DeviceIntent, RenderedConfig
+from network.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FEATURES = ("system", "filters", "interfaces", "ospfv3", "bgp")
@@ -38,34 +38,9 @@ def port_name(platform: str, port: int) -> str:
     return loop if port == 0 else data.format(n=port)
 
 
-def _addr(value: str) -> str:
-    return value.split("/")[0]
-
-
-def _plen(value: str) -> int:
-    return int(value.split("/")[1])
-
-
-def _netmask(value: str) -> str:
-    return str(ipaddress.ip_network(value, strict=False).netmask)
-
-
-def _network(value: str) -> str:
-    return str(ipaddress.ip_network(value, strict=False).network_address)
-
-
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - device configs, not HTML
-    )
-    env.filters.update(addr=_addr, plen=_plen, netmask=_netmask, network=_network)
-    return env
+    return environment(TEMPLATES)
 
 
 def render(intent: DeviceIntent, platform: str | None = None) -> RenderedConfig:

@@ -6,7 +6,6 @@ rollback are written side by side and cannot drift apart.
 """
 from __future__ import annotations
 
-import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import jinja2
 
 from inventory.errors import InputError
 from network.cutover.models import Rendered, VpnPe
+from network.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLATFORMS = ("frr", "h3c_comware", "huawei_vrp", "ios")
@@ -22,43 +22,9 @@ PE_FEATURES = ("vpn_instance", "isolation", "bgp_vpn", "access", "vpn_routing")
 TEARDOWN = "teardown"
 
 
-def _addr(value: str) -> str:
-    return value.split("/")[0]
-
-
-def _plen(value: str) -> int:
-    return int(value.split("/")[1])
-
-
-def _netmask(value: str) -> str:
-    return str(ipaddress.ip_network(value, strict=False).netmask)
-
-
-def _wildcard(value: str) -> str:
-    return str(ipaddress.ip_network(value, strict=False).hostmask)
-
-
-def _network(value: str) -> str:
-    return str(ipaddress.ip_network(value, strict=False).network_address)
-
-
-def _v6(value: str) -> bool:
-    return ":" in value
-
-
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - device configs, not HTML
-    )
-    env.filters.update(addr=_addr, plen=_plen, netmask=_netmask, wildcard=_wildcard, network=_network)
-    env.tests.update(v6=_v6)
-    return env
+    return environment(TEMPLATES)
 
 
 def render_feature(pe: VpnPe, feature: str, *, undo: bool, extra: dict[str, object] | None = None,
