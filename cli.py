@@ -328,6 +328,7 @@ def ipv6_export(
 # sub-app mounted on it) with `handle_errors` from here. Imported last because
 # they import this module. One line per domain:
 # (mount lines below)
+import stacks.commands  # noqa: E402,F401
 import migration.commands  # noqa: E402,F401
 import network.cutover.commands  # noqa: E402,F401
 import network.commands  # noqa: E402,F401

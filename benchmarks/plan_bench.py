@@ -1,0 +1,118 @@
+"""Benchmark `govctl plan` against the bare mock-runtime run of the same programs, side by side.
+
+    python benchmarks/plan_bench.py [INVENTORY]      (default: inventories/guangdong, else the example)
+
+Each measurement runs in a fresh process; wall time and peak RSS (largest process
+of the tree, from wait4) are reported:
+
+  bare        every stack's program under the SDK's mock runtime, one process, one after another
+  plan        `govctl plan --no-cache --summary` (parallel stacks, diff, policies, rendering)
+  plan-cold   `govctl plan` filling an empty graph cache
+  one-tenant  `govctl plan` after changing one tenant's quota (cache warm: only its stack re-runs),
+              once for a tenant of the provincial hub stack (the largest) and once for another platform's
+
+Targets (issue 3): plan <= 0.7 x bare; one-tenant < 5 s; peak memory < 1 GB.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOVCTL = [sys.executable, "-c", "import sys; sys.argv[0] = 'govctl'; from cli import main; main()"]
+
+BARE = """
+import sys, time
+sys.path.insert(0, {root!r})
+from inventory.validate import load_valid
+from ipv6.planner import plan
+from stacks import engine
+loaded = load_valid({inv!r})
+src = engine.Source(loaded.inventory, plan(loaded.inventory), "bench")
+hub = engine.hub_of(src.inventory).id
+refs = {{}}
+n = 0
+for p in [hub] + [p.id for p in src.inventory.platforms if p.id != hub]:
+    g = engine.run_stack(src.inventory, src.ipv6, p, refs if p != hub else {{}})
+    if p == hub:
+        refs = {{engine.reference_name(hub): g.outputs}}
+    n += len(g.resources)
+print(n)
+"""
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MiB of the largest process in the tree, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise SystemExit(f"{' '.join(cmd[:4])}... failed with {os.waitstatus_to_exitcode(status)}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def _hub(inv: Path) -> str:
+    import yaml
+
+    clouds = yaml.safe_load((inv / "clouds.yaml").read_text(encoding="utf-8"))
+    return next(p["id"] for p in clouds["platforms"] if p["kind"] == "provincial")
+
+
+def _change_one_tenant(inv: Path, on_hub: bool, hub: str) -> str | None:
+    """Raise one explicitly listed tenant's core quota (comments are lost: this is a temp copy)."""
+    import yaml
+
+    path = inv / "tenants.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for t in doc.get("tenants") or []:
+        if (t["platform"] == hub) == on_hub:
+            quotas = t.setdefault("quotas", {})
+            quotas["cores"] = int(quotas.get("cores", 20)) + 1
+            path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            return f"{t['id']} on {t['platform']}"
+    return None
+
+
+def main() -> None:
+    arg = sys.argv[1] if len(sys.argv) > 1 else None
+    default = ROOT / "inventories" / "guangdong"
+    inv = Path(arg) if arg else (default if default.is_dir() else ROOT / "inventories" / "example")
+    inv = inv.resolve()
+    rows: list[tuple[str, float, float, str]] = []
+    with tempfile.TemporaryDirectory(prefix="govctl-bench-") as tmp:
+        work = Path(tmp)
+        wall, rss, out = measure([sys.executable, "-c", BARE.format(root=str(ROOT), inv=str(inv))], work)
+        resources = int(out.strip().splitlines()[-1])
+        rows.append(("bare mock runtime, 1 process", wall, rss, f"{resources} resources"))
+        bare = wall
+        wall, rss, _ = measure([*GOVCTL, "plan", str(inv), "--no-cache", "--summary"], work)
+        rows.append(("govctl plan (parallel, no cache)", wall, rss, f"{wall / bare:.2f} x bare"))
+        copy = work / "inv" / inv.name
+        shutil.copytree(inv, copy)
+        wall, rss, _ = measure([*GOVCTL, "plan", str(copy), "--summary", "--state-dir", str(work / "state")], work)
+        rows.append(("govctl plan, filling the cache", wall, rss, f"{wall / bare:.2f} x bare"))
+        hub = _hub(copy)
+        for label, on_hub in (("a hub tenant", True), ("a federated tenant", False)):
+            who = _change_one_tenant(copy, on_hub, hub)
+            if who is None:
+                continue
+            wall, rss, _ = measure([*GOVCTL, "plan", str(copy), "--summary", "--state-dir", str(work / "state")],
+                                   work)
+            rows.append((f"govctl plan after changing {label}", wall, rss, f"{who}; cache warm"))
+    print(f"inventory: {inv}")
+    print(f"{'measurement':<52} {'wall s':>8} {'peak MiB':>9}  note")
+    for name, wall, rss, note in rows:
+        print(f"{name:<52} {wall:>8.2f} {rss:>9.0f}  {note}")
+    print("targets: plan <= 0.70 x bare; one tenant < 5 s; peak < 1024 MiB")
+
+
+if __name__ == "__main__":
+    main()

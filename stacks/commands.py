@@ -1,0 +1,185 @@
+"""`govctl plan`, `govctl apply`, `govctl stacks`: the cloud step on the command line."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli import (EXIT_CHANGES, EXIT_POLICY, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors,
+                 out)
+from inventory.errors import InputError
+
+StackOpt = Annotated[list[str] | None, typer.Option("--stack", "-s", help="Only this stack (platform id); "
+                                                                          "repeat for several.")]
+StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="govctl's state directory: snapshots, graph "
+                                                               "cache, default local backend.")]
+DEFAULT_STATE_DIR = Path(".govctl")
+
+
+def _source(inventory: Path | None) -> tuple[Any, Path]:
+    from ipv6.planner import plan
+    from stacks.engine import Source
+
+    loaded, shown = _load(inventory)
+    return Source(loaded.inventory, plan(loaded.inventory), shown), loaded.directory
+
+
+@app.command("plan")
+@handle_errors
+def plan_cmd(
+    inventory: InventoryArg = None,
+    stack: StackOpt = None,
+    base: Annotated[str | None, typer.Option("--base", help="Compare with the inventory at this git revision "
+                                                            "(e.g. HEAD, origin/main): what a change does.")] = None,
+    state: Annotated[Path | None, typer.Option("--state", help="Compare with this Pulumi state: a `pulumi stack "
+                                                               "export` file, a local-backend checkpoint, or a "
+                                                               "directory of them / a local backend.")] = None,
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+    live: Annotated[bool, typer.Option("--live", help="Run a real `pulumi preview` through the Automation API "
+                                                      "(needs the Pulumi CLI and cloud credentials).")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown merge-request comment "
+                                                              "(under 65,000 characters).")] = False,
+    summary: Annotated[bool, typer.Option("--summary", help="Tables only, no per-resource lines.")] = False,
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
+                                                    help="Exit 3 when changes are present.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-run every stack; read and write no graph "
+                                                              "cache.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parallel stack processes "
+                                                                         "(default: CPU count).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what would change in the cloud, offline: no Pulumi CLI, no credentials.
+
+    Each stack's program runs under Pulumi's mock runtime; its resource graph is
+    compared with `--base` (the inventory at a git revision), `--state` (a Pulumi
+    state), or else the stack's local-backend checkpoint or last govctl snapshot
+    under `--state-dir`, or else nothing (everything is a create). Policies are
+    evaluated on the graph. Exit 4 on policy violations, 3 on changes with
+    `--detailed-exitcode`.
+
+    Example: `govctl plan --base origin/main --markdown --detailed-exitcode`
+    """
+    from stacks import engine, gitrev
+    from stacks.render import markdown as to_markdown
+    from stacks.render import print_plan
+    from stacks.state import Store, read_states
+    from inventory.validate import load_valid
+    from ipv6.planner import plan as plan6
+
+    if base is not None and state is not None:
+        raise InputError("--base and --state: give one thing to compare with")
+    if markdown and as_json:
+        raise InputError("--markdown and --json: choose one output format")
+    started = time.perf_counter()
+    src, directory = _source(inventory)
+    stacks = engine.select(src.inventory, stack)
+    if live:
+        _live_preview(stacks, directory, state_dir)
+        return
+    # Read every input before running anything, so that bad input writes nothing.
+    given = read_states(state) if state is not None else None
+    store = None if no_cache else Store(state_dir, src.inventory.name)
+    bases: dict[str, tuple[Any, str]] = {}
+    if base is not None:
+        with gitrev.inventory_at(directory, base) as old_dir:
+            if old_dir is not None:
+                old_loaded = load_valid(old_dir, f"{src.shown}@{base}")
+                old = engine.Source(old_loaded.inventory, plan6(old_loaded.inventory), f"{src.shown}@{base}")
+                old_stacks = [s for s in stacks if s in {p.id for p in old.inventory.platforms}]
+                for s, g in engine.graphs(old, old_stacks, store, workers).items():
+                    bases[s] = (g, f"git:{base}")
+        for s in stacks:
+            bases.setdefault(s, (None, f"git:{base} (stack absent there)"))
+    elif given is not None:
+        for s in stacks:
+            bases[s] = (given[s], f"state:{state}") if s in given else (None, f"state:{state} (stack absent)")
+    else:
+        lookup = Store(state_dir, src.inventory.name)
+        for s in stacks:
+            cur = lookup.current(s)
+            bases[s] = cur if cur is not None else (None, "nothing (no state yet)")
+    planned = engine.graphs(src, stacks, store, workers)
+    result = engine.compare(src, planned, bases, started)
+    if as_json:
+        _emit_json(result.as_dict() | {"seconds": round(result.seconds, 3)})
+    elif markdown:
+        out.file.write(to_markdown(result))
+    else:
+        print_plan(result, out, details=not summary)
+    if result.mandatory_violations:
+        raise typer.Exit(EXIT_POLICY)
+    if detailed_exitcode and result.changed:
+        raise typer.Exit(EXIT_CHANGES)
+
+
+def _live_preview(stacks: list[str], directory: Path, state_dir: Path) -> None:
+    from stacks import live
+
+    live.pulumi_command()  # fail at once, before touching anything, when the CLI is missing
+    for s in stacks:
+        summary = live.preview(s, directory, state_dir, on_output=lambda line: out.print(line, end="",
+                                                                                          highlight=False))
+        out.print(f"[bold]{s}[/]: {summary}", highlight=False)
+
+
+@app.command("apply")
+@handle_errors
+def apply_cmd(
+    inventory: InventoryArg = None,
+    stack: StackOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+) -> None:
+    """Make the cloud match the inventory: `pulumi up` per stack through the Automation API.
+
+    Needs the Pulumi CLI, the OpenStack plugin, OS_* credentials and PULUMI_CONFIG_PASSPHRASE.
+    The hub (provincial) stack goes first. On success the offline snapshot is updated.
+
+    Example: `govctl apply inventories/guangdong --stack gd-prov --yes`
+    """
+    from stacks import engine, live
+    from stacks.state import Store
+
+    live.pulumi_command()  # no CLI: exit 1 at once, nothing changed
+    src, directory = _source(inventory)
+    stacks = engine.select(src.inventory, stack)
+    if not yes and not typer.confirm(f"Apply {len(stacks)} stack(s): {', '.join(stacks)}?", default=False):
+        err.print("cancelled, nothing changed", highlight=False)
+        raise typer.Exit(1)
+    store = Store(state_dir, src.inventory.name)
+    for s in stacks:
+        changes = live.up(s, directory, state_dir, on_output=lambda line: out.print(line, end="", highlight=False))
+        out.print(f"[green]{s}[/]: {changes}", highlight=False)
+        snap = engine.graphs(src, [s], store)[s]
+        store.write_snapshot(snap)
+
+
+@app.command("stacks")
+@handle_errors
+def stacks_cmd(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
+    """List the inventory's stacks (one per platform): kind, regions and their DR roles, tenants, references.
+
+    Example: `govctl stacks inventories/guangdong --json`
+    """
+    from stacks.program import hub_of, regions_of
+
+    loaded, shown = _load(inventory)
+    inv = loaded.inventory
+    hub = hub_of(inv).id
+    rows = []
+    for p in inv.platforms:
+        rows.append({"stack": p.id, "kind": p.kind.value, "name": p.name,
+                     "regions": [f"{r.name} ({r.role.value})" for r in regions_of(inv, p)],
+                     "tenants": sum(1 for t in inv.tenants if t.platform == p.id),
+                     "references": [] if p.id == hub else [hub]})
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table("stack", "kind", "name", "regions", "tenants", "reads", title=f"stacks of {shown}")
+    for r in rows:
+        table.add_row(r["stack"], r["kind"], r["name"], ", ".join(r["regions"]), str(r["tenants"]),
+                      ", ".join(r["references"]) or "-")
+    out.print(table)

@@ -1,0 +1,86 @@
+"""Diff a planned resource graph against a base graph (another revision, a snapshot or a real Pulumi state).
+
+Offline, replace-versus-update cannot be known (that is the provider's Diff), so
+an update lists the inputs that change, old -> new. A value the engine only
+knows after apply (``<id:URN>``) equals the base's value when the base holds the
+resource with that URN under that id; a data-source result (``<lookup:...>``)
+equals whatever the base holds.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from stacks.models import (ID_PREFIX, LOOKUP_PREFIX, ROOT_STACK_TYPE, Change, InputChange, Resource, StackGraph)
+
+
+def _symbolic_ids(base: StackGraph) -> dict[str, str]:
+    """Real ids of the base's resources -> the placeholder the planned graph uses for them."""
+    return {r.id: f"{ID_PREFIX}{r.urn}>" for r in base.resources.values() if r.id}
+
+
+def _normalise(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return ids.get(value, value)
+    if isinstance(value, list):
+        return [_normalise(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalise(v, ids) for k, v in value.items()}
+    return value
+
+
+def _same(new: Any, old: Any, stack_urn: str = "") -> bool:
+    if isinstance(new, str) and new.startswith(LOOKUP_PREFIX):
+        return True
+    if (isinstance(new, str) and new.startswith(ID_PREFIX) and stack_urn and not new.startswith(ID_PREFIX + stack_urn)
+            and isinstance(old, str) and not old.startswith(ID_PREFIX)):
+        return True  # another stack's resource whose id this state cannot name: known from that stack
+    if isinstance(new, dict) and isinstance(old, dict):
+        return new.keys() == old.keys() and all(_same(new[k], old[k], stack_urn) for k in new)
+    if isinstance(new, list) and isinstance(old, list):
+        return len(new) == len(old) and all(_same(a, b, stack_urn) for a, b in zip(new, old))
+    if isinstance(new, (int, float)) and isinstance(old, (int, float)) and not isinstance(new, bool):
+        return float(new) == float(old)
+    return bool(new == old)
+
+
+def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> list[InputChange]:
+    stack_urn = planned.urn.split("::", 2)[0] + "::" + planned.urn.split("::", 2)[1] + "::"
+    old_inputs = base.inputs
+    defaults = set(old_inputs.get("__defaults") or [])
+    changes: list[InputChange] = []
+    for key in sorted(set(planned.inputs) | set(old_inputs)):
+        if key.startswith("__"):
+            continue
+        new = planned.inputs.get(key)
+        old = _normalise(old_inputs.get(key), ids)
+        if key not in planned.inputs and key in defaults:
+            continue  # filled in by the provider's Check, not by the program
+        if not _same(new, old, stack_urn):
+            changes.append(InputChange(key, old, new))
+    if (planned.provider or None) != (base.provider or None) and base.provider is not None:
+        changes.append(InputChange("(provider)", base.provider, planned.provider))
+    return changes
+
+
+def diff(planned: StackGraph, base: StackGraph | None, other_ids: dict[str, str] | None = None) -> list[Change]:
+    """``other_ids``: real ids of other stacks' resources (their states), for cross-stack references.
+
+    Creates, updates (with changed inputs), then deletes; each group by tenant (platform-wide first), type, name."""
+    base_res = {} if base is None else {u: r for u, r in base.resources.items() if r.type != ROOT_STACK_TYPE}
+    ids = {} if base is None else {**(other_ids or {}), **_symbolic_ids(base)}
+    creates: list[Change] = []
+    updates: list[Change] = []
+    for urn, r in planned.resources.items():
+        old = base_res.get(urn)
+        if old is None:
+            creates.append(Change("create", urn, r.type, r.name, planned.tenant_of(urn)))
+            continue
+        changed = input_changes(r, old, ids)
+        if changed:
+            updates.append(Change("update", urn, r.type, r.name, planned.tenant_of(urn), tuple(changed)))
+    deletes = [Change("delete", urn, r.type, r.name, base.tenant_of(urn))  # type: ignore[union-attr]
+               for urn, r in base_res.items() if urn not in planned.resources]
+    def order(c: Change) -> tuple[str, str, str]:
+        return (c.tenant or "", c.type, c.name)
+
+    return sorted(creates, key=order) + sorted(updates, key=order) + sorted(deletes, key=order)

@@ -1,0 +1,28 @@
+"""Errors of the cloud step; each is an ``InputError`` (exit 2) or a ``RuntimeFailure`` (exit 1)."""
+from __future__ import annotations
+
+from inventory.errors import InputError, RuntimeFailure
+
+
+class UnknownStack(InputError):
+    """``--stack`` names no platform of the inventory."""
+
+
+class BaseRevisionError(InputError):
+    """``--base`` is not a revision of the inventory's git repository, or the inventory is not in one."""
+
+
+class StateInvalid(InputError):
+    """A checkpoint or snapshot file that cannot be read as Pulumi state."""
+
+
+class ProgramError(RuntimeFailure):
+    """The stack program failed; the message names the stack and the resource."""
+
+
+class PulumiMissing(RuntimeFailure):
+    """Live mode needs the Pulumi CLI, which is not installed."""
+
+
+class LiveFailure(RuntimeFailure):
+    """A live preview or update through the Automation API failed."""

@@ -1,0 +1,263 @@
+"""Isolation and DR invariants as CrossGuard policies, written once.
+
+``POLICIES`` is a plain list so that ``policypack/__main__.py`` can serve it to a
+real ``pulumi preview --policy-pack policypack`` and ``evaluate()`` can run it
+offline on a captured graph (constructing a ``PolicyPack`` would start its gRPC
+server, so nothing here does). Offline, policies see the program's inputs before
+the provider fills in defaults, in camelCase as the engine passes them.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from typing import Any
+
+from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyCustomTimeouts, PolicyProviderResource, PolicyResource,
+                           PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
+                           StackValidationArgs, StackValidationPolicy)
+
+from inventory.rules import MANAGEMENT_PORTS
+
+OPENSTACK = "openstack:"
+PROVIDER_TYPE = "pulumi:providers:openstack"
+TENANT_TYPE = "govctl:cloud:Tenant"
+PLATFORM_TYPE = "govctl:cloud:Platform"
+AGGREGATE_TYPE = "openstack:compute/aggregateV2:AggregateV2"
+PROJECT_TYPE = "openstack:identity/project:Project"
+ANY = ("0.0.0.0/0", "::/0")
+
+
+def _urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _id_target(value: Any) -> str | None:
+    """The URN a planned '<id:URN>' names, if the value is one."""
+    if isinstance(value, str) and value.startswith("<id:") and value.endswith(">"):
+        return value[4:-1]
+    return None
+
+
+# ---------------------------------------------------------------- resource policies
+
+
+def _explicit_provider(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not args.resource_type.startswith(OPENSTACK):
+        return
+    if args.provider is None or _urn_name(args.provider.urn).startswith("default"):
+        report("uses the default provider; every resource names its platform region's provider explicitly", None)
+
+
+def _management_ports(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != "openstack:networking/secGroupRule:SecGroupRule":
+        return
+    p = args.props
+    if p.get("direction") != "ingress":
+        return
+    prefix = p.get("remoteIpPrefix")
+    if prefix not in (None, "", *ANY) or p.get("remoteGroupId") or p.get("remoteAddressGroupId"):
+        return
+    proto = p.get("protocol")
+    if proto in ("icmp", "ipv6-icmp", "icmpv6"):
+        return
+    lo, hi = p.get("portRangeMin"), p.get("portRangeMax")
+    ports = range(1, 65536) if lo is None or hi is None else range(int(lo), int(hi) + 1)
+    opened = sorted(port for port in MANAGEMENT_PORTS if port in ports)
+    if opened:
+        report(f"ingress {proto or 'any protocol'} port(s) {opened} open to {prefix or 'anywhere'}", None)
+
+
+def _ethertype(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != "openstack:networking/secGroupRule:SecGroupRule":
+        return
+    prefix, ethertype = args.props.get("remoteIpPrefix"), args.props.get("ethertype")
+    if not prefix or not isinstance(prefix, str) or prefix.startswith("<"):
+        return
+    family = "IPv6" if ipaddress.ip_network(prefix, strict=False).version == 6 else "IPv4"
+    if ethertype != family:
+        report(f"ethertype {ethertype} with {family} prefix {prefix} (Neutron rejects it)", None)
+
+
+def _ipv6_modes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != "openstack:networking/subnet:Subnet" or args.props.get("ipVersion") != 6:
+        return
+    ra, addr = args.props.get("ipv6RaMode"), args.props.get("ipv6AddressMode")
+    cidr = args.props.get("cidr")
+    if ra and addr and ra != addr:
+        report(f"ipv6_ra_mode {ra} with ipv6_address_mode {addr} (Neutron rejects mixed modes)", None)
+    if "slaac" in (ra, addr) and isinstance(cidr, str) and not cidr.startswith("<"):
+        if ipaddress.ip_network(cidr, strict=False).prefixlen != 64:
+            report(f"SLAAC on {cidr}: SLAAC needs a /64", None)
+
+
+def _no_shared_networks(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == "openstack:networking/network:Network" and args.props.get("shared"):
+        report("network shared with every project; share with named tenants through RBAC only", None)
+    if args.resource_type == "openstack:networking/rbacPolicyV2:RbacPolicyV2" and args.props.get("targetTenant") == "*":
+        report("RBAC policy targets every project ('*')", None)
+
+
+# ---------------------------------------------------------------- stack policies
+
+
+def _tenant_of(r: PolicyResource) -> PolicyResource | None:
+    cur = r.parent
+    while cur is not None:
+        if cur.resource_type == TENANT_TYPE:
+            return cur
+        cur = cur.parent
+    return None
+
+
+def _under(r: PolicyResource, type_: str) -> bool:
+    cur = r.parent
+    while cur is not None:
+        if cur.resource_type == type_:
+            return True
+        cur = cur.parent
+    return False
+
+
+def _tenant_parented(args: StackValidationArgs, report: ReportViolation) -> None:
+    platform_providers = {r.urn for r in args.resources if r.resource_type == PROVIDER_TYPE and _under(r, PLATFORM_TYPE)}
+    by_urn = {r.urn: r for r in args.resources}
+    for r in args.resources:
+        if not r.resource_type.startswith(OPENSTACK):
+            continue
+        if r.parent is None or not r.parent.resource_type.startswith("govctl:cloud:"):
+            report("not parented to a govctl component", r.urn)
+            continue
+        tenant = _tenant_of(r)
+        if tenant is None or r.provider is None:
+            continue
+        prov = r.provider.urn
+        scoped = by_urn.get(prov)
+        if prov not in platform_providers and (scoped is None or _tenant_of(scoped) is not tenant):
+            report(f"tenant '{tenant.name}' resource uses provider {_urn_name(prov)}, which is neither "
+                   "its platform's nor scoped to its own project", r.urn)
+
+
+def _sharing_declared(args: StackValidationArgs, report: ReportViolation) -> None:
+    declared: dict[str, list[str]] = (args.get_config() or {}).get("shares", {}) or {}
+    projects = {r.urn: r.name for r in args.resources if r.resource_type == PROJECT_TYPE}
+    for r in args.resources:
+        if r.resource_type != "openstack:networking/rbacPolicyV2:RbacPolicyV2":
+            continue
+        owner = _tenant_of(r)
+        target_urn = _id_target(r.props.get("targetTenant"))
+        if owner is None or target_urn is None:
+            continue  # a live preview may not know the target yet
+        target = projects.get(target_urn, _urn_name(target_urn))
+        action = r.props.get("action")
+        if action == "access_as_external":
+            if target != owner.name:
+                report(f"tenant '{owner.name}' external network made visible to '{target}'", r.urn)
+        elif target not in declared.get(owner.name, []):
+            report(f"tenant '{owner.name}' shares a network with '{target}', not declared in "
+                   "shared_with", r.urn)
+
+
+def _dr_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
+    roles: dict[str, set[str]] = defaultdict(set)
+    for r in args.resources:
+        if r.resource_type == AGGREGATE_TYPE and isinstance(r.props.get("metadata"), dict):
+            roles[str(r.props["metadata"].get("dr_role"))].add(str(r.props.get("region")))
+    for r in args.resources:
+        if r.resource_type != PROJECT_TYPE or r.props.get("isDomain"):
+            continue
+        tags = [t for t in (r.props.get("tags") or []) if isinstance(t, str)]
+        grade = next((int(t.split("=", 1)[1]) for t in tags if t.startswith("dr-grade=")), 0)
+        tenant = _tenant_of(r)
+        if grade == 0 or tenant is None:
+            continue
+        regions = {str(x.props.get("region")) for x in args.resources
+                   if _tenant_of(x) is tenant and x.resource_type.startswith(OPENSTACK)}
+        if not roles.get("remote_dr") or not (regions & roles["remote_dr"]):
+            report(f"tenant '{tenant.name}' has DR grade {grade} but no resource in a remote-DR region", tenant.urn)
+        if roles.get("same_city") and not (regions & roles["same_city"]):
+            report(f"tenant '{tenant.name}' has DR grade {grade} but no resource in the platform's same-city "
+                   "region", tenant.urn)
+
+
+def _ipv6_twin(args: StackValidationArgs, report: ReportViolation) -> None:
+    versions: dict[str, set[int]] = defaultdict(set)
+    networks = {r.urn: r for r in args.resources if r.resource_type == "openstack:networking/network:Network"}
+    for r in args.resources:
+        if r.resource_type == "openstack:networking/subnet:Subnet":
+            target = _id_target(r.props.get("networkId"))
+            if target is not None:
+                versions[target].add(int(r.props.get("ipVersion") or 0))
+    for urn, net in networks.items():
+        if net.props.get("external") or _tenant_of(net) is None:
+            continue
+        if 4 in versions[urn] and 6 not in versions[urn]:
+            report(f"tenant network '{net.props.get('name')}' is IPv4-only (no IPv6 twin subnet)", urn)
+
+
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    ResourceValidationPolicy("explicit-provider", "Every OpenStack resource names its provider explicitly.",
+                             _explicit_provider, EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy("no-management-port-to-any", "No ingress rule opens a management port "
+                             f"({sorted(MANAGEMENT_PORTS)}) to 0.0.0.0/0 or ::/0.", _management_ports,
+                             EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy("rule-ethertype-matches-prefix", "A security-group rule's ethertype matches its "
+                             "prefix's family.", _ethertype, EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy("ipv6-subnet-modes", "IPv6 subnets use one mode for RA and addresses; SLAAC on /64.",
+                             _ipv6_modes, EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy("no-network-shared-with-all", "No network is shared with every project.",
+                             _no_shared_networks, EnforcementLevel.MANDATORY),
+    StackValidationPolicy("tenant-resources-parented", "Every resource sits under a govctl component; a tenant's "
+                          "resources use its platform's providers or one scoped to its project.",
+                          _tenant_parented, EnforcementLevel.MANDATORY),
+    StackValidationPolicy("sharing-declared", "RBAC shares only what shared_with declares.", _sharing_declared,
+                          EnforcementLevel.MANDATORY,
+                          config_schema=PolicyConfigSchema({"shares": {"type": "object"}})),
+    StackValidationPolicy("dr-grade-coverage", "A tenant with a DR grade has resources in the same-city and "
+                          "remote-DR regions.", _dr_coverage, EnforcementLevel.MANDATORY),
+    StackValidationPolicy("ipv6-twin", "Every tenant network with an IPv4 subnet has an IPv6 twin.", _ipv6_twin,
+                          EnforcementLevel.ADVISORY),
+]
+
+
+# ---------------------------------------------------------------- offline evaluation
+
+
+def _opts(parent: str | None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
+                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
+                                 parent=parent)
+
+
+def evaluate(graph: Any, config: dict[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
+    """Run every policy on a captured ``StackGraph``: (policy, level, urn, message) per violation."""
+    config = config or {}
+    res = graph.resources
+    providers = {u: PolicyProviderResource(r.type, r.inputs, u, r.name) for u, r in res.items()
+                 if r.type.startswith("pulumi:providers:")}
+    policy_res: dict[str, PolicyResource] = {}
+    for u, r in res.items():
+        policy_res[u] = PolicyResource(r.type, r.inputs, u, r.name, _opts(r.parent), providers.get(r.provider or ""),
+                                       None, [], {})
+    for u, r in res.items():
+        pr = policy_res[u]
+        pr.parent = policy_res.get(r.parent or "")
+        pr.dependencies = [policy_res[d] for d in r.dependencies if d in policy_res]
+    out: list[tuple[str, str, str, str]] = []
+    for policy in POLICIES:
+        level = (policy.enforcement_level or EnforcementLevel.ADVISORY).value
+        if level == EnforcementLevel.DISABLED.value:
+            continue
+        pconf = config.get(policy.name, {})
+        if isinstance(policy, ResourceValidationPolicy):
+            for u, r in res.items():
+                found: list[str] = []
+                args = ResourceValidationArgs(r.type, r.inputs, u, r.name, _opts(r.parent),
+                                              providers.get(r.provider or ""), pconf)
+                policy.validate(args, lambda msg, urn=None, f=found: f.append(msg))
+                out.extend((policy.name, level, u, msg) for msg in found)
+        else:
+            found2: list[tuple[str, str | None]] = []
+            policy.validate(StackValidationArgs(list(policy_res.values()), pconf),
+                            lambda msg, urn=None: found2.append((msg, urn)))
+            out.extend((policy.name, level, urn or "", msg) for msg, urn in found2)
+    return out

@@ -1,0 +1,217 @@
+"""Capture, URNs, secrets, diff, policies, parallelism and the graph cache, on small programs and the example."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import stat
+from pathlib import Path
+
+import pulumi
+import pulumi_openstack as openstack
+import pytest
+
+from stackfixtures import planned
+from stacks import engine
+from stacks.capture import capture
+from stacks.diff import diff
+from stacks.errors import ProgramError
+from stacks.models import SECRET, Resource, StackGraph
+from stacks.policies import evaluate
+from stacks.render import markdown
+from stacks.state import Store, graph_from_state
+
+
+class Outer(pulumi.ComponentResource):
+    def __init__(self, name: str) -> None:
+        super().__init__("test:index:Outer", name, None, None)
+        self.inner = Inner(f"{name}-inner", pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+class Inner(pulumi.ComponentResource):
+    def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("test:index:Inner", name, None, opts)
+        prov = openstack.Provider("p", auth_url="https://keystone.example.invalid/v3", region="R",
+                                  password=pulumi.Output.secret("hunter2"), opts=pulumi.ResourceOptions(parent=self))
+        net = openstack.networking.Network("n", name="n", opts=pulumi.ResourceOptions(parent=self, provider=prov))
+        openstack.networking.Subnet("s", network_id=net.id, cidr="198.51.100.0/24", ip_version=4,
+                                    opts=pulumi.ResourceOptions(parent=self, provider=prov))
+        self.register_outputs({})
+
+
+def _program() -> dict:
+    Outer("o")
+    return {"answer": 42, "token": pulumi.Output.secret("s3cret")}
+
+
+def test_capture_derives_engine_urns_with_the_full_parent_type_chain() -> None:
+    g = capture("dev", _program)
+    chain = "test:index:Outer$test:index:Inner"
+    subnet = g.resources[f"urn:pulumi:dev::govctl::{chain}$openstack:networking/subnet:Subnet::s"]
+    assert subnet.parent == f"urn:pulumi:dev::govctl::{chain}::o-inner"
+    assert subnet.provider == f"urn:pulumi:dev::govctl::{chain}$pulumi:providers:openstack::p"
+    net_urn = f"urn:pulumi:dev::govctl::{chain}$openstack:networking/network:Network::n"
+    assert net_urn in subnet.dependencies
+    assert subnet.inputs == {"cidr": "198.51.100.0/24", "ipVersion": 4, "networkId": f"<id:{net_urn}>"}
+    assert g.resources["urn:pulumi:dev::govctl::test:index:Outer::o"].parent is None
+
+
+def test_secrets_are_redacted_in_inputs_and_outputs() -> None:
+    g = capture("dev", _program)
+    prov = next(r for r in g.resources.values() if r.type == "pulumi:providers:openstack")
+    assert prov.inputs["password"] == SECRET
+    assert g.outputs == {"answer": 42, "token": SECRET}
+    assert "hunter2" not in json.dumps(g.as_dict()) and "s3cret" not in json.dumps(g.as_dict())
+
+
+def test_runs_in_one_process_do_not_leak_into_each_other() -> None:
+    a = capture("one", _program)
+    b = capture("two", _program)
+    assert len(a.resources) == len(b.resources) == 5  # Outer, Inner, provider, network, subnet
+    assert all(u.startswith("urn:pulumi:two::") for u in b.resources)
+
+
+def test_a_program_error_names_the_stack_and_the_tenant() -> None:
+    src, _ = planned("example")
+    inv = src.inventory
+    bad_rule = inv.tenants[0].ingress[0].model_copy(update={"protocol": "icmpv6", "source": "198.51.100.0/24"})
+    tenants = [inv.tenants[0].model_copy(update={"ingress": [bad_rule]}), *inv.tenants[1:]]
+    bad = engine.Source(inv.model_copy(update={"tenants": tenants}), src.ipv6, "bad")
+    with pytest.raises(ProgramError, match=r"stack 'prov'.*prov-gov-office.*icmpv6"):
+        engine.graphs(bad, ["prov"], None, 1)
+
+
+def test_parallel_and_serial_plans_are_identical() -> None:
+    src, _ = planned("example")
+    stacks = engine.select(src.inventory, None)
+    serial = engine.graphs(src, stacks, None, 1)
+    parallel = engine.graphs(src, stacks, None, 2)
+    assert {s: g.as_dict() for s, g in serial.items()} == {s: g.as_dict() for s, g in parallel.items()}
+
+
+def test_cache_reruns_only_the_stack_whose_inputs_changed(tmp_path: Path) -> None:
+    src, _ = planned("example")
+    stacks = engine.select(src.inventory, None)
+    store = Store(tmp_path / ".govctl", "example")
+    first = engine.graphs(src, stacks, store, 1)
+    assert not any(g.cached for g in first.values())
+    again = engine.graphs(src, stacks, store, 1)
+    assert all(g.cached for g in again.values())
+    assert {s: g.as_dict() for s, g in again.items()} == {s: g.as_dict() for s, g in first.items()}
+    inv = src.inventory
+    tenants = [t.model_copy(update={"quotas": t.quotas.model_copy(update={"cores": 7})})
+               if t.id == "alpha-cloud-edu" else t for t in inv.tenants]
+    changed = engine.Source(inv.model_copy(update={"tenants": tenants}), src.ipv6, "changed")
+    third = engine.graphs(changed, stacks, store, 1)
+    assert {s for s, g in third.items() if not g.cached} == {"alpha-cloud"}
+    cache_files = list((tmp_path / ".govctl" / "cache").iterdir())
+    assert cache_files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in cache_files)
+    assert stat.S_IMODE((tmp_path / ".govctl").stat().st_mode) == 0o700
+
+
+def _graph(*resources: Resource) -> StackGraph:
+    return StackGraph("s", "govctl", {r.urn: r for r in resources})
+
+
+def _res(name: str, inputs: dict, id_: str | None = None, type_: str = "openstack:networking/subnet:Subnet") -> Resource:
+    return Resource(f"urn:pulumi:s::govctl::{type_}::{name}", type_, name, True, None, None, (), inputs, id_)
+
+
+def test_diff_maps_real_ids_to_references_and_ignores_provider_defaults() -> None:
+    net_urn = "urn:pulumi:s::govctl::openstack:networking/network:Network::n"
+    planned_g = _graph(_res("n", {"name": "n"}, type_="openstack:networking/network:Network"),
+                       _res("a", {"networkId": f"<id:{net_urn}>", "cidr": "198.51.100.0/25", "ipVersion": 4,
+                                  "roleId": "<lookup:getRole/member>"}),
+                       _res("new", {"cidr": "203.0.113.0/24"}))
+    base_g = _graph(_res("n", {"name": "n"}, "net-uuid", "openstack:networking/network:Network"),
+                    _res("a", {"networkId": "net-uuid", "cidr": "198.51.100.0/24", "ipVersion": 4.0,
+                               "roleId": "real-role-id", "enableDhcp": True, "__defaults": ["enableDhcp"]}, "s-uuid"),
+                    _res("gone", {"cidr": "203.0.113.128/25"}, "g-uuid"))
+    changes = diff(planned_g, base_g)
+    assert [(c.kind, c.name) for c in changes] == [("create", "new"), ("update", "a"), ("delete", "gone")]
+    assert [(i.key, i.old, i.new) for i in changes[1].inputs] == [("cidr", "198.51.100.0/24", "198.51.100.0/25")]
+    assert diff(planned_g, planned_g) == []
+
+
+def test_state_reader_takes_pulumi_export_format() -> None:
+    doc = {"version": 3, "deployment": {"manifest": {}, "resources": [
+        {"urn": "urn:pulumi:prov::govctl::pulumi:pulumi:Stack::govctl-prov", "custom": False,
+         "type": "pulumi:pulumi:Stack", "outputs": {"k": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                                                          "ciphertext": "v1:abc"}}},
+        {"urn": "urn:pulumi:prov::govctl::pulumi:providers:openstack::p", "custom": True, "id": "pid",
+         "type": "pulumi:providers:openstack", "inputs": {"authUrl": "x"},
+         "parent": "urn:pulumi:prov::govctl::pulumi:pulumi:Stack::govctl-prov"},
+        {"urn": "urn:pulumi:prov::govctl::openstack:networking/network:Network::n", "custom": True, "id": "nid",
+         "type": "openstack:networking/network:Network", "inputs": {"name": "n", "mtu": 1500.0},
+         "provider": "urn:pulumi:prov::govctl::pulumi:providers:openstack::p::pid"}]}}
+    g = graph_from_state(doc, "x.json")
+    assert g.stack == "prov" and g.outputs == {"k": SECRET}
+    n = g.resources["urn:pulumi:prov::govctl::openstack:networking/network:Network::n"]
+    assert n.provider == "urn:pulumi:prov::govctl::pulumi:providers:openstack::p" and n.inputs["mtu"] == 1500
+    assert g.resources["urn:pulumi:prov::govctl::pulumi:providers:openstack::p"].parent is None
+
+
+def _mutated(graph: StackGraph, name: str, **inputs: object) -> StackGraph:
+    g = copy.deepcopy(graph)
+    urn = next(u for u, r in g.resources.items() if r.name == name)
+    r = g.resources[urn]
+    g.resources[urn] = dataclasses.replace(r, inputs={**r.inputs, **inputs})
+    return g
+
+
+@pytest.mark.parametrize("name,inputs,policy", [
+    ("prov-gov-office-in-tcp-443-443-198-51-100-0-24", {"remoteIpPrefix": "0.0.0.0/0", "portRangeMin": 20,
+                                                         "portRangeMax": 25}, "no-management-port-to-any"),
+    ("prov-gov-office-in-tcp-443-443-2001-db8-32", {"ethertype": "IPv4"}, "rule-ethertype-matches-prefix"),
+    ("prov-gov-office-app-v6", {"ipv6AddressMode": "dhcpv6-stateful"}, "ipv6-subnet-modes"),
+    ("prov-gov-office-app", {"shared": True}, "no-network-shared-with-all"),
+])
+def test_policies_catch_what_neutron_or_the_isolation_rules_reject(name: str, inputs: dict, policy: str) -> None:
+    _, graphs = planned("example")
+    assert [v for v in evaluate(graphs["prov"]) if v[1] == "mandatory"] == []
+    found = [v for v in evaluate(_mutated(graphs["prov"], name, **inputs)) if v[1] == "mandatory"]
+    assert [v[0] for v in found] == [policy]
+
+
+def test_policies_catch_undeclared_sharing_and_missing_dr_and_default_providers() -> None:
+    src, graphs = planned("example")
+    conf = engine.policy_config(src.inventory)
+    health = graphs["health"]
+    assert [v for v in evaluate(health, conf) if v[1] == "mandatory"] == []
+    assert [v[0] for v in evaluate(health, {}) if v[1] == "mandatory"] == ["sharing-declared"]
+    prov = copy.deepcopy(graphs["prov"])
+    for urn in [u for u, r in prov.resources.items() if r.name == "prov-gov-office-dr-backup-RegionDR"
+                or r.name.startswith("prov-gov-office-anti-affinity-same-city")
+                or r.name.endswith("-quota-RegionBackup") and "gov-office" in r.name]:
+        del prov.resources[urn]
+    assert "dr-grade-coverage" in [v[0] for v in evaluate(prov, conf)]
+    net = next(u for u, r in prov.resources.items() if r.name == "prov-gov-office-app")
+    prov.resources[net] = dataclasses.replace(prov.resources[net], provider=None)
+    assert "explicit-provider" in [v[0] for v in evaluate(prov, conf)]
+
+
+def test_markdown_stays_under_the_limit_and_says_it_truncated() -> None:
+    src, graphs = planned("example")
+    result = engine.compare(src, graphs, {})
+    full = markdown(result)
+    short = markdown(result, limit=3000)
+    assert len(full) > 3000 and len(short) <= 3000
+    assert "truncated" in short and short.count("```") % 2 == 0 and short.count("<details>") == short.count("</details>")
+
+
+def test_the_pulumi_entry_point_registers_the_same_graph() -> None:
+    """stacks/__main__.py (what `pulumi up` runs), driven by stack config, equals the planner's graph."""
+    import runpy
+
+    from pulumi.runtime import config as pconfig
+    from stackfixtures import ROOT
+
+    _, graphs = planned("example")
+    token = pconfig.CONFIG.set({"govctl:inventory": "inventories/example", "govctl:platform": "health"})
+    refs = {"organization/govctl/prov": graphs["prov"].outputs}
+    try:
+        g = capture("health", lambda: runpy.run_path(str(ROOT / "stacks" / "__main__.py")) and {}, refs)
+    finally:
+        pconfig.CONFIG.reset(token)
+    assert g.as_dict()["resources"] == graphs["health"].as_dict()["resources"]
