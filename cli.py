@@ -332,6 +332,7 @@ import stacks.commands  # noqa: E402,F401
 import migration.commands  # noqa: E402,F401
 import network.cutover.commands  # noqa: E402,F401
 import network.commands  # noqa: E402,F401
+import stacks.livecloud.commands  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,133 @@
+"""Contract: every object the stacks generate is accepted by a real OpenStack Zed, then deleted in reverse.
+
+The graphs are the offline planner's captures (the same ones `govctl plan --json` shows). Each platform is
+created in the one lab with its own flat physnet name (in production each platform is its own cloud) and
+all regions collapsed onto the lab's RegionOne. Neutron here cannot validate availability-zone hints (its
+agent query fails on PostgreSQL), so they are not sent; Designate and Swift are not in the lab, so zones and
+containers are counted as unserved, and asserted to be exactly those types.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from inventory.validate import load_valid
+from ipv6.planner import plan
+from stacks.livecloud.graph import Item, capture, items_of
+from stacks.livecloud.mapping import ContainerSpec, ZoneSpec
+from stacks.livecloud.models import Outcome, Profile
+from stacks.livecloud.seed import Seeder
+
+pytestmark = pytest.mark.openstack
+
+REPO = Path(__file__).resolve().parents[3]
+UNSERVED_TYPES = {ZoneSpec.type, ContainerSpec.type}
+
+
+def profile_for(platform: str) -> Profile:
+    return Profile.parse(["*=RegionOne"], [f"extranet={platform}-extranet", "strong-isolation=physnet1"],
+                         az_hints=False)
+
+
+@dataclass
+class Run:
+    items: dict[str, list[Item]]
+    created: list[Outcome]
+    deleted: list[Outcome]
+    ids_left: dict[str, str]
+
+
+def _seed_and_delete(api, inventory: str, platforms: list[str]) -> Run:  # noqa: ANN001
+    inv = load_valid(REPO / "inventories" / inventory).inventory
+    graphs = capture(inv, plan(inv), platforms)
+    ids: dict[str, str] = {}
+    seeders: list[tuple[Seeder, list[Item]]] = []
+    items: dict[str, list[Item]] = {}
+    created: list[Outcome] = []
+    try:
+        for p in platforms:  # in order: the hub first, so federated stacks' references resolve
+            its = items_of({p: graphs[p]}, profile_for(p))
+            items[p] = its
+            s = Seeder(api, profile_for(p), ids=ids)
+            seeders.append((s, its))
+            # Neutron bulk create is all-or-nothing per request and falls back to one request per
+            # object on any refusal, so every object still gets its own verdict.
+            created += s.create(its, bulk=True).outcomes
+    finally:
+        deleted: list[Outcome] = []
+        for s, its in reversed(seeders):
+            deleted += s.delete(its)
+    return Run(items, created, deleted, dict(ids))
+
+
+@pytest.fixture(scope="module")
+def example_run(lab_api):  # noqa: ANN001, ANN201
+    return _seed_and_delete(lab_api, "example", ["prov", "health", "alpha-cloud", "beta-cloud"])
+
+
+@pytest.fixture(scope="module")
+def seed_run(lab_api, example_run):  # noqa: ANN001, ANN201 - after the example: one platform at a time
+    return _seed_and_delete(lab_api, "guangdong", ["hsa-cloud", "police-cloud"])
+
+
+def _rejections(run: Run, platform: str | None = None) -> list[str]:
+    return [f"{o.urn.rsplit('::', 1)[-1]}: {o.message}" for o in run.created if o.status in ("rejected", "skipped")
+            and (platform is None or o.urn.split("::")[0] == f"urn:pulumi:{platform}")]
+
+
+def test_example_every_mapped_type_reaches_the_cloud(example_run: Run) -> None:
+    by_status = Counter(o.status for o in example_run.created)
+    assert sum(by_status.values()) == sum(len(v) for v in example_run.items.values())  # an outcome each
+    assert by_status["created"] >= 150, by_status
+    types = {i.type for its in example_run.items.values() for i in its}
+    created_types = {o.type for o in example_run.created if o.status == "created"}
+    assert types - created_types <= UNSERVED_TYPES, types - created_types
+
+
+def test_only_designate_and_swift_are_unserved(example_run: Run, seed_run: Run) -> None:
+    unserved = {o.type for r in (example_run, seed_run) for o in r.created if o.status == "unserved"}
+    assert unserved <= UNSERVED_TYPES
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Neutron rejects add_router_interface for prov-gov-office app/db and prov-finance app: their IPv4 "
+    "ranges (198.51.100.0/26, .64/26) overlap the router's gateway subnet, the platform's external range "
+    "198.51.100.0/25. Fix: "
+    "a rule/policy 'tenant ranges must not overlap the external range their router uses', and example "
+    "tenant ranges outside it. Remove this xfail once fixed."))
+def test_example_every_resource_accepted(example_run: Run) -> None:
+    assert _rejections(example_run) == []
+
+
+def test_seed_inventory_platform_every_resource_accepted(seed_run: Run) -> None:
+    assert _rejections(seed_run, "hsa-cloud") == []
+    assert Counter(o.status for o in seed_run.created if "::hsa-cloud::" in o.urn or
+                   o.urn.startswith("urn:pulumi:hsa-cloud::"))["created"] > 10
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "guangdong police-cloud: tenant police-video's network video 198.51.100.0/25 overlaps the platform's "
+    "external range 198.51.100.96/28, so Neutron rejects the router interface (HTTP 400). The same two "
+    "faults run through the seed inventories: tenant ranges inside the external range, and external "
+    "ranges smaller than the routers needing a gateway address (guangzhou-cloud: 40 routers, a /28 holds "
+    "13: HTTP 409 'No more IP addresses'). Remove once the inventories and a policy are fixed."))
+def test_seed_platform_with_overlapping_range_accepted(seed_run: Run) -> None:
+    assert _rejections(seed_run, "police-cloud") == []
+
+
+def test_everything_created_is_deleted_in_reverse(example_run: Run, seed_run: Run) -> None:
+    for run in (example_run, seed_run):
+        failed = [o for o in run.deleted if o.status != "deleted"]
+        assert failed == []
+        assert run.ids_left == {}
+        assert len(run.deleted) == sum(1 for o in run.created if o.status == "created")
+
+
+def test_lab_is_empty_after_deletion(lab_api, example_run: Run, seed_run: Run) -> None:  # noqa: ANN001
+    networks = lab_api.call("network", "GET", "/networks")["networks"]
+    projects = [p["name"] for p in lab_api.call("identity", "GET", "/projects")["projects"]]
+    assert networks == []
+    assert sorted(projects) == ["admin", "service"]

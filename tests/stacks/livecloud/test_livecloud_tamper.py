@@ -1,0 +1,219 @@
+"""Seed the example's provincial platform into the lab, audit (in sync), then tamper one case at a time.
+
+Each tamper is undone before the next, and the audit must name the tampered resource in its class. The
+inventory is the bundled example with the prov tenants' IPv4 ranges moved off the extranet range (see the
+xfail in the contract test): a baseline the real cloud accepts completely.
+"""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import EXIT_CHANGES, EXIT_INPUT, EXIT_OK, EXIT_POLICY, app
+from inventory.validate import load_valid
+from ipv6.planner import plan
+from stacks.livecloud.audit import Auditor
+from stacks.livecloud.graph import capture, items_of
+from stacks.livecloud.models import AuditReport, Profile
+from stacks.livecloud.seed import Seeder
+
+pytestmark = pytest.mark.openstack
+
+REPO = Path(__file__).resolve().parents[3]
+PROFILE = Profile.parse(["*=RegionOne"], ["strong-isolation=physnet1"], az_hints=False)
+LAB_FLAGS = ["--cloud", "govctl-lab", "--region", "*=RegionOne", "--physnet", "strong-isolation=physnet1",
+             "--no-az-hints"]
+# The example's prov tenants, moved off the platform's extranet range 198.51.100.0/25.
+RANGE_FIX = {"ipv4: 198.51.100.0/26    # IPv4 subnet": "ipv4: 203.0.113.0/26    # IPv4 subnet",
+             "ipv4: 198.51.100.64/26": "ipv4: 203.0.113.64/26",
+             "{name: app, ipv4: 198.51.100.0/26}": "{name: app, ipv4: 203.0.113.0/26}"}
+
+
+@pytest.fixture(scope="module")
+def inventory_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("inv") / "example"
+    shutil.copytree(REPO / "inventories" / "example", d)
+    text = (d / "tenants.yaml").read_text(encoding="utf-8")
+    for old, new in RANGE_FIX.items():
+        text = text.replace(old, new)
+    (d / "tenants.yaml").write_text(text, encoding="utf-8")
+    return d
+
+
+class Lab:
+    def __init__(self, api: Any, inventory_dir: Path) -> None:
+        self.api = api
+        self.inv = load_valid(inventory_dir).inventory
+        self.items = items_of(capture(self.inv, plan(self.inv), ["prov"]), PROFILE)
+        self.by_name = {i.name: i for i in self.items}
+        self.seeder = Seeder(api, PROFILE)
+
+    def audit(self) -> AuditReport:
+        return Auditor(self.api, PROFILE, self.inv, ["prov"], "govctl-lab").run(self.items)
+
+    def id(self, name: str) -> str:
+        return self.seeder.result.ids[self.by_name[name].urn]
+
+    def urn(self, name: str) -> str:
+        return self.by_name[name].urn
+
+    def forget(self, *names: str) -> None:
+        for n in names:
+            self.seeder.result.ids.pop(self.urn(n), None)
+
+    def recreate(self, *names: str) -> None:
+        out = self.seeder.create([self.by_name[n] for n in names])
+        assert not out.rejected
+
+
+@pytest.fixture(scope="module")
+def lab(lab_api: Any, inventory_dir: Path) -> Iterator[Lab]:
+    lab = Lab(lab_api, inventory_dir)
+    result = lab.seeder.create(lab.items, bulk=True)
+    try:
+        assert result.rejected == [], result.rejected
+        yield lab
+    finally:
+        lab.seeder.delete(lab.items, cascade=True)
+
+
+def _find(report: AuditReport, cls: str, rule: str) -> list[Any]:
+    return [f for f in report.findings if f.cls == cls and f.rule == rule]
+
+
+def test_seeded_platform_audits_in_sync(lab: Lab) -> None:
+    report = lab.audit()
+    assert report.in_sync, [f.message for f in report.findings if f.cls != "unverifiable"]
+    assert report.matched == len([i for i in lab.items if lab.api.has(i.spec.service or "")])
+    # Designate and Swift are not in the lab: reported, never silently passed.
+    assert {f.rule for f in report.of("unverifiable")} == {"no-service", "dr-placement"}
+
+
+def test_cli_in_sync_exit_0_and_json(lab: Lab, inventory_dir: Path) -> None:
+    r = CliRunner().invoke(app, ["audit", str(inventory_dir), "--platform", "prov", *LAB_FLAGS, "--json"])
+    assert r.exit_code == EXIT_OK, r.output
+    assert '"in_sync": true' in r.output
+
+
+def test_ssh_open_to_world_is_a_violation(lab: Lab, inventory_dir: Path) -> None:
+    sg = lab.id("prov-gov-office-default-deny")
+    rule = lab.api.call("network", "POST", "/security-group-rules", body={"security_group_rule": {
+        "security_group_id": sg, "direction": "ingress", "ethertype": "IPv6", "protocol": "tcp",
+        "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "::/0"}})["security_group_rule"]
+    try:
+        report = lab.audit()
+        hits = _find(report, "violation", "mgmt-port-open")
+        assert [f.resource for f in hits] == [f"security-group-rule {rule['id']}"]
+        assert "22 (22/ssh)" in hits[0].message and "prov-gov-office" in hits[0].message
+        assert [f.resource for f in _find(report, "drifted", "unmanaged-rule")] == [lab.urn("prov-gov-office-default-deny")]
+        r = CliRunner().invoke(app, ["audit", str(inventory_dir), "--platform", "prov", *LAB_FLAGS, "--markdown"])
+        assert r.exit_code == EXIT_POLICY, r.output
+        assert "## Rule violations (1)" in r.output
+    finally:
+        lab.api.call("network", "DELETE", f"/security-group-rules/{rule['id']}")
+
+
+def test_sharing_a_network_with_another_project_is_a_violation(lab: Lab) -> None:
+    policy = lab.api.call("network", "POST", "/rbac-policies", body={"rbac_policy": {
+        "object_type": "network", "object_id": lab.id("prov-gov-office-app"), "action": "access_as_shared",
+        "target_tenant": lab.id("prov-finance")}})["rbac_policy"]
+    try:
+        hits = _find(lab.audit(), "violation", "undeclared-share")
+        assert [f.resource for f in hits] == [f"rbac-policy {policy['id']}"]
+        assert "prov-finance" in hits[0].message and hits[0].tenant == "prov-gov-office"
+    finally:
+        lab.api.call("network", "DELETE", f"/rbac-policies/{policy['id']}")
+
+
+def test_deleted_ipv6_subnet_is_missing_and_a_violation(lab: Lab) -> None:
+    router, subnet = lab.id("prov-gov-office-router"), lab.id("prov-gov-office-db-v6")
+    lab.api.call("network", "PUT", f"/routers/{router}/remove_router_interface", body={"subnet_id": subnet})
+    lab.api.call("network", "DELETE", f"/subnets/{subnet}")
+    lab.forget("prov-gov-office-db-v6-if", "prov-gov-office-db-v6")
+    try:
+        report = lab.audit()
+        missing = {f.resource for f in report.of("missing")}
+        assert missing == {lab.urn("prov-gov-office-db-v6"), lab.urn("prov-gov-office-db-v6-if")}
+        v6 = _find(report, "violation", "network-without-ipv6")
+        assert [f.resource for f in v6] == [lab.urn("prov-gov-office-db")]
+    finally:
+        lab.recreate("prov-gov-office-db-v6", "prov-gov-office-db-v6-if")
+    assert lab.audit().in_sync
+
+
+def test_changed_quota_is_drift(lab: Lab, inventory_dir: Path) -> None:
+    project = lab.id("prov-gov-office")
+    lab.api.call("compute", "PUT", f"/os-quota-sets/{project}", body={"quota_set": {"cores": 999}})
+    try:
+        report = lab.audit()
+        drift = report.of("drifted")
+        # The lab has one region: the primary's and the same-city centre's quota (DR grade 5) are one object.
+        assert sorted(f.resource for f in drift) == sorted(
+            lab.urn(f"prov-gov-office-compute-quota-{r}") for r in ("RegionMain", "RegionBackup"))
+        assert {f.fields for f in drift} == {(("cores", 64, 999),)}
+        assert not report.of("violation")
+        r = CliRunner().invoke(app, ["audit", str(inventory_dir), "--platform", "prov", *LAB_FLAGS])
+        assert r.exit_code == EXIT_CHANGES, r.output
+    finally:
+        lab.api.call("compute", "PUT", f"/os-quota-sets/{project}", body={"quota_set": {"cores": 64}})
+
+
+def test_project_created_by_hand_is_a_violation(lab: Lab) -> None:
+    domain = lab.id("prov-domain")
+    project = lab.api.call("identity", "POST", "/projects", body={"project": {
+        "name": "shadow-it", "domain_id": domain}})["project"]
+    try:
+        hits = _find(lab.audit(), "violation", "unknown-project")
+        assert [f.resource for f in hits] == [f"project {project['id']}"]
+        assert "shadow-it" in hits[0].message
+    finally:
+        lab.api.call("identity", "DELETE", f"/projects/{project['id']}")
+
+
+def test_dr_tenant_without_its_dr_resources_is_a_violation(lab: Lab) -> None:
+    # The remote-DR centre holds only a Swift container (not in this lab: reported unverifiable); the
+    # same-city centre holds the standby server group, removed here.
+    name = "prov-gov-office-anti-affinity-same-city"
+    lab.api.call("compute", "DELETE", f"/os-server-groups/{lab.id(name)}")
+    lab.forget(name)
+    try:
+        report = lab.audit()
+        dr = _find(report, "violation", "dr-placement")
+        assert [(f.resource, f.tenant) for f in dr] == [("tenant prov-gov-office", "prov-gov-office")]
+        assert "same-city" in dr[0].message and name in dr[0].message
+        assert lab.urn(name) in {f.resource for f in report.of("missing")}
+        remote = [f for f in _find(report, "unverifiable", "dr-placement") if f.tenant == "prov-gov-office"]
+        assert remote and "remote-DR" in remote[0].message
+    finally:
+        lab.recreate(name)
+
+
+def test_wrong_password_exit_2_and_secret_never_printed(lab: Lab, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    secret = "Wr0ng-govctl-s3cret-7781"
+    cfg = tmp_path / "clouds.yaml"
+    cfg.write_text("clouds:\n  bad:\n    auth:\n      auth_url: http://127.0.0.1:5000/v3\n      username: admin\n"
+                   f"      password: {secret}\n      project_name: admin\n      user_domain_name: Default\n"
+                   "      project_domain_name: Default\n    region_name: RegionOne\n", encoding="utf-8")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(cfg))
+    r = CliRunner().invoke(app, ["audit", "--platform", "prov", "--cloud", "bad", "--region", "*=RegionOne"])
+    assert r.exit_code == EXIT_INPUT, r.output
+    assert "refused the credentials" in r.output
+    assert secret not in r.output
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "stacks/tenant.py _own_external creates the strong-isolation tenant's own external network with "
+    "external=True, which makes Neutron add access_as_external to '*': every project can put a router "
+    "gateway on it, so the RBAC to the one tenant isolates nothing. Fix: create it with external=False "
+    "(Neutron then marks it external for the RBAC target only) and add a policy: a Network under a Tenant "
+    "component must not set external=True. Remove this xfail once fixed."))
+def test_strong_isolation_external_network_is_external_to_its_tenant_only(lab: Lab) -> None:
+    net = lab.id("prov-public-security-strong-external")
+    rbac = lab.api.call("network", "GET", f"/rbac-policies?object_id={net}")["rbac_policies"]
+    targets = {p["target_tenant"] for p in rbac if p["action"] == "access_as_external"}
+    assert targets == {lab.id("prov-public-security")}
