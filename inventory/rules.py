@@ -442,3 +442,46 @@ def _mgmt_unique(loaded: Loaded) -> Iterator:
         if n.mgmt in seen:
             yield ("node", n.id, ("mgmt",), f"same management address as '{seen[n.mgmt]}'", n.mgmt)
         seen.setdefault(n.mgmt, n.id)
+
+
+def _gateway_range(t: m.Tenant, p: m.Platform) -> tuple[str, str | None]:
+    """The external range a tenant's router takes its gateway address from (and which key holds it)."""
+    if t.isolation == m.Isolation.strong:
+        return "strong_isolation_ipv4", p.strong_isolation_ipv4
+    return "external_ipv4", p.external_ipv4
+
+
+@rule("ADDR-003", "a tenant network does not overlap the external range its router's gateway is on",
+      "OpenStack Neutron: a router interface may not overlap its gateway subnet (HTTP 400)")
+def _tenant_vs_gateway(loaded: Loaded) -> Iterator:
+    platforms = {p.id: p for p in loaded.inventory.platforms}
+    for t in loaded.inventory.tenants:
+        p = platforms.get(t.platform)
+        if p is None:
+            continue
+        key, gateway = _gateway_range(t, p)
+        if gateway is None:
+            continue
+        gw = ipaddress.ip_network(gateway)
+        for i, net in enumerate(t.networks):
+            if ipaddress.ip_network(net.ipv4).overlaps(gw):
+                yield ("tenant", t.id, ("networks", i, "ipv4"), f"overlaps {gw}, the {key} of platform "
+                                                                f"'{p.id}' that the tenant's router uses", net.ipv4)
+
+
+@rule("ADDR-004", "a platform's external range has an address for every tenant router's gateway",
+      "OpenStack Neutron: a full external subnet refuses more gateways (HTTP 409)", "warning")
+def _external_capacity(loaded: Loaded) -> Iterator:
+    routers: dict[str, int] = defaultdict(int)
+    for t in loaded.inventory.tenants:
+        if t.isolation != m.Isolation.strong:  # strong tenants get their own external network
+            routers[t.platform] += 1
+    for p in loaded.inventory.platforms:
+        if p.external_ipv4 is None or not routers[p.id]:
+            continue
+        # network, broadcast and the gateway itself are not for routers
+        room = ipaddress.ip_network(p.external_ipv4).num_addresses - 3
+        if routers[p.id] > room:
+            yield ("platform", p.id, ("external_ipv4",), f"{routers[p.id]} tenant routers need a gateway "
+                                                         f"address but the range holds {max(room, 0)}",
+                   p.external_ipv4)

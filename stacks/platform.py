@@ -71,8 +71,10 @@ class Platform(pulumi.ComponentResource):
 
         self.extranet_network_id = pulumi.Output.from_input("")
         if p.external_ipv4:
-            net, _ = self._external(f"{p.id}-extranet", "extranet", "extranet", p.external_ipv4, primary, child)
-            self.extranet_network_id = net.id
+            net, subnet = self._external(f"{p.id}-extranet", "extranet", "extranet", p.external_ipv4, primary, child)
+            # The id is handed out only with the subnet: a router gateway needs an address from it, so routers
+            # must be created after (and destroyed before) the subnet, not race it (a real Neutron 409s).
+            self.extranet_network_id = pulumi.Output.all(net.id, subnet.id).apply(lambda ids: ids[0])
 
         if args.hub_dns_zone is None:
             zone_name = pulumi.Output.from_input(f"{args.province}.egov.example.")

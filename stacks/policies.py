@@ -100,6 +100,16 @@ def _no_shared_networks(args: ResourceValidationArgs, report: ReportViolation) -
 # ---------------------------------------------------------------- stack policies
 
 
+def _tenant_external_private(args: StackValidationArgs, report: ReportViolation) -> None:
+    # external=True makes Neutron grant access_as_external to '*': any project could then put a
+    # router gateway on a strong-isolation tenant's own plane. Found against a real Zed Neutron.
+    for r in args.resources:
+        if r.resource_type == "openstack:networking/network:Network" and r.props.get("external") \
+                and _tenant_of(r) is not None:
+            report("a tenant's own external network is external to every project; create it with "
+                   "external=False and grant access_as_external to the tenant through RBAC", r.urn)
+
+
 def _tenant_of(r: PolicyResource) -> PolicyResource | None:
     cur = r.parent
     while cur is not None:
@@ -209,6 +219,9 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     StackValidationPolicy("tenant-resources-parented", "Every resource sits under a govctl component; a tenant's "
                           "resources use its platform's providers or one scoped to its project.",
                           _tenant_parented, EnforcementLevel.MANDATORY),
+    StackValidationPolicy("tenant-external-network-private", "A tenant's own external network is external "
+                          "to that tenant only (RBAC), never to every project.", _tenant_external_private,
+                          EnforcementLevel.MANDATORY),
     StackValidationPolicy("sharing-declared", "RBAC shares only what shared_with declares.", _sharing_declared,
                           EnforcementLevel.MANDATORY,
                           config_schema=PolicyConfigSchema({"shares": {"type": "object"}})),

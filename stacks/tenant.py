@@ -130,23 +130,26 @@ class Tenant(pulumi.ComponentResource):
     def _own_external(self, project: openstack.identity.Project, cidr: str) -> pulumi.Output[str]:
         t, rg = self.args.tenant, self.args.region.name
         net = openstack.networking.Network(
-            f"{t.id}-strong-external", name=f"{t.id}-strong-external", external=True, shared=False,
+            # external=False: Neutron would otherwise grant access_as_external to every project ('*').
+            # The RBAC rule below makes it external for this one project only.
+            f"{t.id}-strong-external", name=f"{t.id}-strong-external", external=False, shared=False,
             admin_state_up=True, region=rg,
             segments=[openstack.networking.NetworkSegmentArgs(network_type="vlan",
                                                               physical_network="strong-isolation")],
             opts=self._child)
         v4 = ipaddress.IPv4Network(cidr)
         hosts = list(v4.hosts())
-        openstack.networking.Subnet(
+        subnet = openstack.networking.Subnet(
             f"{t.id}-strong-external-v4", name=f"{t.id}-strong-external-v4", network_id=net.id, cidr=cidr,
             ip_version=4, gateway_ip=str(hosts[0]), enable_dhcp=False, region=rg,
             allocation_pools=[openstack.networking.SubnetAllocationPoolArgs(start=str(hosts[1]), end=str(hosts[-1]))],
             opts=self._child)
         # Visible as an external network to this project only.
-        openstack.networking.RbacPolicyV2(
+        rbac = openstack.networking.RbacPolicyV2(
             f"{t.id}-strong-external-rbac", action="access_as_external", object_type="network",
             object_id=net.id, target_tenant=project.id, region=rg, opts=self._child)
-        return net.id
+        # The router's gateway needs both the subnet and the RBAC grant in place first.
+        return pulumi.Output.all(net.id, subnet.id, rbac.id).apply(lambda ids: ids[0])
 
     def _security_group(self, project: openstack.identity.Project) -> None:
         t, rg = self.args.tenant, self.args.region.name

@@ -166,6 +166,7 @@ def _mutated(graph: StackGraph, name: str, **inputs: object) -> StackGraph:
     ("prov-gov-office-in-tcp-443-443-2001-db8-32", {"ethertype": "IPv4"}, "rule-ethertype-matches-prefix"),
     ("prov-gov-office-app-v6", {"ipv6AddressMode": "dhcpv6-stateful"}, "ipv6-subnet-modes"),
     ("prov-gov-office-app", {"shared": True}, "no-network-shared-with-all"),
+    ("prov-public-security-strong-external", {"external": True}, "tenant-external-network-private"),
 ])
 def test_policies_catch_what_neutron_or_the_isolation_rules_reject(name: str, inputs: dict, policy: str) -> None:
     _, graphs = planned("example")

@@ -184,7 +184,8 @@ def test_isolation_kinds_become_their_resources(case: tuple) -> None:
         router = mine[f"{t.id}-router"]
         if t.isolation == m.Isolation.strong:
             ext = mine[f"{t.id}-strong-external"]
-            assert ext.inputs["external"] is True and ext.inputs["segments"][0]["physicalNetwork"] == "strong-isolation"
+            # private: external to its own tenant only, through RBAC (never to every project)
+            assert ext.inputs["external"] is False and ext.inputs["segments"][0]["physicalNetwork"] == "strong-isolation"
             assert _ref(router.inputs["externalNetworkId"]) == ext.urn
         else:
             assert f"{t.id}-strong-external" not in mine

@@ -92,12 +92,6 @@ def test_only_designate_and_swift_are_unserved(example_run: Run, seed_run: Run) 
     assert unserved <= UNSERVED_TYPES
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Neutron rejects add_router_interface for prov-gov-office app/db and prov-finance app: their IPv4 "
-    "ranges (198.51.100.0/26, .64/26) overlap the router's gateway subnet, the platform's external range "
-    "198.51.100.0/25. Fix: "
-    "a rule/policy 'tenant ranges must not overlap the external range their router uses', and example "
-    "tenant ranges outside it. Remove this xfail once fixed."))
 def test_example_every_resource_accepted(example_run: Run) -> None:
     assert _rejections(example_run) == []
 
@@ -108,13 +102,7 @@ def test_seed_inventory_platform_every_resource_accepted(seed_run: Run) -> None:
                    o.urn.startswith("urn:pulumi:hsa-cloud::"))["created"] > 10
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "guangdong police-cloud: tenant police-video's network video 198.51.100.0/25 overlaps the platform's "
-    "external range 198.51.100.96/28, so Neutron rejects the router interface (HTTP 400). The same two "
-    "faults run through the seed inventories: tenant ranges inside the external range, and external "
-    "ranges smaller than the routers needing a gateway address (guangzhou-cloud: 40 routers, a /28 holds "
-    "13: HTTP 409 'No more IP addresses'). Remove once the inventories and a policy are fixed."))
-def test_seed_platform_with_overlapping_range_accepted(seed_run: Run) -> None:
+def test_seed_platform_with_a_strong_isolation_tenant_accepted(seed_run: Run) -> None:
     assert _rejections(seed_run, "police-cloud") == []
 
 

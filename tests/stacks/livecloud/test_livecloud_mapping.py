@@ -71,7 +71,7 @@ def test_inputs_translate_to_api_fields(example_items) -> None:  # noqa: ANN001
     assert v6["ip_version"] == 6 and v6["ipv6_ra_mode"] == v6["ipv6_address_mode"] == "slaac"
     assert v6["network_id"] == "id-of-prov-gov-office-app" and v6["project_id"] == "id-of-prov-gov-office"
     ext = body("prov-public-security-strong-external")
-    assert ext["router:external"] is True and ext["provider:physical_network"] == "physnet1"
+    assert ext["router:external"] is False and ext["provider:physical_network"] == "physnet1"
     assert "availability_zone_hints" not in body("prov-gov-office-app")  # the profile drops them
     router = body("prov-gov-office-router")
     assert router["external_gateway_info"] == {"network_id": "id-of-prov-extranet", "enable_snat": False}

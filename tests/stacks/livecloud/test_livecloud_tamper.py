@@ -1,8 +1,7 @@
 """Seed the example's provincial platform into the lab, audit (in sync), then tamper one case at a time.
 
 Each tamper is undone before the next, and the audit must name the tampered resource in its class. The
-inventory is the bundled example with the prov tenants' IPv4 ranges moved off the extranet range (see the
-xfail in the contract test): a baseline the real cloud accepts completely.
+inventory is the bundled example: a baseline the real cloud accepts completely (the contract tests prove it).
 """
 from __future__ import annotations
 
@@ -28,20 +27,12 @@ REPO = Path(__file__).resolve().parents[3]
 PROFILE = Profile.parse(["*=RegionOne"], ["strong-isolation=physnet1"], az_hints=False)
 LAB_FLAGS = ["--cloud", "govctl-lab", "--region", "*=RegionOne", "--physnet", "strong-isolation=physnet1",
              "--no-az-hints"]
-# The example's prov tenants, moved off the platform's extranet range 198.51.100.0/25.
-RANGE_FIX = {"ipv4: 198.51.100.0/26    # IPv4 subnet": "ipv4: 203.0.113.0/26    # IPv4 subnet",
-             "ipv4: 198.51.100.64/26": "ipv4: 203.0.113.64/26",
-             "{name: app, ipv4: 198.51.100.0/26}": "{name: app, ipv4: 203.0.113.0/26}"}
 
 
 @pytest.fixture(scope="module")
 def inventory_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("inv") / "example"
     shutil.copytree(REPO / "inventories" / "example", d)
-    text = (d / "tenants.yaml").read_text(encoding="utf-8")
-    for old, new in RANGE_FIX.items():
-        text = text.replace(old, new)
-    (d / "tenants.yaml").write_text(text, encoding="utf-8")
     return d
 
 
@@ -206,12 +197,6 @@ def test_wrong_password_exit_2_and_secret_never_printed(lab: Lab, tmp_path: Path
     assert secret not in r.output
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "stacks/tenant.py _own_external creates the strong-isolation tenant's own external network with "
-    "external=True, which makes Neutron add access_as_external to '*': every project can put a router "
-    "gateway on it, so the RBAC to the one tenant isolates nothing. Fix: create it with external=False "
-    "(Neutron then marks it external for the RBAC target only) and add a policy: a Network under a Tenant "
-    "component must not set external=True. Remove this xfail once fixed."))
 def test_strong_isolation_external_network_is_external_to_its_tenant_only(lab: Lab) -> None:
     net = lab.id("prov-public-security-strong-external")
     rbac = lab.api.call("network", "GET", f"/rbac-policies?object_id={net}")["rbac_policies"]
