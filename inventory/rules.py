@@ -28,7 +28,9 @@ GB22239 = "GB/T 22239-2019 (等保2.0) cloud extension"
 GB20988 = "GB/T 20988-2025"
 ROUTING = "IP routing: one prefix, one place per routing domain (RFC 4632)"
 
-MANAGEMENT_PORTS = {22, 23, 3389, 161, 830, 5900}
+# The ports whose exposure to the whole Internet 等保 assessors treat as an open management plane.
+MANAGEMENT_PORTS: dict[int, str] = {22: "ssh", 23: "telnet", 161: "snmp", 623: "ipmi", 830: "netconf",
+                                    3389: "rdp", 5900: "vnc", 6443: "kubernetes-api"}
 
 
 @dataclass(frozen=True)

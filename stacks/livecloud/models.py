@@ -5,9 +5,8 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# Ports whose exposure to the whole Internet/extranet the 等保 assessor treats as a management-plane breach.
-MANAGEMENT_PORTS: dict[int, str] = {22: "ssh", 23: "telnet", 161: "snmp", 623: "ipmi", 830: "netconf",
-                                    3389: "rdp", 5900: "vnc", 6443: "kubernetes-api"}
+from inventory.rules import MANAGEMENT_PORTS  # noqa: F401 - one list for validate, plan policies and audit
+
 WORLD = ("0.0.0.0/0", "::/0")
 
 

@@ -170,8 +170,9 @@ def test_rule_ids_are_unique_and_well_formed() -> None:
 def test_every_rule_has_a_title_a_source_and_a_severity() -> None:
     for r in RULES:
         assert r.title and r.source and r.severity in ("error", "warning"), r.id
-        assert "seed" in r.source or "GB/T" in r.source or "RFC" in r.source, r.id
+        assert any(k in r.source for k in ("seed", "GB/T", "RFC", "Neutron")), r.id
 
 
 def test_progress_rules_warn_and_the_rest_fail() -> None:
-    assert {r.id for r in RULES if r.severity == "warning"} == {"NET-006", "V6-001", "V6-002"}
+    # progress towards the plan (coverage, dual-stack) and a capacity the documentation ranges cannot meet
+    assert {r.id for r in RULES if r.severity == "warning"} == {"NET-006", "V6-001", "V6-002", "ADDR-004"}
