@@ -415,7 +415,8 @@ def _domains(inv: m.Inventory) -> dict[str, list[tuple[ipaddress.IPv4Network | i
 
 def overlaps(prefixes: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple]]) -> Iterator[tuple]:
     """Pairs (later, earlier) that overlap; a sweep over sorted ranges, O(n log n)."""
-    ranked = sorted(prefixes, key=lambda x: (x[0].version, int(x[0].network_address), -x[0].prefixlen))
+    # containers before what they contain, so the more specific prefix is the one reported
+    ranked = sorted(prefixes, key=lambda x: (x[0].version, int(x[0].network_address), x[0].prefixlen))
     open_: tuple | None = None
     for item in ranked:
         net = item[0]

@@ -36,7 +36,9 @@ def validate(directory: Path | str, shown: str | None = None) -> Report:
     if loaded is None:
         return Report(None, problems)
     problems = problems + check_rules(loaded, tolerate_dangling=bool(problems))
-    return Report(loaded, sorted(set(problems), key=lambda p: (p.severity != "error", p.file, p.line or 0, p.path)))
+    # a total order: two rules may flag the same key, and output must not depend on set iteration order
+    return Report(loaded, sorted(set(problems), key=lambda p: (p.severity != "error", p.file, p.line or 0, p.path,
+                                                               p.rule or "", p.message)))
 
 
 def load_valid(directory: Path | str, shown: str | None = None) -> Loaded:
