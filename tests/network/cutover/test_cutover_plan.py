@@ -133,7 +133,7 @@ def test_overlapping_prefixes_in_the_target_vpn(tmp_path: Path) -> None:
     # Two sites of one network overlapping is already an inventory error (ADDR-001); the cutover refuses it too.
     inv = make_inventory(tmp_path, lambda t: t.replace("[203.0.113.48/28, ", "[203.0.113.32/27, "))
     r = CliRunner().invoke(app, ["cutover", "plan", "finance-net", str(inv), *AT])
-    assert r.exit_code == 2 and "overlaps 203.0.113.32/28" in r.output and "dedicated_networks.yaml:" in r.output
+    assert r.exit_code == 2 and "overlaps 203.0.113.32/27" in r.output and "dedicated_networks.yaml:" in r.output
     # A second network in the same VPN is checked by the planner itself (it reads the loader's model directly).
     from inventory.loader import load
 
