@@ -9,14 +9,17 @@ What each upstream driver really does decides what the adapter can promise:
   is carried out as a merge, and said so in the diff header.
 - h3c_comware (napalm-h3c-comware 0.1.5): getters only, no config operations: refused with a
   clear per-device error (use the Ansible playbook with a vendor collection for H3C).
-OSPFv3/BGP-IPv6 getters do not exist in NAPALM; verification of these platforms uses
-``get_facts``/``get_interfaces_ip`` and the routing checks report "not supported" (so a push
-to them fails verification and rolls back rather than passing unverified).
+OSPFv3/BGP-IPv6/IPv6-RIB getters do not exist in NAPALM. For huawei_vrp the adapter runs
+``display ospfv3 peer``, ``display ipv6 routing-table``, ``display bgp ipv6 peer`` and
+``ping ipv6 -a`` through the driver's ``cli()`` and reads them with ``vrp_cli`` (the driver's own
+``ping`` sends an IPv4 command line). For ios the routing checks still report "not supported"
+(so a push fails verification and rolls back rather than passing unverified).
 """
 from __future__ import annotations
 
 from typing import Any
 
+from network.drivers import vrp_cli
 from network.drivers.credentials import resolve
 from network.errors import DeviceError
 from network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
@@ -123,10 +126,23 @@ class NapalmAdapter:
                          for v in ("ipv4", "ipv6")}
         return out
 
+    def _cli(self, command: str) -> str:
+        return str(self._call("verify", "cli", [command]).get(command, ""))
+
+    def _vrp(self, command: str, parse: Any) -> Any:
+        try:
+            return parse(self._cli(command))
+        except vrp_cli.VrpParseError as exc:
+            raise DeviceError(self.target.node, "verify", str(exc)) from None
+
     def get_ospfv3_neighbors(self) -> list[OspfNeighbor]:
+        if self.name == "huawei_vrp":
+            return list(self._vrp(vrp_cli.OSPFV3_PEER, vrp_cli.parse_ospfv3_peer))
         raise DeviceError(self.target.node, "verify", f"NAPALM {self.name} has no OSPFv3 getter")
 
     def get_bgp_neighbors(self) -> list[BgpNeighbor]:
+        if self.name == "huawei_vrp":
+            return list(self._vrp(vrp_cli.BGP_IPV6_PEER, vrp_cli.parse_bgp_peer))
         raw = self._call("get", "get_bgp_neighbors")
         out = []
         for addr, p in raw.get("global", {}).get("peers", {}).items():
@@ -137,10 +153,16 @@ class NapalmAdapter:
         return out
 
     def get_ipv6_routes(self) -> dict[str, str]:
+        if self.name == "huawei_vrp":
+            return dict(self._vrp(vrp_cli.IPV6_ROUTES, vrp_cli.parse_ipv6_routing_table))
         raise DeviceError(self.target.node, "verify", f"NAPALM {self.name} has no IPv6 RIB getter")
 
     def ping(self, source: str, destinations: list[str]) -> dict[str, bool]:
         out = {}
+        if self.name == "huawei_vrp":
+            for d in destinations:
+                out[d] = bool(self._vrp(vrp_cli.ping_command(source, d), vrp_cli.parse_ping))
+            return out
         for d in destinations:
             res = self._call("ping", "ping", destination=d, source=source, count=2)
             out[d] = bool(res.get("success", {}).get("packet_loss", 1) == 0) if "success" in res else False
