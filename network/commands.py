@@ -191,8 +191,11 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, policy: Any, resu
     from network.journal import Journal, new_run_id
     from network.push import Rollout
 
+    from network.drivers.credentials import preflight
+
     ctx = _context(inventory, lab)
     nodes = ctx.select(limit)
+    preflight(ctx.targets[n] for n in nodes)  # vault problems are bad input: before any journal or device
     configs = {n: c for n, c in ctx.configs().items() if n in nodes}
     done: dict[str, str] = {}
     if resume:

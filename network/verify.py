@@ -104,11 +104,13 @@ def wait_checks(run: Callable[[bool], list[Check]], timeout: float, interval: fl
 
 def verify_network(ctx: object, nodes: list[str], parallel: int, timeout: float) -> list[DeviceResult]:
     """Every check on every selected device, waiting up to ``timeout`` for convergence."""
+    from network.drivers.credentials import preflight
     from network.drivers.registry import driver_for
 
     intents: dict[str, DeviceIntent] = ctx.intents  # type: ignore[attr-defined]
     platform: str | None = ctx.platform  # type: ignore[attr-defined]
     targets = ctx.targets  # type: ignore[attr-defined]
+    preflight(targets[n] for n in nodes)
 
     def one(node: str) -> DeviceResult:
         t0 = time.monotonic()

@@ -54,7 +54,8 @@ def test_credentials_come_from_the_environment_and_never_show(monkeypatch: pytes
     monkeypatch.delenv("GOVCTL_T_PW")
     with pytest.raises(CredentialsMissing, match="GOVCTL_T_PW is not set") as exc:
         resolve("env:GOVCTL_T_PW", "ops", "r1")
-    with pytest.raises(CredentialsMissing, match="vault"):
+    monkeypatch.delenv("GOVCTL_VAULT_FILE", raising=False)
+    with pytest.raises(CredentialsMissing, match="set GOVCTL_VAULT_FILE"):
         resolve("vault:extranet/town", "ops", "r1")
     key = tmp_path / "k"
     key.write_text("x")
