@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from network.drivers.base import DeviceDriver
+from network.drivers.comware import ComwareDriver
 from network.drivers.frr import FrrDriver
 from network.drivers.napalm_adapter import NAPALM_NAMES, NapalmAdapter
 from network.errors import DeviceError
@@ -11,7 +12,9 @@ from network.models import DeviceTarget
 def driver_for(target: DeviceTarget) -> DeviceDriver:
     if target.platform == "frr":
         return FrrDriver(target)
+    if target.platform == "h3c_comware":
+        # napalm-h3c-comware has getters only: govctl's own netmiko-based driver
+        return ComwareDriver(target)
     if target.platform in NAPALM_NAMES:
         return NapalmAdapter(target)
-    raise DeviceError(target.node, "open", f"no config driver for platform '{target.platform}' "
-                                           "(napalm-h3c-comware has getters only; see the Ansible playbook)")
+    raise DeviceError(target.node, "open", f"no config driver for platform '{target.platform}'")

@@ -106,8 +106,9 @@ def test_huawei_replace_is_carried_out_as_merge_and_device_errors_are_per_device
         ios.get_ospfv3_neighbors()
 
 
-def test_registry_knows_frr_and_napalm_and_refuses_h3c():
+def test_registry_knows_frr_napalm_and_comware_and_refuses_the_rest():
     assert driver_for(DeviceTarget(node="r", platform="frr", host="::1")).name == "frr"
     assert driver_for(DeviceTarget(node="r", platform="ios", host="::1")).name == "ios"
-    with pytest.raises(DeviceError, match="getters only"):
-        driver_for(DeviceTarget(node="r", platform="h3c_comware", host="::1"))
+    assert driver_for(DeviceTarget(node="r", platform="h3c_comware", host="::1")).name == "h3c_comware"
+    with pytest.raises(DeviceError, match="no config driver for platform 'ruijie'"):
+        driver_for(DeviceTarget(node="r", platform="ruijie", host="::1"))

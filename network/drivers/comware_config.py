@@ -1,0 +1,292 @@
+"""H3C Comware configuration as a tree, the remediation from running to intended, and the exact CLI
+sequences of a transaction. Pure functions: the session (``comware.py``) only sends what these return.
+
+No library fits: hier_config (3.x) ships no Comware driver, and napalm-h3c-comware has getters only.
+The diff is per block, as Comware shows it in ``display current-configuration``:
+
+- indentation is relative (global commands are shown with one leading space, their sub-commands
+  with two; ``interface``/``bgp`` blocks start in column 0): a line belongs to the closest line
+  above it with less indentation; ``#`` closes the blocks at and below its own indentation;
+- IPv6 addresses are compared canonically (Comware prints ``2001:DB8::1``, templates ``2001:db8::1``);
+- Comware does not display defaults: an intended ``undo X`` is satisfied when ``X`` is absent, and
+  an intended default value (``ospfv3 timer hello 10``) when the command is absent;
+- merge adds what is missing; replace also removes, but only lines of the kinds the rollout owns
+  (interface ``ipv6 address``/``ospfv3``, everything in ``ospfv3 N`` and in BGP's ``address-family
+  ipv6 unicast``, IPv6 BGP peers, BGP timers, entries of the prefix-lists the intent names). The
+  templates render the IPv6 rollout, not the whole device: IPv4, management, AAA and anything else
+  is never removed.
+"""
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Mode = Literal["merge", "replace"]
+
+# What Comware does not display because it is the default (per command key -> default value).
+DEFAULTS = {"ospfv3 timer hello": "10", "ospfv3 timer dead": "40"}
+
+# Negation forms that are not simply "undo <line>", and the "key" that a new value overwrites
+# (so replace does not undo a line the intent sets to another value). First match wins.
+_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(rx), key, undo) for rx, key, undo in (
+        (r"^description (.*)$", "description", "undo description"),
+        (r"^sysname (.*)$", "sysname", ""),  # never removed, only overwritten
+        (r"^router-id (\S+)$", "router-id", "undo router-id"),
+        (r"^ospfv3 timer (hello|dead) (\d+)$", r"ospfv3 timer \1", r"undo ospfv3 timer \1"),
+        (r"^ospfv3 network-type (\S+)$", "ospfv3 network-type", "undo ospfv3 network-type"),
+        (r"^ospfv3 (\d+) area (\S+)$", r"ospfv3 \1 area", r"undo ospfv3 \1 area \2"),
+        (r"^timer keepalive (\d+) hold (\d+)$", "timer keepalive", "undo timer keepalive"),
+        (r"^peer (\S+) as-number (\d+)$", r"peer \1 as-number", r"undo peer \1"),
+        (r"^peer (\S+) description (.*)$", r"peer \1 description", r"undo peer \1 description"),
+        (r"^peer (\S+) connect-interface (\S+)$", r"peer \1 connect-interface", r"undo peer \1 connect-interface"),
+        (r"^peer (\S+) timer connect-retry (\d+)$", r"peer \1 timer connect-retry", r"undo peer \1 timer connect-retry"),
+        (r"^ipv6 prefix-list (\S+) index (\d+) .*$", r"ipv6 prefix-list \1 index \2", r"undo ipv6 prefix-list \1 index \2"),
+        (r"^undo (.*)$", r"\1", r"\1"),
+    ))
+
+
+@dataclass
+class Node:
+    line: str  # canonical text (see ``canonical``)
+    children: list[Node] = field(default_factory=list)
+
+    def find(self, line: str) -> Node | None:
+        return next((c for c in self.children if c.line == line), None)
+
+
+def _canonical_token(tok: str) -> str:
+    addr, slash, length = tok.partition("/")
+    if ":" in addr:
+        try:
+            return str(ipaddress.IPv6Address(addr)) + slash + length
+        except ValueError:
+            return tok
+    return tok
+
+
+def canonical(line: str) -> str:
+    """One spelling per command: single spaces, canonical IPv6 addresses."""
+    return " ".join(_canonical_token(t) for t in line.split())
+
+
+def parse(text: str) -> Node:
+    """``display current-configuration`` (or a rendered config) -> a tree under an empty root."""
+    root = Node("")
+    stack: list[tuple[int, Node]] = [(-1, root)]
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        body = raw.strip()
+        if body == "#":
+            while stack[-1][0] >= indent:
+                stack.pop()
+            if indent == 0:
+                del stack[1:]
+            continue
+        if indent == 0 and body == "return":
+            break
+        while stack[-1][0] >= indent:
+            stack.pop()
+        node = Node(canonical(body))
+        stack[-1][1].children.append(node)
+        stack.append((indent, node))
+    return root
+
+
+def _rule(line: str) -> tuple[str, str] | None:
+    for rx, key, undo in _RULES:
+        m = rx.match(line)
+        if m:
+            return m.expand(key), m.expand(undo)
+    return None
+
+
+def _key(line: str) -> str:
+    r = _rule(line)
+    return r[0] if r else line
+
+
+def _undo(line: str) -> str:
+    r = _rule(line)
+    return r[1] if r else f"undo {line}"
+
+
+def _satisfied(want: Node, have: Node) -> bool:
+    """Is the leaf ``want`` already true of the block ``have``?"""
+    if have.find(want.line):
+        return True
+    if want.line.startswith("undo "):
+        return have.find(want.line[5:]) is None
+    key = _key(want.line)
+    if DEFAULTS.get(key) is not None and want.line == f"{key} {DEFAULTS[key]}":
+        return not any(_key(c.line) == key for c in have.children)
+    return False
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line to send, at a depth of views (0: system view), and how it shows in the diff."""
+
+    depth: int
+    command: str
+    sign: Literal["+", "-", " "]  # " ": entering a view that itself is unchanged
+    shown: str = ""  # for "-": the running line the command removes
+
+
+_IPV6_PEER = re.compile(r"^peer [0-9a-f]*:[0-9a-f:]* ")
+
+
+def _owned(path: tuple[str, ...], line: str) -> bool:
+    """May replace remove ``line`` (in the views ``path``) when the intent does not contain it?"""
+    if any(v.startswith("ospfv3 ") for v in path) or "address-family ipv6 unicast" in path:
+        return True
+    if path and path[0].startswith("interface "):
+        return line.startswith(("ipv6 address ", "ospfv3 "))
+    if len(path) == 1 and path[0].startswith("bgp "):
+        return bool(_IPV6_PEER.match(line)) or line.startswith("timer keepalive ")
+    return False
+
+
+def _owned_prefix_lists(want: Node) -> set[str]:
+    return {m.group(1) for c in want.children if (m := re.match(r"^ipv6 prefix-list (\S+) ", c.line))}
+
+
+def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, lists: set[str]) -> list[Change]:
+    """Changes inside one view (``path``: the views around it, () for system view)."""
+    depth = len(path)
+    out: list[Change] = []
+    if have is not None and mode == "replace":
+        wanted_lines = {c.line for c in want.children}
+        wanted_keys = {_key(c.line) for c in want.children}
+        for c in have.children:
+            if c.line in wanted_lines or c.children or _key(c.line) in wanted_keys:
+                continue  # kept, a sub-view (left alone), or overwritten by the intended value
+            m = re.match(r"^ipv6 prefix-list (\S+) ", c.line)
+            if not (_owned(path, c.line) or (not path and m and m.group(1) in lists)):
+                continue
+            undo = _undo(c.line)
+            if undo:
+                out.append(Change(depth, undo, "-", shown=c.line))
+    for c in want.children:
+        if not c.children:
+            if have is None or not _satisfied(c, have):
+                out.append(Change(depth, c.line, "+"))
+            continue
+        h = have.find(c.line) if have is not None else None
+        inner = _block(c, h, (*path, c.line), mode, lists)
+        if h is None:
+            out.append(Change(depth, c.line, "+"))
+            out.extend(inner)
+        elif inner:
+            out.append(Change(depth, c.line, " "))
+            out.extend(inner)
+    return out
+
+
+def remediation(running: str, intended: str, mode: Mode = "merge") -> list[Change]:
+    """What to send so that ``running`` becomes ``intended`` (merge: add only; replace: see module doc)."""
+    have, want = parse(running), parse(intended)
+    return _block(want, have, (), mode, _owned_prefix_lists(want))
+
+
+def diff_text(changes: list[Change]) -> str:
+    """The change as '+'/'-' lines with their views as context ('' when there is none)."""
+    lines = [f"{c.sign} {' ' * c.depth}{c.shown or c.command}" for c in changes]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def commands(changes: list[Change]) -> list[str]:
+    """The lines to type in system view: enter each view, ``quit`` back out of it."""
+    out: list[str] = []
+    depth = 0
+    for i, c in enumerate(changes):
+        while depth > c.depth:
+            out.append("quit")
+            depth -= 1
+        out.append(c.command)
+        if i + 1 < len(changes) and changes[i + 1].depth > c.depth:
+            depth += 1
+        elif c.sign != "-" and _VIEW.match(c.command):
+            out.append("quit")  # it opened a view even without sub-commands (e.g. OSPFv3 "area X")
+    out.extend(["quit"] * depth)
+    return out
+
+
+# Commands that open a view in Comware, whether or not sub-commands follow.
+_VIEW = re.compile(r"^(interface \S+|bgp \d+|ospfv3 \d+|area \S+|address-family .+|route-policy .+)$")
+
+
+# ---------------------------------------------------------------- the transaction, as CLI sequences
+
+CHECKPOINT_DIR = "flash:/"
+
+
+def checkpoint_name(run_stamp: str) -> str:
+    """Where the pre-commit running config is saved (one per commit, so a rollback is exact)."""
+    return f"{CHECKPOINT_DIR}govctl-{re.sub(r'[^A-Za-z0-9-]', '', run_stamp)[:40]}.cfg"
+
+
+def save_checkpoint(name: str) -> list[str]:
+    """User view. ``save <file>`` writes the running config to a file without touching the
+    startup configuration; Comware asks for confirmation (answered by the session)."""
+    return [f"save {name}"]
+
+
+def commit_sequence(changes: list[Change], revert_in: int | None = None) -> list[str]:
+    """System view. With ``revert_in`` (seconds), Comware V7's ``configuration commit delay``
+    (minutes, 1..65535) rolls everything typed after it back unless ``configuration commit``
+    follows in time: commit-confirm, rounded up to whole minutes."""
+    head = [f"configuration commit delay {max(1, math.ceil(revert_in / 60))}"] if revert_in else []
+    return head + commands(changes)
+
+
+def confirm_sequence() -> list[str]:
+    """System view: keep what was typed after ``configuration commit delay``."""
+    return ["configuration commit"]
+
+
+def rollback_sequence(name: str) -> list[str]:
+    """System view. ``configuration replace file`` makes the running config equal to the file: it
+    undoes what is not in it and applies what is missing (Comware's configuration rollback)."""
+    return [f"configuration replace file {name}"]
+
+
+REFUSED = re.compile(r"^\s*% ?(Unrecognized command|Incomplete command|Wrong parameter|Too many parameters|"
+                     r"Ambiguous command|Unknown command)[^\n]*", re.M)
+
+
+def refused(output: str) -> list[str]:
+    """The error lines Comware prints for a command it does not accept."""
+    return [m.group(0).strip() for m in REFUSED.finditer(output)]
+
+
+def same_config(a: str, b: str) -> bool:
+    """Equal as configurations (blank lines, '#' separators and address spelling aside)."""
+    return _flat(parse(a)) == _flat(parse(b))
+
+
+def _flat(node: Node, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for c in node.children:
+        path = (*prefix, c.line)
+        out.append(path)
+        out.extend(_flat(c, path))
+    return out
+
+
+def transcript(changes: list[Change], checkpoint: str, revert_in: int | None = None) -> str:
+    """Every line a govctl transaction types on the device, view by view, for review (the golden
+    files hold these): checkpoint, commit, confirm (with ``revert_in``) and, should verification
+    fail, the rollback."""
+    parts = ["# checkpoint (user view; confirmations answered Y)", *save_checkpoint(checkpoint),
+             "# commit (system view)", "system-view", *commit_sequence(changes, revert_in), "return"]
+    if revert_in:
+        parts += ["# confirm, once verified (system view)", "system-view", *confirm_sequence(), "return"]
+    parts += ["# rollback, if verification fails (system view; running config then compared with the checkpoint)",
+              "system-view", *rollback_sequence(checkpoint), "return"]
+    return "\n".join(parts) + "\n"
