@@ -126,9 +126,7 @@ class ComwareDriver:
     def compare_config(self) -> str:
         if self._candidate is None:
             return ""
-        running = self.get_config()
-        self._changes = cfg.remediation(running, self._candidate, self._mode)
-        self._before = running
+        self._changes = cfg.remediation(self.get_config(), self._candidate, self._mode)
         return cfg.diff_text(self._changes)
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
@@ -137,7 +135,7 @@ class ComwareDriver:
         if not self._changes:
             return
         changes = self._changes
-        self._checkpoint = cfg.checkpoint_name(f"{self.target.node}-{time.strftime('%Y%m%dT%H%M%S')}")
+        self._checkpoint = cfg.checkpoint_name(self.target.node, time.strftime("%Y%m%dT%H%M%S", time.gmtime()))
         self._before = self.get_config()
         saved = "".join(self._interactive(c, "commit") for c in cfg.save_checkpoint(self._checkpoint))
         if not re.search(r"successful", saved, re.I) or cfg.refused(saved):
@@ -166,8 +164,27 @@ class ComwareDriver:
     def rollback(self) -> None:
         if self._checkpoint is None or self._before is None:
             raise self._fail("rollback", "no checkpoint from a commit in this session")
+        self._replace_from(self._checkpoint, self._before)
+
+    def restore(self, before: str) -> None:
+        """Back to ``before`` (a config the journal saved before a commit), in this session or a later
+        one (`govctl net rollback RUN_ID`): replace from the checkpoint file whose content is
+        ``before``. A diff-based "replace" could not remove whole views the rollout added."""
+        if self._checkpoint and self._before is not None and cfg.same_config(self._before, before):
+            self._replace_from(self._checkpoint, before)
+            return
+        listing = self._show(f"dir {cfg.CHECKPOINT_DIR}", "rollback")
+        for name in cfg.checkpoint_files(listing, self.target.node):
+            if cfg.same_config(self._show(f"more {name}", "rollback"), before):
+                self._replace_from(name, before)
+                return
+        raise self._fail("rollback", f"no checkpoint {cfg.CHECKPOINT_DIR}govctl-{self.target.node}-*.cfg on the "
+                                     "device holds the configuration the journal saved; restore it by hand")
+
+    def _replace_from(self, checkpoint: str, before: str) -> None:
+        self._before = before
         self._do("rollback", self._conn.config_mode)
-        out = "".join(self._interactive(c, "rollback") for c in cfg.rollback_sequence(self._checkpoint))
+        out = "".join(self._interactive(c, "rollback") for c in cfg.rollback_sequence(checkpoint))
         if self._pending:
             out += str(self._do("rollback", self._conn.send_command_timing, cfg.confirm_sequence()[0]))
             self._pending = False
@@ -175,7 +192,7 @@ class ComwareDriver:
         if cfg.refused(out):
             raise self._fail("rollback", cfg.refused(out)[0])
         if not cfg.same_config(self.get_config(), self._before):
-            raise self._fail("rollback", f"after `configuration replace file {self._checkpoint}` the running "
+            raise self._fail("rollback", f"after `configuration replace file {checkpoint}` the running "
                                          "config still differs from the checkpoint")
 
     # ------------------------------------------------------------ getters

@@ -226,9 +226,20 @@ _VIEW = re.compile(r"^(interface \S+|bgp \d+|ospfv3 \d+|area \S+|address-family 
 CHECKPOINT_DIR = "flash:/"
 
 
-def checkpoint_name(run_stamp: str) -> str:
-    """Where the pre-commit running config is saved (one per commit, so a rollback is exact)."""
-    return f"{CHECKPOINT_DIR}govctl-{re.sub(r'[^A-Za-z0-9-]', '', run_stamp)[:40]}.cfg"
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "", text)
+
+
+def checkpoint_name(node: str, stamp: str) -> str:
+    """Where the pre-commit running config is saved (one per commit, so a rollback is exact).
+    ``stamp``: UTC YYYYmmddTHHMMSS, so names sort by time."""
+    return f"{CHECKPOINT_DIR}govctl-{_file_safe(node)}-{stamp}.cfg"
+
+
+def checkpoint_files(dir_output: str, node: str) -> list[str]:
+    """This node's checkpoints in a ``dir flash:/`` listing, newest first (the stamp sorts)."""
+    names = set(re.findall(rf"(?<![\w-])(govctl-{_file_safe(node)}-\d{{8}}T\d{{6}}\.cfg)\b", dir_output))
+    return [CHECKPOINT_DIR + n for n in sorted(names, reverse=True)]
 
 
 def save_checkpoint(name: str) -> list[str]:

@@ -7,8 +7,8 @@ What each upstream driver really does decides what the adapter can promise:
   compare (merge diff), commit (saves a backup file on the device, then merges) and rollback
   (reloads the backup) work. The IPv6 rollout only *adds* configuration, so a replace request
   is carried out as a merge, and said so in the diff header.
-- h3c_comware (napalm-h3c-comware 0.1.5): getters only, no config operations: refused with a
-  clear per-device error (use the Ansible playbook with a vendor collection for H3C).
+- h3c_comware (napalm-h3c-comware 0.1.5): getters only, no config operations, so H3C is served
+  by govctl's own netmiko-based driver (``comware.py``), not by this adapter.
 OSPFv3/BGP-IPv6/IPv6-RIB getters do not exist in NAPALM. For huawei_vrp the adapter runs
 ``display ospfv3 peer``, ``display ipv6 routing-table``, ``display bgp ipv6 peer`` and
 ``ping ipv6 -a`` through the driver's ``cli()`` and reads them with ``vrp_cli`` (the driver's own
@@ -17,6 +17,7 @@ OSPFv3/BGP-IPv6/IPv6-RIB getters do not exist in NAPALM. For huawei_vrp the adap
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from network.drivers import vrp_cli
@@ -25,6 +26,13 @@ from network.errors import DeviceError
 from network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
 
 NAPALM_NAMES = {"ios": "ios", "huawei_vrp": "huawei_vrp"}
+
+
+def _canonical(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
 MERGE_ONLY = {"huawei_vrp"}
 
 
@@ -122,7 +130,8 @@ class NapalmAdapter:
         raw = self._call("get", "get_interfaces_ip")
         out: dict[str, dict[str, list[str]]] = {}
         for name, fam in raw.items():
-            out[name] = {v: [f"{a}/{d.get('prefix_length')}" for a, d in fam.get(v, {}).items()]
+            # VRP prints "2001:DB8::1"; intent and verify use the canonical spelling
+            out[name] = {v: [f"{_canonical(a)}/{d.get('prefix_length')}" for a, d in fam.get(v, {}).items()]
                          for v in ("ipv4", "ipv6")}
         return out
 

@@ -20,7 +20,7 @@ from network.models import DeviceTarget
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "comware"
 INTENDED = (GOLDEN / "h3c_comware" / "alpha-west-town01-r1.cfg").read_text()
-CHECKPOINT = cfg.checkpoint_name("alpha-west-town01-r1-20261125T180000")
+CHECKPOINT = cfg.checkpoint_name("alpha-west-town01-r1", "20261125T180000")
 
 
 def sample(name: str) -> str:
@@ -97,6 +97,21 @@ def test_same_config_ignores_spelling_but_not_content():
     conv = sample("running/converged.txt")
     assert cfg.same_config(conv, conv.replace("2001:DB8:FFFE::19/127", "2001:db8:fffe::19/127").replace("#\n", "#\n\n"))
     assert not cfg.same_config(conv, conv.replace(" ospfv3 network-type p2p\n", ""))
+
+
+def test_checkpoints_of_this_node_newest_first():
+    listing = """Directory of flash:
+   0 -rw-        4537 Nov 25 2026 18:00:02   govctl-alpha-west-town01-r1-20261125T180000.cfg
+   1 -rw-        4102 Nov 24 2026 09:12:40   govctl-alpha-west-town01-r1-20261124T091240.cfg
+   2 -rw-        4390 Nov 25 2026 18:00:05   govctl-xalpha-west-town01-r1-20261125T180003.cfg
+   3 -rw-        4390 Nov 25 2026 18:00:05   govctl-alpha-west-town01-r12-20261125T180003.cfg
+   4 -rw-       12034 Jan 02 2026 10:01:00   startup.cfg
+
+1046512 KB total (824356 KB free)
+"""
+    assert cfg.checkpoint_files(listing, "alpha-west-town01-r1") == [
+        "flash:/govctl-alpha-west-town01-r1-20261125T180000.cfg",
+        "flash:/govctl-alpha-west-town01-r1-20261124T091240.cfg"]
 
 
 def test_refused_lines_and_prompts():

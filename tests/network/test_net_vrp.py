@@ -138,7 +138,8 @@ def _beta_r1(monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str]) -> tuple[
     inv, plan = fixture()
     intents = build(inv, plan)
     me = intents["beta-r1"]
-    addresses = {port_name("huawei_vrp", i.port): [i.ipv6] for i in me.interfaces if i.ipv6}
+    # as napalm-huawei-vrp reports them: VRP's upper-case spelling
+    addresses = {port_name("huawei_vrp", i.port): [i.ipv6.upper()] for i in me.interfaces if i.ipv6}
     double = VrpCliDouble(outputs, addresses)
     dev = NapalmAdapter(DeviceTarget(node="beta-r1", platform="huawei_vrp", host="2001:db8:fffd::e",
                                      credentials="env:GOVCTL_T_PW"), driver_class=double)
