@@ -2,6 +2,8 @@
 sequences of a transaction. Pure functions: the session (``comware.py``) only sends what these return.
 
 No library fits: hier_config (3.x) ships no Comware driver, and napalm-h3c-comware has getters only.
+Huawei VRP shares these conventions (views, ``#``, ``undo``, defaults not shown, upper-case
+addresses), so the NAPALM adapter uses the same merge diff for huawei_vrp.
 The diff is per block, as Comware shows it in ``display current-configuration``:
 
 - indentation is relative (global commands are shown with one leading space, their sub-commands
@@ -191,7 +193,16 @@ def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, lis
 def remediation(running: str, intended: str, mode: Mode = "merge") -> list[Change]:
     """What to send so that ``running`` becomes ``intended`` (merge: add only; replace: see module doc)."""
     have, want = parse(running), parse(intended)
+    # an interface's "ospfv3 1 area X" needs the process to exist: create processes before the first
+    # interface (but after global commands such as VRP's "ipv6", which the process needs)
+    kids = want.children
+    first = next((i for i, c in enumerate(kids) if c.line.startswith("interface ")), len(kids))
+    late = [c for c in kids[first:] if _PROCESS.match(c.line)]
+    want.children = kids[:first] + late + [c for c in kids[first:] if c not in late]
     return _block(want, have, (), mode, _owned_prefix_lists(want))
+
+
+_PROCESS = re.compile(r"^ospfv3 \d+$")
 
 
 def diff_text(changes: list[Change]) -> str:
@@ -218,7 +229,8 @@ def commands(changes: list[Change]) -> list[str]:
 
 
 # Commands that open a view in Comware, whether or not sub-commands follow.
-_VIEW = re.compile(r"^(interface \S+|bgp \d+|ospfv3 \d+|area \S+|address-family .+|route-policy .+)$")
+_VIEW = re.compile(r"^(interface \S+|bgp \d+|ospfv3 \d+|area \S+|address-family .+|ipv[46]-family .+|"
+                   r"route-policy .+)$")
 
 
 # ---------------------------------------------------------------- the transaction, as CLI sequences

@@ -4,9 +4,13 @@ What each upstream driver really does decides what the adapter can promise:
 - ios: replace and merge candidates (SCP + ``configure replace``), compare, commit with
   ``revert_in`` (archive-based), rollback. Used as is.
 - huawei_vrp (napalm-huawei-vrp 1.2): ``load_replace_candidate`` is an empty stub; merge,
-  compare (merge diff), commit (saves a backup file on the device, then merges) and rollback
-  (reloads the backup) work. The IPv6 rollout only *adds* configuration, so a replace request
-  is carried out as a merge, and said so in the diff header.
+  commit (saves a backup file on the device, then merges) and rollback (reloads the backup) work.
+  The IPv6 rollout only *adds* configuration, so a replace request is carried out as a merge, and
+  said so in the diff header. Its merge diff compares lines without their view (an ``ospfv3 1
+  area`` under one interface hides the same line missing under another) and as text (VRP shows
+  ``2001:DB8::1``), so it would miss changes and never be idempotent: the adapter computes the
+  merge itself (``comware_config.remediation``, per view, canonical addresses) and hands napalm
+  only the lines that are missing, with their views.
 - h3c_comware (napalm-h3c-comware 0.1.5): getters only, no config operations, so H3C is served
   by govctl's own netmiko-based driver (``comware.py``), not by this adapter.
 OSPFv3/BGP-IPv6/IPv6-RIB getters do not exist in NAPALM. For huawei_vrp the adapter runs
@@ -21,6 +25,7 @@ import ipaddress
 from typing import Any
 
 from network.drivers import vrp_cli
+from network.drivers.comware_config import commands, diff_text, remediation
 from network.drivers.credentials import resolve
 from network.errors import DeviceError
 from network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
@@ -49,6 +54,7 @@ class NapalmAdapter:
         self._timeout = timeout
         self._dev: Any = None
         self._pending = False
+        self._intended: str | None = None  # huawei_vrp: the candidate, diffed by the adapter
 
     def _call(self, step: str, fn: str, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -87,23 +93,40 @@ class NapalmAdapter:
 
     def load_replace_candidate(self, config: str) -> None:
         if self.name in MERGE_ONLY:
-            self._call("load", "load_merge_candidate", config=config)
+            self._intended = config
         else:
             self._call("load", "load_replace_candidate", config=config)
 
     def load_merge_candidate(self, config: str) -> None:
-        self._call("load", "load_merge_candidate", config=config)
+        if self.name in MERGE_ONLY:
+            self._intended = config
+        else:
+            self._call("load", "load_merge_candidate", config=config)
 
     def compare_config(self) -> str:
+        if self.name in MERGE_ONLY:
+            return self._merge_diff()
         diff = self._call("compare", "compare_config") or ""
-        if diff and self.name in MERGE_ONLY:
-            diff = "# merge (napalm-huawei-vrp has no replace)\n" + diff
         return diff if diff.endswith("\n") or not diff else diff + "\n"
+
+    def _merge_diff(self) -> str:
+        if self._intended is None:
+            return ""
+        changes = remediation(self.get_config(), self._intended, "merge")
+        self._call("load", "discard_config")  # napalm appends to its merge buffer: start it afresh
+        if not changes:
+            return ""
+        self._call("load", "load_merge_candidate", config="\n".join(commands(changes)))
+        return "# merge (napalm-huawei-vrp has no replace)\n" + diff_text(changes)
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         if revert_in and self.name == "ios":
             self._call("commit", "commit_config", message=message, revert_in=revert_in)
             self._pending = True
+        elif self.name in MERGE_ONLY:
+            # diff again right before the commit: napalm's buffer then holds exactly what is missing now
+            if self._merge_diff():
+                self._call("commit", "commit_config")
         else:
             self._call("commit", "commit_config")
 
@@ -115,6 +138,7 @@ class NapalmAdapter:
         return self._pending
 
     def discard_config(self) -> None:
+        self._intended = None
         self._call("discard", "discard_config")
 
     def rollback(self) -> None:

@@ -84,7 +84,13 @@ class FakeVrp:
         raise AssertionError("the adapter must not call the empty replace stub")
 
     def compare_config(self):  # noqa: ANN201
-        return "+ipv6"
+        raise AssertionError("the adapter diffs VRP itself (napalm's merge diff ignores views)")
+
+    def discard_config(self):  # noqa: ANN201
+        pass
+
+    def get_config(self, retrieve="all"):  # noqa: ANN001,ANN201
+        return {"running": "sysname alpha-r1\n#\nreturn\n"}
 
     def commit_config(self):  # noqa: ANN201
         raise RuntimeError("Error: Unrecognized command found at '^' position.")

@@ -5,12 +5,13 @@ No VRP device exists here: the NAPALM driver is replaced by a double whose ``cli
 fixture text. What is proven is the parsing and the verdicts built on it, not the SSH session."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from net_helpers import fixture
 
-from network.drivers import vrp_cli
+from network.drivers import comware_config, vrp_cli
 from network.drivers.napalm_adapter import NapalmAdapter
 from network.errors import DeviceError
 from network.intent import build
@@ -191,3 +192,72 @@ def test_unparsable_output_is_a_per_device_verify_error(monkeypatch):
     out[vrp_cli.OSPFV3_PEER] = "Error: Unrecognized command found at '^' position.\n"
     with pytest.raises(DeviceError, match="beta-r1: verify: cannot parse 'display ospfv3 peer' output"):
         _beta_r1(monkeypatch, out)
+
+
+# ------------------------------------------------------------ push: the merge the adapter computes
+
+
+class NapalmVrpDouble:
+    """napalm-huawei-vrp's config surface: a running config, a merge buffer, a commit."""
+
+    def __init__(self, running: str) -> None:
+        self.running, self.buffer, self.commits = running, "", []
+
+    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
+        return self
+
+    def open(self) -> None:
+        pass
+
+    def get_config(self, retrieve: str = "all") -> dict:
+        return {"running": self.running}
+
+    def discard_config(self) -> None:
+        self.buffer = ""
+
+    def load_merge_candidate(self, config: str) -> None:
+        self.buffer += "\n" + config  # napalm-huawei-vrp appends, as this double does
+
+    def commit_config(self) -> None:
+        self.commits.append(self.buffer.strip("\n"))
+
+
+def _vrp_adapter(monkeypatch: pytest.MonkeyPatch, running: str) -> tuple[NapalmAdapter, NapalmVrpDouble]:
+    monkeypatch.setenv("GOVCTL_T_PW", "pw")
+    double = NapalmVrpDouble(running)
+    dev = NapalmAdapter(DeviceTarget(node="alpha-west-town01-r1", platform="huawei_vrp", host="2001:db8:fffd::8",
+                                     credentials="env:GOVCTL_T_PW"), driver_class=double)
+    dev.open()
+    return dev, double
+
+
+def test_vrp_push_hands_napalm_only_the_missing_lines_with_their_views(monkeypatch):
+    from net_helpers import GOLDEN
+
+    intended = (GOLDEN / "huawei_vrp" / "alpha-west-town01-r1.cfg").read_text()
+    dev, napalm = _vrp_adapter(monkeypatch, sample("running/ipv4-only.txt"))
+    dev.load_replace_candidate(intended)
+    diff = dev.compare_config()
+    dev.commit_config()
+    text = diff + "# sent by napalm-huawei-vrp in system view\n" + "\n".join(napalm.commits) + "\n"
+    path = GOLDEN / "vrp_push" / "alpha-west-town01-r1.ipv4-only.txt"
+    if os.environ.get("GOVCTL_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+    # the line-per-line diff of napalm-huawei-vrp would have found "ospfv3 1 area 0.0.0.1" under
+    # LoopBack0 and skipped it under GigabitEthernet0/0/1; per view it is sent for both
+    assert napalm.commits[0].count("ospfv3 1 area 0.0.0.1") == 2
+
+
+def test_vrp_push_again_changes_nothing(monkeypatch):
+    from net_helpers import GOLDEN
+
+    intended = (GOLDEN / "huawei_vrp" / "alpha-west-town01-r1.cfg").read_text()
+    # VRP shows upper-case addresses and no default timers: still nothing to do
+    dev, napalm = _vrp_adapter(monkeypatch, sample("running/converged.txt"))
+    dev.load_replace_candidate(intended)
+    assert dev.compare_config() == ""
+    dev.commit_config()
+    assert napalm.commits == []
+    assert comware_config.remediation(sample("running/converged.txt"), intended) == []
