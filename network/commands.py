@@ -166,7 +166,8 @@ def push_cmd(
     batch_size: Annotated[int, typer.Option(help="Split each tier into batches of this size (0: whole tier).")] = 0,
     verify_timeout: Annotated[float, typer.Option(help="Seconds a device has to pass verification.")] = 60.0,
     revert_in: Annotated[int | None, typer.Option(help="Commit-confirm: the device reverts by itself after "
-                                                       "this many seconds unless verified (FRR, IOS).")] = None,
+                                                       "this many seconds unless verified (FRR, IOS; H3C in whole "
+                                                       "minutes).")] = None,
     resume: Annotated[str | None, typer.Option(help="Continue an interrupted run: skip devices it finished.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
