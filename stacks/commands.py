@@ -102,7 +102,7 @@ def plan_cmd(
             cur = lookup.current(s)
             bases[s] = cur if cur is not None else (None, "nothing (no state yet)")
     planned = engine.graphs(src, stacks, store, workers)
-    result = engine.compare(src, planned, bases, started)
+    result = engine.compare(src, planned, bases, started, store)
     if as_json:
         _emit_json(result.as_dict() | {"seconds": round(result.seconds, 3)})
     elif markdown:

@@ -4,11 +4,14 @@ Order: the provincial (hub) stack first, because federated stacks read its
 outputs through StackReference; then every other stack in parallel worker
 processes. A stack whose inputs (its slice of the inventory, its IPv6
 allocations, the hub's outputs, the program's code, the SDK versions) did not
-change is taken from the graph cache instead of being re-run.
+change is taken from the graph cache instead of being re-run; a stack where only
+some tenants' slices changed re-runs just those tenants and splices them into its
+latest cached graph (stacks/incremental.py).
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import json
@@ -27,10 +30,11 @@ from stacks.diff import diff
 from stacks.errors import UnknownStack
 from stacks.models import PROJECT, PlanResult, StackContext, StackDiff, StackGraph, Violation
 from stacks.policies import evaluate
-from stacks.program import build, hub_of
+from stacks.incremental import Delta, Slices, delta, slices_of, splice
+from stacks.program import TenantPlan, build, hub_of, tenant_plans, with_local_shares
 
 HERE = Path(__file__).resolve().parent
-_CODE_FILES = ("program.py", "platform.py", "dr.py", "tenant.py", "models.py", "capture.py")
+_CODE_FILES = ("program.py", "incremental.py", "platform.py", "dr.py", "tenant.py", "models.py", "capture.py")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ def select(inv: m.Inventory, names: list[str] | None) -> list[str]:
     return [k for k in known if k in names]
 
 
+@functools.lru_cache(maxsize=1)  # once per process: the code this process has loaded, not later edits
 def _code_digest() -> str:
     h = hashlib.sha256()
     for name in _CODE_FILES:
@@ -72,24 +77,20 @@ def _code_digest() -> str:
 
 def inputs_key(inv: m.Inventory, ipv6: Any, stack: str, references: dict[str, Any], code: str) -> str:
     """Hash of everything one stack's program reads."""
-    platform = next(p for p in inv.platforms if p.id == stack)
-    tenants = [t.model_dump(mode="json") for t in inv.tenants if t.platform == stack]
-    prefix = f"cloud/{stack}/"
-    doc = {
-        "code": code, "project": PROJECT, "province": inv.province.id, "hub": hub_of(inv).id,
-        "platform": platform.model_dump(mode="json"), "tenants": tenants,
-        "sites": [s.model_dump(mode="json") for s in inv.sites.sites],
-        "tenant_platforms": sorted((t.id, t.platform) for t in inv.tenants if t.platform != stack),
-        "ipv6": sorted((k, a.prefix) for k, a in ipv6.allocations.items() if k.startswith(prefix)),
-        "references": references,
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return stack_slices(inv, ipv6, stack, references, code)[0].key
 
 
-def run_stack(inv: m.Inventory, ipv6: Any, stack: str, references: dict[str, Any]) -> StackGraph:
-    """One stack under the mock runtime, in this process."""
+def stack_slices(inv: m.Inventory, ipv6: Any, stack: str, references: dict[str, Any],
+                 code: str) -> tuple[Slices, dict[str, TenantPlan]]:
+    plans = tenant_plans(StackContext(inventory=inv, ipv6=ipv6, platform=stack))
+    return slices_of(inv, stack, plans, references, code), plans
+
+
+def run_stack(inv: m.Inventory, ipv6: Any, stack: str, references: dict[str, Any],
+              only: frozenset[str] | None = None) -> StackGraph:
+    """One stack under the mock runtime, in this process (``only``: just these tenants, see ``build``)."""
     ctx = StackContext(inventory=inv, ipv6=ipv6, platform=stack, reference_prefix=f"organization/{PROJECT}")
-    return capture(stack, lambda: build(ctx), references)
+    return capture(stack, lambda: build(ctx, only), references)
 
 
 # Worker processes get the inventory once, by fork, instead of pickling it per stack.
@@ -102,62 +103,100 @@ def _worker_init(inv: m.Inventory, ipv6: Any) -> None:
     _WORKER["inv"], _WORKER["ipv6"] = inv, ipv6
 
 
-def _worker_run(stack: str, references: dict[str, Any]) -> dict[str, Any]:
-    g = run_stack(_WORKER["inv"], _WORKER["ipv6"], stack, references)
+def _worker_run(stack: str, references: dict[str, Any], only: frozenset[str] | None) -> dict[str, Any]:
+    g = run_stack(_WORKER["inv"], _WORKER["ipv6"], stack, references, only)
     d = g.as_dict()
     d["seconds"] = g.seconds
     return d
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One stack to run: whole (``partial`` None) or only some tenants, to be spliced into ``partial``'s graph."""
+
+    stack: str
+    slices: Slices
+    only: frozenset[str] | None = None
+    partial: tuple[StackGraph, Delta] | None = None
+
+
+def _plan_job(stack: str, slices: Slices, plans: dict[str, TenantPlan], store: Any | None) -> _Job:
+    """A partial job when the stack's latest cached graph differs from these inputs in some tenants only."""
+    latest = store.latest(stack) if store is not None else None
+    if latest is None:
+        return _Job(stack, slices)
+    g, recorded = latest
+    old = Slices.from_dict(recorded)
+    d = delta(old, slices) if old is not None else None
+    if d is None:
+        return _Job(stack, slices)
+    return _Job(stack, slices, frozenset(with_local_shares(plans, set(d.changed))), (g, d))
+
+
 def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: int | None = None) -> dict[str, StackGraph]:
-    """Captured graphs of ``stacks`` (the hub is always computed first when another stack needs it)."""
+    """Captured graphs of ``stacks`` (the hub is always computed first when another stack needs it).
+
+    With a ``store``: a stack whose inputs are cached is not run; a stack whose platform-level inputs are
+    those of its latest cached graph re-runs only the tenants whose slices changed (see stacks.incremental).
+    """
     inv, ipv6 = src.inventory, src.ipv6
     hub = hub_of(inv).id
     code = _code_digest()
     out: dict[str, StackGraph] = {}
     workers = workers if workers is not None else (os.cpu_count() or 1)
 
-    def lookup(stack: str, refs: dict[str, Any]) -> tuple[str, StackGraph | None]:
-        key = inputs_key(inv, ipv6, stack, refs, code)
-        g = store.cached(key) if store is not None else None
-        return key, g
+    def prepare(stack: str, refs: dict[str, Any]) -> _Job | None:
+        """None when the cache holds the graph (then it is in ``out``)."""
+        slices, plans = stack_slices(inv, ipv6, stack, refs, code)
+        g = store.cached(slices.key) if store is not None else None
+        if g is not None:
+            g.inputs_hash = slices.key
+            out[stack] = g
+            store.mark_latest(stack, slices.key)
+            return None
+        return _plan_job(stack, slices, plans, store)
 
-    def keep(stack: str, key: str, g: StackGraph) -> None:
-        g.inputs_hash = key
-        out[stack] = g
-        if store is not None and not g.cached:
-            store.remember(key, g)
+    def finish(job: _Job, g: StackGraph, refs: dict[str, Any]) -> None:
+        if job.partial is not None:
+            base, d = job.partial
+            spliced = splice(base, g, job.only or frozenset(), d.removed)
+            # A platform-level resource that depends on which tenants exist: only a whole run is right.
+            g = spliced if spliced is not None else run_stack(inv, ipv6, job.stack, refs)
+        g.inputs_hash = job.slices.key
+        out[job.stack] = g
+        if store is not None:
+            store.remember(job.slices.key, g, job.slices.as_dict())
 
     others = [s for s in stacks if s != hub]
     if hub in stacks or others:
-        key, g = lookup(hub, {})
-        keep(hub, key, g if g is not None else run_stack(inv, ipv6, hub, {}))
+        job = prepare(hub, {})
+        if job is not None:
+            finish(job, run_stack(inv, ipv6, hub, {}, job.only), {})
     refs = {reference_name(hub): out[hub].outputs} if others else {}
-    todo: list[tuple[str, str]] = []
-    for s in others:
-        key, g = lookup(s, refs)
-        if g is not None:
-            keep(s, key, g)
-        else:
-            todo.append((s, key))
+    todo = [j for j in (prepare(s, refs) for s in others) if j is not None]
     if todo:
         if workers <= 1 or len(todo) == 1:
-            for s, key in todo:
-                keep(s, key, run_stack(inv, ipv6, s, refs))
+            for j in todo:
+                finish(j, run_stack(inv, ipv6, j.stack, refs, j.only), refs)
         else:
             size = {p.id: 0 for p in inv.platforms}
             for t in inv.tenants:
                 size[t.platform] = size.get(t.platform, 0) + 1 + len(t.networks)
-            ordered = sorted(todo, key=lambda sk: -size.get(sk[0], 0))
-            done = _in_pool(inv, ipv6, [(s, refs) for s, _ in ordered], workers)
-            for s, key in todo:
-                keep(s, key, done[s])
+
+            def weight(j: _Job) -> int:
+                return len(j.only) if j.only is not None else size.get(j.stack, 0)
+
+            ordered = sorted(todo, key=lambda j: -weight(j))
+            done = _in_pool(inv, ipv6, [(j.stack, refs, j.only) for j in ordered], workers)
+            for j in todo:
+                finish(j, done[j.stack], refs)
     if hub not in stacks:
         out.pop(hub, None)
     return {s: out[s] for s in stacks}
 
 
-def _in_pool(inv: m.Inventory, ipv6: Any, jobs: list[tuple[str, dict[str, Any]]], workers: int) -> dict[str, StackGraph]:
+def _in_pool(inv: m.Inventory, ipv6: Any, jobs: list[tuple[str, dict[str, Any], frozenset[str] | None]],
+             workers: int) -> dict[str, StackGraph]:
     ctx = multiprocessing.get_context("fork")
     # Objects inherited through fork are never collected in the workers: keep the GC (and copy-on-write
     # page faults) off them.
@@ -165,7 +204,7 @@ def _in_pool(inv: m.Inventory, ipv6: Any, jobs: list[tuple[str, dict[str, Any]]]
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init,
                                  initargs=(inv, ipv6)) as pool:
-            futures = {s: pool.submit(_worker_run, s, refs) for s, refs in jobs}
+            futures = {s: pool.submit(_worker_run, s, refs, only) for s, refs, only in jobs}
             result: dict[str, StackGraph] = {}
             for s, f in futures.items():
                 d = f.result()
@@ -181,16 +220,44 @@ def policy_config(inv: m.Inventory) -> dict[str, Any]:
     return {"sharing-declared": {"shares": {t.id: list(t.shared_with) for t in inv.tenants if t.shared_with}}}
 
 
-def violations(inv: m.Inventory, planned: dict[str, StackGraph]) -> list[Violation]:
+@functools.lru_cache(maxsize=1)
+def _policy_digest() -> str:
+    """The policies' code: policies.py, the first-party modules it imports, the CrossGuard SDK's version."""
+    import ast
+
+    source = (HERE / "policies.py").read_bytes()
+    h = hashlib.sha256(source)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            path = HERE.parent / (node.module.replace(".", "/") + ".py")
+            if path.is_file():
+                h.update(path.read_bytes())
+    try:
+        h.update(metadata.version("pulumi-policy").encode())
+    except metadata.PackageNotFoundError:
+        pass
+    return h.hexdigest()
+
+
+def violations(inv: m.Inventory, planned: dict[str, StackGraph], store: Any | None = None) -> list[Violation]:
+    """Policy results per stack; with a ``store``, cached per (graph inputs, policy config, policy code)."""
     conf = policy_config(inv)
+    conf_digest = hashlib.sha256(json.dumps(conf, sort_keys=True).encode()).hexdigest()
     out: list[Violation] = []
     for stack, g in planned.items():
-        out.extend(Violation(policy, level, stack, urn, msg) for policy, level, urn, msg in evaluate(g, conf))
+        key = (hashlib.sha256(f"{g.inputs_hash}/{conf_digest}/{_policy_digest()}".encode()).hexdigest()
+               if store is not None and g.inputs_hash else None)
+        found = store.cached_violations(key) if key is not None else None
+        if found is None:
+            found = evaluate(g, conf)
+            if key is not None:
+                store.remember_violations(key, found)
+        out.extend(Violation(policy, level, stack, urn, msg) for policy, level, urn, msg in found)
     return out
 
 
 def compare(src: Source, planned: dict[str, StackGraph], bases: dict[str, tuple[StackGraph | None, str]],
-            started: float | None = None) -> PlanResult:
+            started: float | None = None, store: Any | None = None) -> PlanResult:
     diffs = []
     # Cross-stack references (StackReference outputs) resolve through the other stacks' states when known.
     all_ids = {r.id: f"<id:{r.urn}>" for b, _ in bases.values() if b is not None
@@ -199,5 +266,5 @@ def compare(src: Source, planned: dict[str, StackGraph], bases: dict[str, tuple[
         base, label = bases.get(stack, (None, "nothing"))
         diffs.append(StackDiff(stack=stack, base=label, changes=diff(g, base, all_ids), resources=len(g.resources),
                                seconds=g.seconds, cached=g.cached))
-    return PlanResult(inventory=src.shown, diffs=diffs, violations=violations(src.inventory, planned),
+    return PlanResult(inventory=src.shown, diffs=diffs, violations=violations(src.inventory, planned, store),
                       seconds=0.0 if started is None else time.perf_counter() - started)

@@ -162,19 +162,73 @@ class Store:
         write_private(path, json.dumps(graph.as_dict(), ensure_ascii=False, sort_keys=True))
         return path
 
-    def cached(self, key: str) -> StackGraph | None:
+    def latest_path(self, stack: str) -> Path:
+        return self.root / "cache" / "latest" / self.inventory / f"{stack}.json"
+
+    def _load(self, key: str) -> tuple[StackGraph, dict[str, Any]] | None:
         path = self.cache_path(key)
         if not path.is_file():
             return None
         try:
-            g = StackGraph.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            g = StackGraph.from_dict(doc)
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a damaged cache entry is just a miss
         g.cached = True
-        return g
+        return g, doc
 
-    def remember(self, key: str, graph: StackGraph) -> None:
+    def cached(self, key: str) -> StackGraph | None:
+        hit = self._load(key)
+        return hit[0] if hit is not None else None
+
+    def latest(self, stack: str) -> tuple[StackGraph, Any] | None:
+        """The stack's most recently planned graph of this inventory and the slice digests it was run on.
+
+        The slices are returned as recorded (``Slices.from_dict`` checks them); the starting point of an
+        incremental replan.
+        """
         try:
-            write_private(self.cache_path(key), json.dumps(graph.as_dict(), ensure_ascii=False, sort_keys=True))
+            key = json.loads(self.latest_path(stack).read_text(encoding="utf-8"))["key"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        hit = self._load(str(key))
+        if hit is None or hit[0].stack != stack:
+            return None
+        return hit[0], hit[1].get("slices")
+
+    def remember(self, key: str, graph: StackGraph, slices: dict[str, Any] | None = None) -> None:
+        """Cache ``graph`` under ``key`` (with the slice digests it was run on) and make it the stack's latest."""
+        try:
+            doc = graph.as_dict() | ({"slices": slices} if slices is not None else {})
+            write_private(self.cache_path(key), json.dumps(doc, ensure_ascii=False, sort_keys=True))
+            self.mark_latest(graph.stack, key)
         except OSError:
             pass  # the cache is an optimisation; a read-only tree still plans
+
+    def mark_latest(self, stack: str, key: str) -> None:
+        path = self.latest_path(stack)
+        try:
+            if path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("key") == key:
+                return
+        except (OSError, ValueError, AttributeError):
+            pass
+        try:
+            write_private(path, json.dumps({"key": key}))
+        except OSError:
+            pass
+
+    def violations_path(self, key: str) -> Path:
+        return self.root / "cache" / "policies" / f"{key}.json"
+
+    def cached_violations(self, key: str) -> list[tuple[str, str, str, str]] | None:
+        try:
+            doc = json.loads(self.violations_path(key).read_text(encoding="utf-8"))
+            return [(str(a), str(b), str(c), str(d)) for a, b, c, d in doc]
+        except (OSError, ValueError, TypeError):
+            return None  # absent or damaged: evaluate again
+
+    def remember_violations(self, key: str, found: list[tuple[str, str, str, str]]) -> None:
+        try:
+            write_private(self.violations_path(key), json.dumps([list(v) for v in found], ensure_ascii=False))
+        except OSError:
+            pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import random
 import stat
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pulumi
 import pulumi_openstack as openstack
 import pytest
 
+from inventory import models as m
 from stackfixtures import planned
 from stacks import engine
 from stacks.capture import capture
@@ -105,8 +107,9 @@ def test_cache_reruns_only_the_stack_whose_inputs_changed(tmp_path: Path) -> Non
     changed = engine.Source(inv.model_copy(update={"tenants": tenants}), src.ipv6, "changed")
     third = engine.graphs(changed, stacks, store, 1)
     assert {s for s, g in third.items() if not g.cached} == {"alpha-cloud"}
-    cache_files = list((tmp_path / ".govctl" / "cache").iterdir())
-    assert cache_files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in cache_files)
+    cache = list((tmp_path / ".govctl" / "cache").rglob("*"))
+    assert cache and all(stat.S_IMODE(f.stat().st_mode) == (0o700 if f.is_dir() else 0o600) for f in cache)
+    assert not [f for f in cache if f.name.startswith(".")]  # no temp file left behind
     assert stat.S_IMODE((tmp_path / ".govctl").stat().st_mode) == 0o700
 
 
@@ -216,3 +219,181 @@ def test_the_pulumi_entry_point_registers_the_same_graph() -> None:
     finally:
         pconfig.CONFIG.reset(token)
     assert g.as_dict()["resources"] == graphs["health"].as_dict()["resources"]
+
+
+# ---------------------------------------------------------------- per-tenant incremental replan
+
+
+def _source(base: engine.Source, tenants: list, platforms: list | None = None) -> engine.Source:
+    from ipv6.planner import plan as plan6
+
+    update: dict = {"tenants": tenants}
+    if platforms is not None:
+        update["clouds"] = base.inventory.clouds.model_copy(update={"platforms": platforms})
+    inv = base.inventory.model_copy(update=update)
+    return engine.Source(inv, plan6(inv), "edited")
+
+
+def _with_local_share(src: engine.Source) -> engine.Source:
+    """The example plus one same-platform share, so that re-running a tenant needs another one registered."""
+    tenants = [t.model_copy(update={"shared_with": ["prov-gov-office"]}) if t.id == "prov-public-security" else t
+               for t in src.inventory.tenants]
+    return _source(src, tenants)
+
+
+def _quota(src: engine.Source, rng: random.Random) -> tuple[engine.Source, str]:
+    t = rng.choice(src.inventory.tenants)
+    q = t.quotas.model_copy(update={"cores": t.quotas.cores + rng.randint(1, 9)})
+    return _source(src, [x.model_copy(update={"quotas": q}) if x.id == t.id else x
+                         for x in src.inventory.tenants]), t.id
+
+
+def _network(src: engine.Source, rng: random.Random) -> tuple[engine.Source, str]:
+    t = rng.choice(src.inventory.tenants)
+    net = t.networks[0].model_copy(update={"name": f"extra{rng.randint(1, 99)}", "ipv4": "203.0.113.240/28"})
+    return _source(src, [x.model_copy(update={"networks": [*x.networks, net]}) if x.id == t.id else x
+                         for x in src.inventory.tenants]), t.id
+
+
+def _added(src: engine.Source, rng: random.Random) -> tuple[engine.Source, str]:
+    t = rng.choice([x for x in src.inventory.tenants if x.isolation != m.Isolation.strong])
+    new = t.model_copy(update={"id": f"{t.platform}-added", "department": "added", "shared_with": [],
+                               "networks": [t.networks[0].model_copy(update={"ipv4": "203.0.113.224/28"})]})
+    return _source(src, [*src.inventory.tenants, new]), new.id
+
+
+def _removed(src: engine.Source, rng: random.Random) -> tuple[engine.Source, str]:
+    # Not a tenant others share with: the inventory's rules would reject the dangling reference.
+    shared = {s for t in src.inventory.tenants for s in t.shared_with}
+    t = rng.choice([x for x in src.inventory.tenants if x.id not in shared])
+    return _source(src, [x for x in src.inventory.tenants if x.id != t.id]), t.id
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, frozenset[str] | None]]:
+    """Every program run of engine.graphs (workers=1 keeps them in this process): (stack, only)."""
+    seen: list[tuple[str, frozenset[str] | None]] = []
+    real = engine.run_stack
+
+    def recording(inv, ipv6, stack, references, only=None):  # type: ignore[no-untyped-def]
+        seen.append((stack, only))
+        return real(inv, ipv6, stack, references, only)
+
+    monkeypatch.setattr(engine, "run_stack", recording)
+    return seen
+
+
+def _as_dicts(graphs: dict[str, StackGraph]) -> dict[str, dict]:
+    return {s: g.as_dict() for s, g in graphs.items()}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("edit", [_quota, _network, _added, _removed])
+def test_incremental_replan_equals_a_full_run(tmp_path: Path, runs: list, seed: int, edit) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    src = _with_local_share(planned("example")[0])
+    stacks = engine.select(src.inventory, None)
+    store = Store(tmp_path / ".govctl", "example")
+    engine.graphs(src, stacks, store, 1)
+    edited, who = edit(src, rng)
+    platform = next(t.platform for t in [*src.inventory.tenants, *edited.inventory.tenants] if t.id == who)
+    runs.clear()
+    incremental = engine.graphs(edited, stacks, store, 1)
+    partial = [(s, only) for s, only in runs if s == platform]
+    expected = set() if edit is _removed else {who} | ({"prov-gov-office"} if who == "prov-public-security" else set())
+    assert partial == [(platform, frozenset(expected))], runs
+    runs.clear()
+    full = engine.graphs(edited, stacks, None, 1)
+    assert all(only is None for _, only in runs)
+    assert _as_dicts(incremental) == _as_dicts(full)
+    # The spliced graph is now the cache entry of these inputs.
+    runs.clear()
+    again = engine.graphs(edited, stacks, store, 1)
+    assert runs == [] and all(g.cached for g in again.values()) and _as_dicts(again) == _as_dicts(full)
+
+
+def test_a_platform_level_change_reruns_the_whole_stack(tmp_path: Path, runs: list) -> None:
+    src, _ = planned("example")
+    stacks = engine.select(src.inventory, None)
+    store = Store(tmp_path / ".govctl", "example")
+    engine.graphs(src, stacks, store, 1)
+    platforms = [p.model_copy(update={"openstack": p.openstack.model_copy(
+        update={"auth_url": "https://keystone2.alpha.example.invalid:5000/v3"})}) if p.id == "alpha-cloud" else p
+        for p in src.inventory.platforms]
+    edited = _source(src, list(src.inventory.tenants), platforms)
+    runs.clear()
+    incremental = engine.graphs(edited, stacks, store, 1)
+    assert runs == [("alpha-cloud", None)]
+    assert _as_dicts(incremental) == _as_dicts(engine.graphs(edited, stacks, None, 1))
+
+
+def test_changed_hub_outputs_rerun_the_stacks_that_read_them(tmp_path: Path, runs: list) -> None:
+    src, _ = planned("example")
+    stacks = engine.select(src.inventory, None)
+    store = Store(tmp_path / ".govctl", "example")
+    engine.graphs(src, stacks, store, 1)
+    hub_tenant = next(t for t in src.inventory.tenants if t.platform == "prov" and t.isolation == m.Isolation.standard)
+    new = hub_tenant.model_copy(update={"id": "prov-added", "department": "added", "shared_with": []})
+    edited = _source(src, [*src.inventory.tenants, new])
+    runs.clear()
+    incremental = engine.graphs(edited, stacks, store, 1)
+    # The hub's "projects" output gained a tenant: every federated stack reads it through its StackReference.
+    assert runs[0] == ("prov", frozenset({"prov-added"}))
+    assert sorted(runs[1:]) == sorted((s, None) for s in stacks if s != "prov")
+    assert "prov-added" in incremental["prov"].outputs["projects"]
+    assert _as_dicts(incremental) == _as_dicts(engine.graphs(edited, stacks, None, 1))
+
+
+def test_a_partial_run_that_disagrees_on_platform_resources_falls_back_to_a_whole_run() -> None:
+    from stacks.incremental import splice
+
+    _, graphs = planned("example")
+    g = graphs["prov"]
+    tenant_free = copy.deepcopy(g)
+    tenant_free.resources = {u: r for u, r in g.resources.items() if g.tenant_of(u) is None}
+    assert splice(g, tenant_free, frozenset(), frozenset()) is not None
+    bent = copy.deepcopy(tenant_free)
+    zone = next(u for u, r in bent.resources.items() if r.type == "openstack:dns/zone:Zone")
+    bent.resources[zone] = dataclasses.replace(bent.resources[zone], inputs={**bent.resources[zone].inputs,
+                                                                            "ttl": 60})
+    assert splice(g, bent, frozenset(), frozenset()) is None
+    stray = copy.deepcopy(g)  # a tenant the partial run was not asked for
+    assert splice(g, stray, frozenset({"prov-gov-office"}), frozenset()) is None
+
+
+def test_a_tenant_sharing_on_its_platform_reruns_with_the_tenant_it_shares_with(tmp_path: Path, runs: list) -> None:
+    src = _with_local_share(planned("example")[0])
+    stacks = engine.select(src.inventory, None)
+    store = Store(tmp_path / ".govctl", "example")
+    engine.graphs(src, stacks, store, 1)
+    tenants = [t.model_copy(update={"quotas": t.quotas.model_copy(update={"cores": 3})})
+               if t.id == "prov-public-security" else t for t in src.inventory.tenants]
+    edited = _source(src, tenants)
+    runs.clear()
+    incremental = engine.graphs(edited, stacks, store, 1)
+    # Its RBAC policies need the other project: both are registered, only the sharer's slice changed.
+    assert runs == [("prov", frozenset({"prov-public-security", "prov-gov-office"}))]
+    shares = [r for r in incremental["prov"].resources.values() if r.name.startswith("prov-public-security-app-shared")]
+    assert shares and all(any("prov-gov-office" in d for d in r.dependencies) for r in shares)
+    assert _as_dicts(incremental) == _as_dicts(engine.graphs(edited, stacks, None, 1))
+
+
+def test_policy_results_are_cached_per_graph_and_policy_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src, _ = planned("example")
+    stacks = engine.select(src.inventory, None)
+    store = Store(tmp_path / ".govctl", "example")
+    graphs = engine.graphs(src, stacks, store, 1)
+    calls: list[str] = []
+    real = engine.evaluate
+    monkeypatch.setattr(engine, "evaluate", lambda g, conf: calls.append(g.stack) or real(g, conf))
+    first = engine.violations(src.inventory, graphs, store)
+    assert sorted(calls) == sorted(stacks)
+    calls.clear()
+    assert engine.violations(src.inventory, graphs, store) == first and calls == []
+    # Another declared share changes what sharing-declared accepts: every stack is evaluated again.
+    tenants = [t.model_copy(update={"shared_with": ["prov-finance"]}) if t.id == "prov-gov-office" else t
+               for t in src.inventory.tenants]
+    engine.violations(src.inventory.model_copy(update={"tenants": tenants}), graphs, store)
+    assert sorted(calls) == sorted(stacks)
+    files = list((tmp_path / ".govctl" / "cache" / "policies").iterdir())
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
