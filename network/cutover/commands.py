@@ -178,6 +178,73 @@ def _lab_for(p: Any, create: bool):  # noqa: ANN202
     return lab
 
 
+DevicesOpt = Annotated[Path | None, typer.Option(
+    "--devices", help="Device overlay (YAML): how to reach each device (host, platform, username, credentials as "
+                      "env:VAR or file:PATH, known_hosts), the probe points the checks run from, the devices to "
+                      "watch. Default for reaching a PE: its inventory management address and credentials.")]
+ConfirmOpt = Annotated[list[str] | None, typer.Option(
+    "--confirm-manual", help="A manual step (carrier circuit move) that is done, e.g. swing-<site> or "
+                             "rollback-swing-<site>; repeatable. Otherwise asked at the prompt.")]
+YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm every manual step without asking (automation that "
+                                                    "moves the circuits itself).")]
+ObserveOpt = Annotated[float | None, typer.Option(hidden=True, help="Test hook: observe this many seconds.")]
+
+
+def _confirmer(confirmed: list[str] | None, yes: bool):  # noqa: ANN202 - runner's Options.confirm
+    """Manual steps are confirmed by --yes, --confirm-manual STEP, or a person at the prompt; never assumed."""
+    import sys
+
+    from network.cutover.runner import rollback_id
+
+    ids = set(confirmed or ())
+
+    def confirm(step: Any, undo: bool) -> str | None:
+        sid = rollback_id(step) if undo else step.id
+        if yes:
+            return "--yes"
+        if sid in ids:
+            return f"--confirm-manual {sid}"
+        if sys.stdin.isatty():
+            what = f"Has {step.owner} moved the circuit back ({sid})?" if undo else \
+                f"{step.title_en} ({step.owner}): done?"
+            return "confirmed at the prompt" if typer.confirm(what, default=False) else None
+        return None
+    return confirm
+
+
+def _device_executor(p: Any, loaded: Any, devices: Path | None, observe_seconds: float | None = None):  # noqa: ANN202
+    """The production executor: drivers on the inventory's PEs (or the overlay's addresses), checked up front."""
+    from ipv6.planner import plan as ipv6_plan
+    from network.cutover.devices import DeviceExecutor, load_overlay
+    from network.workflow import production_targets
+
+    if devices is None:
+        raise InputError(f"a device run of '{p.network}' needs --devices FILE: the probe points its baseline and "
+                         "post-checks are measured from (README: cutover on real devices)")
+    overlay = load_overlay(devices, p, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
+    render = None
+    if overlay.lab_rendering is not None:
+        from network.cutover.lab import Lab, lab_render
+
+        lab = Lab.attach(str(overlay.lab_rendering))
+        if lab is None:
+            raise InputError(f"{devices}: lab_rendering: no cutover lab is up for '{overlay.lab_rendering}'")
+        render = lab_render(lab.st, p)
+    ex = DeviceExecutor(p, overlay, render=render, observe_seconds=observe_seconds)
+    ex.preflight()
+    return ex
+
+
+def _executor_for(start: dict[str, Any], p: Any, journal_dir: Path):  # noqa: ANN202
+    """The executor a journaled run was started with (resume and rollback continue on the same devices)."""
+    if start.get("lab"):
+        from network.cutover.lab import LabExecutor
+
+        return LabExecutor(_lab_for(p, create=False), p)
+    loaded, _ = _load(Path(start["inventory"]))
+    return _device_executor(p, loaded, Path(start["devices"]), start.get("observe_seconds"))
+
+
 def _finish(outcome: Any, journal: Any, p: Any, as_json: bool, ok_states: tuple[str, ...] = ("done", "stopped")) -> None:
     from network.cutover.runner import report
 
@@ -195,6 +262,10 @@ def run_cmd(
     inventory: InventoryArg = None,
     lab: Annotated[bool, typer.Option("--lab", help="Run on the cutover lab (built if not up; left up for "
                                                     "status/resume/rollback; remove with `lab-down`).")] = False,
+    devices: DevicesOpt = None,
+    confirm_manual: ConfirmOpt = None,
+    yes: YesOpt = False,
+    observe_seconds: ObserveOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Run outside the maintenance window.")] = False,
     stop_before_no_return: Annotated[bool, typer.Option(
         "--stop-before-no-return", help="End after the post-checks and observation, before the point of no "
@@ -207,10 +278,14 @@ def run_cmd(
 ) -> None:
     """Run the cutover in its window: every step journaled (fsync'd), automatic rollback on a failed post-check.
 
-    Refuses outside the window unless `--force`; refuses (exit 2) whatever `plan` refuses, before any device is
-    touched. After a crash: `govctl cutover status|resume|rollback NETWORK`.
+    Without `--lab` the steps run on the real devices through the drivers (FRR over SSH, NAPALM for huawei_vrp
+    and ios): configs saved first, each step a load/compare/commit-confirm transaction, probes from the
+    `--devices` overlay's probe points, manual steps (carrier circuit moves) confirmed at the prompt, by
+    `--confirm-manual STEP` or `--yes`. Refuses outside the window unless `--force`; refuses (exit 2) whatever
+    `plan` refuses, and unknown devices or unset credentials, before any device is touched. After a crash or an
+    unconfirmed manual step: `govctl cutover status|resume|rollback NETWORK`.
 
-    Example: `govctl cutover run health-net --lab --force`
+    Example: `govctl cutover run health-net --devices devices.yaml --confirm-manual swing-乙市卫健局`
     """
     from network.cutover.errors import OutsideWindow
     from network.cutover.journal import Journal, RunLock
@@ -222,9 +297,12 @@ def run_cmd(
     if not force and not (p.window_start and p.window_start <= now <= p.window_end):
         raise OutsideWindow(f"{network}: now ({now.isoformat(timespec='minutes')}) is outside the window "
                             f"{p.window_start} .. {p.window_end}; wait for it or use --force")
+    if lab and devices is not None:
+        raise InputError("--lab and --devices: choose one (the lab's own executor, or devices through the drivers)")
     if not lab:
-        raise InputError("only `--lab` runs are wired in this version: production devices are driven by "
-                         "`playbooks/cutover.yml` (which calls the same per-device logic), or add --lab")
+        _device_run(p, loaded, network, devices, journal_dir, at, confirm_manual, yes, observe_seconds,
+                    stop_before_no_return, crash_after, as_json)
+        return
     with RunLock(journal_dir, network):
         try:
             last = Journal.latest(journal_dir, network)
@@ -249,6 +327,34 @@ def run_cmd(
     _finish(outcome, journal, p, as_json)
 
 
+def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal_dir: Path, at: str | None,
+                confirm_manual: list[str] | None, yes: bool, observe_seconds: float | None,
+                stop_before_no_return: bool, crash_after: str | None, as_json: bool) -> None:
+    from network.cutover.devices import overlay_summary
+    from network.cutover.journal import Journal, RunLock
+    from network.cutover.runner import Options, execute
+
+    ex = _device_executor(p, loaded, devices, observe_seconds)  # bad overlay / unset credentials: exit 2 here
+    with RunLock(journal_dir, network):
+        try:
+            last = Journal.latest(journal_dir, network)
+        except InputError:
+            last = None
+        if last is not None and last.ended() is None:
+            raise InputError(f"run {last.run} of '{network}' is unfinished: `govctl cutover resume {network}` or "
+                             f"`govctl cutover rollback {network}` first")
+        journal = Journal.create(journal_dir, network)
+        start = {"network": network, "inventory": str(loaded.directory), "at": at, "lab": False,
+                 "check_window": True, "plan": _plan_digest(p), "observe_seconds": observe_seconds,
+                 **overlay_summary(ex.overlay)}
+        try:
+            outcome = execute(p, ex, journal, Options(crash_after=crash_after, stop_before_no_return=stop_before_no_return,
+                                                      confirm=_confirmer(confirm_manual, yes)), start=start)
+        finally:
+            ex.close()
+    _finish(outcome, journal, p, as_json)
+
+
 def _reopen(network: str, run: str | None, journal_dir: Path):  # noqa: ANN202
     from network.cutover.journal import Journal
 
@@ -269,26 +375,30 @@ RunOpt = Annotated[str | None, typer.Option("--run", help="Run id (default: the 
 @cutover_app.command("resume")
 @handle_errors
 def resume_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
-               as_json: JsonOpt = False) -> None:
-    """Continue an interrupted run from its first unfinished step (the journal says which).
+               confirm_manual: ConfirmOpt = None, yes: YesOpt = False, as_json: JsonOpt = False) -> None:
+    """Continue an interrupted run from its first unfinished step (the journal says which), on the lab or the
+    devices it started on; a run waiting for a manual step continues once it is confirmed.
 
-    Example: `govctl cutover resume health-net`
+    Example: `govctl cutover resume health-net --confirm-manual swing-乙市卫健局`
     """
     from network.cutover.journal import RunLock
-    from network.cutover.lab import LabExecutor
     from network.cutover.runner import Options, execute
 
     with RunLock(journal_dir, network):
         journal, p = _reopen(network, run, journal_dir)
-        ex = LabExecutor(_lab_for(p, create=False), p)
-        outcome = execute(p, ex, journal, Options(), start=journal.start(), fault=ex)
+        ex = _executor_for(journal.start(), p, journal_dir)
+        try:
+            outcome = execute(p, ex, journal, Options(confirm=_confirmer(confirm_manual, yes)), start=journal.start(),
+                              fault=ex if journal.start().get("lab") else None)
+        finally:
+            getattr(ex, "close", lambda: None)()
     _finish(outcome, journal, p, as_json)
 
 
 @cutover_app.command("rollback")
 @handle_errors
 def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
-                 as_json: JsonOpt = False) -> None:
+                 confirm_manual: ConfirmOpt = None, yes: YesOpt = False, as_json: JsonOpt = False) -> None:
     """Undo an interrupted or finished run (before its point of no return) and prove it: every device's config
     equals the one saved before the change, and the baseline reachability holds again.
 
@@ -296,7 +406,6 @@ def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDi
     """
     from network.cutover.errors import JournalError
     from network.cutover.journal import RunLock
-    from network.cutover.lab import LabExecutor
     from network.cutover.runner import rollback
 
     with RunLock(journal_dir, network):
@@ -304,8 +413,13 @@ def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDi
         end = journal.ended()
         if end is not None and end.detail.get("state") in ("rolled-back",):
             raise JournalError(f"run {journal.run} is already rolled back")
-        ex = LabExecutor(_lab_for(p, create=False), p)
-        outcome = rollback(p, ex, journal, reason="rollback requested", fault=ex)
+        ex = _executor_for(journal.start(), p, journal_dir)
+        try:
+            outcome = rollback(p, ex, journal, reason="rollback requested",
+                               fault=ex if journal.start().get("lab") else None,
+                               confirm=_confirmer(confirm_manual, yes))
+        finally:
+            getattr(ex, "close", lambda: None)()
     _finish(outcome, journal, p, as_json, ok_states=("rolled-back",))
 
 

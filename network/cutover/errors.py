@@ -31,3 +31,11 @@ class JournalError(InputError):
 
 class CutoverFailed(RuntimeFailure):
     """A cutover step or post-check failed; the message says whether rollback restored the previous state."""
+
+
+class ManualStepPending(RuntimeFailure):
+    """A person's step (a carrier circuit move) is not confirmed yet; the run waits, resumable. Exit 1."""
+
+
+class DeviceAccessFailed(CutoverFailed):
+    """A device of the cutover is unreachable or refuses the login: found before any change."""

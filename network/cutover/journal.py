@@ -18,9 +18,13 @@ from network.cutover.models import JournalRecord
 
 
 def _fsync_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # device configurations carry hashed secrets and the network's design: owner-only, from creation on
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for d in (path.parent, path.parent.parent):
+        if d.name != "" and d.exists() and d.stat().st_uid == os.getuid():
+            os.chmod(d, 0o700)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())

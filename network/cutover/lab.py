@@ -43,6 +43,9 @@ BACKBONE4 = ipaddress.ip_network("203.0.113.64/28")  # per-VPN and backbone link
 CARRIER4 = ipaddress.ip_network("203.0.113.80/28")  # CE <-> carrier old line, /31 each
 BACKBONE6 = ipaddress.ip_network("2001:db8:fffb::/48")
 CARRIER6 = ipaddress.ip_network("2001:db8:fff9::/48")
+OOB6 = ipaddress.ip_network("2001:db8:fff8::/48")  # out-of-band management, one /64 per lab
+SSHD = Path("/usr/sbin/sshd")
+DEVSHELL = Path(__file__).resolve().parent / "devshell.sh"
 
 
 @dataclass
@@ -73,6 +76,11 @@ class LabState:
     targets: dict[str, dict[str, str]] = field(default_factory=dict)  # probe target -> {v4, v6} address
     sessions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # pe instance -> peers (v4, v6)
     faults: list[str] = field(default_factory=list)
+    # SSH management (``Lab.up(..., ssh=True)``): the routers as a device driver reaches them
+    oob: str = ""  # the out-of-band management namespace holding every router's sshd
+    oob_root_if: str = ""  # its veth end in the root namespace
+    mgmt: dict[str, str] = field(default_factory=dict)  # instance -> management address
+    ssh_dir: str = ""  # key, known_hosts, sshd configs (0700)
 
     def path(self) -> Path:
         return STATE_ROOT / f"{self.lab}.json"
@@ -283,18 +291,28 @@ class Lab:
 
     # -- build / remove
     @classmethod
-    def up(cls, plan: CutoverPlan) -> Lab:
+    def up(cls, plan: CutoverPlan, ssh: bool = False) -> Lab:
+        """Build the lab; with ``ssh`` every router also gets an sshd on an out-of-band management network."""
         why = preflight()
+        if not why and ssh and not SSHD.exists():
+            why = f"{SSHD} is missing: apt-get install openssh-server"
         if why:
             raise CutoverFailed(why)
         existing = LabState.load(lab_name(plan.network))
         if existing is not None:
             Lab(existing).down()
         st = design(plan)
+        if ssh:
+            net = ipaddress.IPv6Network((int(OOB6.network_address) + (int(st.tag[1:], 16) << 64), 64))
+            st.oob, st.oob_root_if = f"{st.tag}-oob", f"{st.tag}oob"
+            st.ssh_dir = str(STATE_ROOT / f"{st.lab}.ssh")
+            st.mgmt = {name: str(net.network_address + 16 + i) for i, name in enumerate(st.instances)}
         st.save()  # before anything exists: a crash mid-build still knows what to remove
         lab = cls(st)
         try:
             lab._build()
+            if ssh:
+                lab._build_ssh(net)
         except BaseException:
             lab.down()
             raise
@@ -368,11 +386,70 @@ class Lab:
                     time.sleep(0.05)
                 if _ours(pid, ins.netns):
                     os.kill(pid, signal.SIGKILL)
+        if self.st.ssh_dir:
+            for name in self.st.mgmt:
+                cfg = Path(self.st.ssh_dir) / name / "sshd_config"
+                try:
+                    pid = int((cfg.parent / "sshd.pid").read_text().strip())
+                except (OSError, ValueError):
+                    continue
+                if _runs_with(pid, str(cfg)):
+                    os.kill(pid, signal.SIGTERM)
         for ins in self.st.instances.values():
             _run(["ip", "netns", "del", ins.netns], check=False)
             for d in (Path(f"/etc/frr/{ins.netns}"), Path(f"/var/run/frr/{ins.netns}")):
                 shutil.rmtree(d, ignore_errors=True)
+        if self.st.oob:
+            _run(["ip", "netns", "del", self.st.oob], check=False)
+            _run(["ip", "link", "del", self.st.oob_root_if], check=False)  # may outlive the namespace a moment
+        if self.st.ssh_dir:
+            shutil.rmtree(self.st.ssh_dir, ignore_errors=True)
         self.st.path().unlink(missing_ok=True)
+
+    def _build_ssh(self, net: ipaddress.IPv6Network) -> None:
+        """Out-of-band management: one namespace holding every router's sshd, reached from the root namespace
+        over one veth. The routers' own tables never see a management address (they redistribute connected
+        routes); a login enters the router's namespace through ``devshell.sh``."""
+        st = self.st
+        home = Path(st.ssh_dir)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(home, 0o700)
+        _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"govctl-{st.lab}", "-f", str(home / "id_ed25519")])
+        (home / "authorized_keys").write_text((home / "id_ed25519.pub").read_text())
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
+        root_addr = str(net.network_address + 1)
+        _run(["ip", "netns", "add", st.oob])
+        _run(["ip", "netns", "exec", st.oob, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+              "net.ipv6.conf.default.accept_dad=0"])
+        _run(["ip", "link", "add", st.oob_root_if, "type", "veth", "peer", "name", "mgmt", "netns", st.oob])
+        _run(["sysctl", "-qw", f"net.ipv6.conf.{st.oob_root_if}.accept_dad=0"])
+        _run(["ip", "-6", "addr", "add", f"{root_addr}/64", "dev", st.oob_root_if, "nodad"])
+        _run(["ip", "link", "set", st.oob_root_if, "up"])
+        for addr in st.mgmt.values():
+            _run(["ip", "-n", st.oob, "-6", "addr", "add", f"{addr}/64", "dev", "mgmt", "nodad"])
+        _run(["ip", "-n", st.oob, "link", "set", "mgmt", "up"])
+        _run(["ip", "-n", st.oob, "link", "set", "lo", "up"])
+        known = []
+        for name, addr in st.mgmt.items():
+            own = home / name
+            own.mkdir(mode=0o700, exist_ok=True)
+            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(own / "ssh_host_ed25519_key")])
+            cfg = own / "sshd_config"
+            cfg.write_text("\n".join([
+                f"ListenAddress {addr}", f"HostKey {own / 'ssh_host_ed25519_key'}", f"PidFile {own / 'sshd.pid'}",
+                f"AuthorizedKeysFile {home / 'authorized_keys'}", "PermitRootLogin prohibit-password",
+                "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
+                "PrintMotd no", "PrintLastLog no", "MaxStartups 200", "MaxSessions 100", "LogLevel ERROR",
+                f"ForceCommand /bin/sh {DEVSHELL} {st.instances[name].netns}", ""]))
+            _run(["ip", "netns", "exec", st.oob, str(SSHD), "-f", str(cfg)])
+            _wait_pid(own / "sshd.pid")
+            pub = (own / "ssh_host_ed25519_key.pub").read_text().split()
+            known.append(f"{addr} {pub[0]} {pub[1]}")
+        (home / "known_hosts").write_text("\n".join(known) + "\n")
+        st.save()
+
+    def sshd_pid(self, instance: str) -> int:
+        return int((Path(self.st.ssh_dir) / instance / "sshd.pid").read_text().strip())
 
     # -- device operations
     def vtysh(self, instance: str, *commands: str, timeout: float = 20) -> str:
@@ -502,6 +579,14 @@ def _wait_pid(path: Path, timeout: float = 10.0) -> int:
     raise CutoverFailed(f"lab: {path} did not appear within {timeout:.0f}s")
 
 
+def _runs_with(pid: int, arg: str) -> bool:
+    """True if ``pid`` is alive and was started with ``arg`` on its command line (pids get reused)."""
+    try:
+        return f"\0{arg}\0" in "\0" + Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
 def _ours(pid: int, marker: str) -> bool:
     """True if ``pid`` is alive and one of this lab's FRR daemons (never signal a stranger)."""
     try:
@@ -514,6 +599,8 @@ def _ours(pid: int, marker: str) -> bool:
 
 class LabExecutor:
     """The runner's ``Executor`` on the lab: plan steps become pushes to the lab's FRR instances."""
+
+    carries_out_manual_steps = True  # the lab plays the carrier and the department: it moves the CEs itself
 
     def __init__(self, lab: Lab, plan: CutoverPlan, observe_seconds: float = 1.0) -> None:
         self.lab, self.plan, self.observe_seconds = lab, plan, observe_seconds
@@ -589,3 +676,41 @@ class LabExecutor:
 
     def clear(self, fault: str) -> None:
         self.lab.clear(fault)
+
+
+# ---------------------------------------------------------------- the lab's routers as production devices
+
+
+def lab_render(st: LabState, plan: CutoverPlan):  # noqa: ANN201 - network.cutover.devices.Render
+    """The lab's FRR variant of each PE step (one routing instance per VPN: this kernel has no VRF), for the
+    device executor; manual steps and the old path's node (not in the lab) push nothing."""
+    pes = {pe.node: pe for pe in plan.pes}
+
+    def render(step: Step, undo: bool) -> list[tuple[str, str]]:
+        if step.manual or step.node not in pes:
+            return []
+        pe = pes[step.node]
+        feats = list(reversed(step.features)) if undo else list(step.features)
+        return [(step.node, "".join(lab_config(st, pe, f, undo=undo) for f in feats))]
+    return render
+
+
+def device_overlay(st: LabState) -> dict[str, object]:
+    """The device overlay (``govctl cutover run --devices``) of an SSH lab: every router addressed like a
+    production device (FRR driver, management address, the lab's key and known_hosts); the CEs, the other
+    department and the public zone as probe points; everything around the VPN watched."""
+    if not st.ssh_dir:
+        raise CutoverFailed(f"the lab of '{st.network}' was built without SSH management (Lab.up(..., ssh=True))")
+    key, known = str(Path(st.ssh_dir) / "id_ed25519"), str(Path(st.ssh_dir) / "known_hosts")
+    name_of = {inst: node for node, inst in st.pe_of.items()}
+    devices = {name_of.get(i, ins.hostname): {"host": st.mgmt[i], "port": 22, "platform": "frr", "username": "root",
+                                               "credentials": f"file:{key}", "known_hosts": known}
+               for i, ins in st.instances.items()}
+    points: dict[str, dict[str, str]] = {}
+    for source, addrs in st.sources.items():
+        d = {"device": st.instances[addrs["ns"]].hostname}
+        d.update({"ipv4": addrs["v4"]} if "v4" in addrs else {})
+        d.update({"ipv6": addrs["v6"]} if "v6" in addrs else {})
+        points[source] = d
+    watch = [st.instances[n].hostname for n in ("oth", "pub", "cld", "car") if n in st.instances]
+    return {"devices": devices, "probe_points": points, "watch": watch, "lab_rendering": st.network}

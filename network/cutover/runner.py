@@ -14,9 +14,10 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from network.cutover.errors import CutoverFailed, JournalError
+from network.cutover.errors import CutoverFailed, JournalError, ManualStepPending
 from network.cutover.journal import Journal, RunLock
 from network.cutover.models import CutoverPlan, Probe, Step
 
@@ -24,7 +25,13 @@ NO_DEVICE = {"precheck", "baseline", "postcheck", "observe"}
 
 
 class Executor(Protocol):
-    """What a step does to the network. Every method raises ``CutoverFailed`` on a device failure."""
+    """What a step does to the network. Every method raises ``CutoverFailed`` on a device failure.
+
+    ``carries_out_manual_steps``: the executor itself does the people's steps (the lab plays the carrier);
+    otherwise the runner asks for each manual step's confirmation (``Options.confirm``) and journals it.
+    """
+
+    carries_out_manual_steps: bool
 
     def devices(self) -> list[str]:
         """Devices whose configuration is saved before the first change (and restored by a rollback)."""
@@ -56,6 +63,29 @@ class Options:
     inject: str | None = None  # a lab fault to inject before the post-checks (rehearsal)
     crash_after: str | None = None  # test hook: SIGKILL ourselves once this step is journaled done
     stop_before_no_return: bool = False  # end the run (successfully) before the point of no return
+    # a manual step (carrier circuit move) is done: how it was confirmed ("--yes", "prompt", ...) or None
+    confirm: Callable[[Step, bool], str | None] | None = None
+
+
+def rollback_id(step: Step) -> str:
+    """The id a manual step's reversal is confirmed by (the plan's rollback step)."""
+    return f"rollback-{step.id}"
+
+
+def _confirm_manual(ex: Executor, step: Step, undo: bool, journal: Journal, confirm: Callable[[Step, bool], str | None]
+                    | None) -> None:
+    """A person's step is only taken as done when someone says so; the confirmation is journaled."""
+    if not step.manual or getattr(ex, "carries_out_manual_steps", False):
+        return
+    sid = rollback_id(step) if undo else step.id
+    how = confirm(step, undo) if confirm is not None else None
+    if not how:
+        journal.append("note", sid, detail_text="waiting for the manual step to be confirmed", waiting=True)
+        raise ManualStepPending(
+            f"manual step '{sid}' ({step.owner}) is not confirmed: when it is done, "
+            f"`govctl cutover {'rollback' if undo else 'resume'} NETWORK --confirm-manual {sid}` "
+            "(or answer the prompt)")
+    journal.append("note", sid, detail_text=f"manual step confirmed ({how})", confirmed=how, undo=undo)
 
 
 @dataclass
@@ -84,7 +114,7 @@ def execute(plan: CutoverPlan, ex: Executor, journal: Journal, opts: Options, *,
         journal.append("start", detail_text=f"cutover of {plan.network}", pid=os.getpid(), **start)
     elif journal.ended() is not None:
         raise JournalError(f"run {journal.run} already ended ({journal.ended().status}): nothing to resume")  # type: ignore[union-attr]
-    if journal.rolled_back():
+    if journal.rolled_back() or any(r.event == "rollback" for r in journal.records()):
         raise JournalError(f"run {journal.run} was partly rolled back: finish with `govctl cutover rollback`")
     done = {k for k, v in journal.step_status().items() if v == "done"}
     checks: list[dict[str, Any]] = []
@@ -95,16 +125,17 @@ def execute(plan: CutoverPlan, ex: Executor, journal: Journal, opts: Options, *,
             journal.append("end", status="ok", state="stopped", detail_text="stopped before the point of no return")
             return Outcome(journal.run, "stopped", "all post-checks passed; stopped before the point of no return",
                            checks)
+        _confirm_manual(ex, step, False, journal, opts.confirm)
         journal.append("step", step.id, "begin", minutes=step.minutes)
         t0 = time.monotonic()
         try:
             failed = _step(plan, ex, journal, step, checks, opts, fault)
         except CutoverFailed as exc:
             journal.append("step", step.id, "failed", time.monotonic() - t0, error=str(exc))
-            return _fail(plan, ex, journal, step, str(exc), checks, fault)
+            return _fail(plan, ex, journal, step, str(exc), checks, fault, opts.confirm)
         if failed:
             journal.append("step", step.id, "failed", time.monotonic() - t0, error=failed)
-            return _fail(plan, ex, journal, step, failed, checks, fault)
+            return _fail(plan, ex, journal, step, failed, checks, fault, opts.confirm)
         journal.append("step", step.id, "done", time.monotonic() - t0, minutes=step.minutes)
         if opts.crash_after == step.id:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -153,14 +184,15 @@ def _step(plan: CutoverPlan, ex: Executor, journal: Journal, step: Step, checks:
 
 
 def _fail(plan: CutoverPlan, ex: Executor, journal: Journal, step: Step, why: str,
-          checks: list[dict[str, Any]], fault: Any = None) -> Outcome:
+          checks: list[dict[str, Any]], fault: Any = None,
+          confirm: Callable[[Step, bool], str | None] | None = None) -> Outcome:
     if step.id == "baseline" or step.id == "precheck":
         journal.append("end", status="failed", state="failed", detail_text=why)
         return Outcome(journal.run, "failed", f"{why}; no device was changed", checks)
     if _past_no_return(plan, journal):
         journal.append("end", status="failed", state="failed", detail_text=why)
         return Outcome(journal.run, "failed", f"{why}; past the point of no return: no automatic rollback", checks)
-    out = rollback(plan, ex, journal, reason=why, fault=fault)
+    out = rollback(plan, ex, journal, reason=why, fault=fault, confirm=confirm)
     out.checks = checks + out.checks
     return out
 
@@ -169,7 +201,8 @@ def _past_no_return(plan: CutoverPlan, journal: Journal) -> bool:
     return plan.point_of_no_return in journal.step_status()
 
 
-def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, fault: Any = None) -> Outcome:
+def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, fault: Any = None,
+             confirm: Callable[[Step, bool], str | None] | None = None) -> Outcome:
     """Undo every begun step in reverse, then prove it: saved configs back exactly, baseline holds again."""
     if _past_no_return(plan, journal):
         raise JournalError(f"run {journal.run} passed the point of no return ({plan.point_of_no_return}): "
@@ -189,6 +222,7 @@ def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, 
     for step in reversed(plan.steps):
         if step.id in NO_DEVICE or step.id not in status or step.id in undone:
             continue
+        _confirm_manual(ex, step, True, journal, confirm)
         t0 = time.monotonic()
         journal.append("rollback", step.id, "begin")
         try:
@@ -201,14 +235,19 @@ def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, 
     exact = True
     for d in ex.devices():
         saved = journal.saved_config(d)
-        if ex.running(d) != saved:
-            exact = False
-            ex.restore(d, saved)
-            ok = ex.running(d) == saved
-            journal.append("check", f"config-{d}", "ok" if ok else "failed", phase="rollback",
-                           detail_text="restored from the saved config" if ok else "differs from the saved config")
-            checks.append({"phase": "rollback", "id": f"config-{d}", "ok": ok,
-                           "detail": "restored from the saved config" if ok else "differs from the saved config"})
+        try:
+            same_now = ex.running(d) == saved
+            if not same_now:
+                exact = False
+                ex.restore(d, saved)
+                ok = ex.running(d) == saved
+                detail = "restored from the saved config" if ok else "differs from the saved config"
+        except CutoverFailed as exc:
+            # one unreachable device must not keep the others from being restored; a later rollback retries
+            same_now, ok, exact, detail = False, False, False, f"not restored: {exc}"
+        if not same_now:
+            journal.append("check", f"config-{d}", "ok" if ok else "failed", phase="rollback", detail_text=detail)
+            checks.append({"phase": "rollback", "id": f"config-{d}", "ok": ok, "detail": detail})
         else:
             journal.append("check", f"config-{d}", "ok", phase="rollback", detail_text="identical to the saved config")
             checks.append({"phase": "rollback", "id": f"config-{d}", "ok": True,
@@ -286,6 +325,7 @@ def run_one(plan: CutoverPlan, ex: Executor, journal: Journal, step_id: str, *, 
     missing = [s.id for s in plan.steps[: plan.steps.index(step)] if status.get(s.id) != "done"]
     if missing:
         raise JournalError(f"step '{step_id}' comes after unfinished step(s): {', '.join(missing)}")
+    _confirm_manual(ex, step, False, journal, (opts or Options()).confirm)
     journal.append("step", step.id, "begin", minutes=step.minutes)
     t0 = time.monotonic()
     checks: list[dict[str, Any]] = []

@@ -19,6 +19,8 @@ from network.cutover.runner import Options, execute, report, rollback, run_one
 class FakeNetwork:
     """Devices are config strings; the VPN 'works' once every step is applied; undo restores the exact text."""
 
+    carries_out_manual_steps = True  # it moves its 'ce' itself, as the lab does
+
     def __init__(self, plan, fail_on: str | None = None, break_undo: str | None = None) -> None:  # noqa: ANN001
         self.plan, self.fail_on, self.break_undo = plan, fail_on, break_undo
         self.cfg = {n: f"hostname {n}\n" for n in plan.touched_nodes} | {"ce": "ce old line\n"}

@@ -1,0 +1,372 @@
+"""The runner's ``Executor`` on real devices: every step a driver transaction on the PEs it touches.
+
+Per device step: load the step's rendered change as a merge candidate -> compare (the device
+validates it) -> commit with a commit-confirm timer where the platform has one -> a fresh login
+proves the device still answers -> confirm. A commit that fails half-way is taken back on the
+spot (the driver's rollback to the config it saved at commit time); the runner then rolls back
+every begun step by its rendered reversal and restores each device's saved config (a replace).
+
+Probes run on devices too: each probe source (a department site, another department's VPN, the
+public zone) is measured from a *probe point* named in the device overlay: a device and the
+source address(es) it pings from, through the driver's ``ping`` getter. See ``load_overlay``.
+"""
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inventory.errors import InputError
+from network.cutover.errors import CutoverFailed, DeviceAccessFailed
+from network.cutover.models import CutoverPlan, Probe, Step
+from network.drivers.base import DeviceDriver
+from network.drivers.credentials import resolve
+from network.errors import DeviceError
+from network.models import DeviceTarget
+
+# Platforms whose driver can carry out a transaction (h3c_comware: NAPALM getters only).
+CONFIG_PLATFORMS = ("frr", "huawei_vrp", "ios")
+# Platforms whose driver honours commit_config(revert_in=...) (huawei_vrp: napalm-huawei-vrp has none).
+COMMIT_CONFIRM = ("frr", "ios")
+TARGET_KEYS = {"host", "port", "platform", "username", "credentials", "known_hosts"}
+POINT_KEYS = {"device", "ipv4", "ipv6"}
+
+Render = Callable[[Step, bool], list[tuple[str, str]]]  # (step, undo) -> [(device, config text)]
+
+
+@dataclass(frozen=True)
+class ProbePoint:
+    """Where one probe source is measured from: a device and the addresses its pings leave from."""
+
+    device: str
+    ipv4: str | None = None
+    ipv6: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceOverlay:
+    """How this run reaches its devices, where it measures from, and what must not change."""
+
+    path: Path
+    targets: dict[str, DeviceTarget]
+    probe_points: dict[str, ProbePoint]
+    watch: tuple[str, ...] = ()
+    probe_targets: dict[str, str] = field(default_factory=dict)  # prefix -> address to ping in it
+    lab_rendering: str | None = None  # a cutover lab's network: push the lab's FRR variant (no kernel VRF)
+
+
+def production_render(plan: CutoverPlan) -> Render:
+    """A device step's change is its features' rendered configs; its undo, their reversals in reverse order."""
+    def render(step: Step, undo: bool) -> list[tuple[str, str]]:
+        if not step.node or step.manual:
+            return []
+        feats = list(reversed(step.features)) if undo else list(step.features)
+        parts = [plan.change(step.node, f) for f in feats]
+        return [(step.node, "".join(c.rollback if undo else c.apply for c in parts))]
+    return render
+
+
+# ---------------------------------------------------------------- the overlay file
+
+
+def _where(path: Path, key: str) -> str:
+    return f"{path}: {key}"
+
+
+def load_overlay(path: Path, plan: CutoverPlan, inventory_targets: dict[str, DeviceTarget]) -> DeviceOverlay:
+    """Read the device overlay (YAML) and check it against the plan. Bad input: ``InputError`` naming file and key.
+
+    ``devices``: per device, any of host, port, platform, username, credentials (``env:VAR`` /
+    ``file:PATH``), known_hosts, overriding the inventory's node (a device outside the inventory,
+    e.g. a department CE used as a probe point, needs host, platform and credentials).
+    ``probe_points``: probe source (``site:<name>``, ``other:<vpn>`` or ``other:`` for any, ``public``)
+    -> {device, ipv4, ipv6}. ``watch``: devices whose configuration must not change.
+    ``probe_targets``: prefix -> the address pinged in it (default: the prefix's first address).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--devices: cannot read {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise InputError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping with devices, probe_points, watch")
+    unknown = set(data) - {"devices", "probe_points", "watch", "probe_targets", "lab_rendering"}
+    if unknown:
+        raise InputError(_where(path, f"unknown key(s) {', '.join(sorted(unknown))}"))
+    targets = {n: inventory_targets[n] for n in plan.touched_nodes if n in inventory_targets}
+    missing_nodes = [n for n in plan.touched_nodes if n not in inventory_targets]
+    devices = data.get("devices") or {}
+    if not isinstance(devices, dict):
+        raise InputError(_where(path, "devices: expected a mapping device -> {host, platform, credentials, ...}"))
+    for name, fields in devices.items():
+        key = f"devices.{name}"
+        if not isinstance(fields, dict):
+            raise InputError(_where(path, f"{key}: expected a mapping"))
+        bad = set(fields) - TARGET_KEYS
+        if bad:
+            raise InputError(_where(path, f"{key}: unknown key(s) {', '.join(sorted(bad))} "
+                                          f"(known: {', '.join(sorted(TARGET_KEYS))})"))
+        base = targets.get(name) or inventory_targets.get(name)
+        if base is None:
+            need = {"host", "platform", "credentials"} - set(fields)
+            if need:
+                raise InputError(_where(path, f"{key}: not an inventory node, so it needs "
+                                              f"{', '.join(sorted(need))}"))
+            base = DeviceTarget(node=str(name), platform="", host="")
+        upd = {k: (int(v) if k == "port" else str(v)) for k, v in fields.items()}
+        if "port" in upd and not 0 < upd["port"] < 65536:
+            raise InputError(_where(path, f"{key}.port: not a TCP port ({fields['port']})"))
+        targets[str(name)] = replace(base, **upd)
+        if name in missing_nodes:
+            missing_nodes.remove(name)
+    if missing_nodes:
+        raise InputError(_where(path, f"devices: no way to reach {', '.join(missing_nodes)} (not in the inventory "
+                                      "and not in the overlay)"))
+    points: dict[str, ProbePoint] = {}
+    for src, fields in (data.get("probe_points") or {}).items():
+        key = f"probe_points.{src}"
+        if not isinstance(fields, dict) or "device" not in fields:
+            raise InputError(_where(path, f"{key}: expected {{device, ipv4, ipv6}}"))
+        bad = set(fields) - POINT_KEYS
+        if bad:
+            raise InputError(_where(path, f"{key}: unknown key(s) {', '.join(sorted(bad))}"))
+        for fam, version in (("ipv4", 4), ("ipv6", 6)):
+            if fields.get(fam) is not None:
+                try:
+                    if ipaddress.ip_address(str(fields[fam])).version != version:
+                        raise ValueError
+                except ValueError:
+                    raise InputError(_where(path, f"{key}.{fam}: not an IPv{version} address "
+                                                  f"({fields[fam]})")) from None
+        if str(fields["device"]) not in targets:
+            raise InputError(_where(path, f"{key}.device: '{fields['device']}' is not a device of the overlay "
+                                          "or a PE of this cutover"))
+        points[str(src)] = ProbePoint(str(fields["device"]), fields.get("ipv4") and str(fields["ipv4"]),
+                                      fields.get("ipv6") and str(fields["ipv6"]))
+    watch = tuple(str(w) for w in (data.get("watch") or []))
+    for w in watch:
+        if w not in targets:
+            raise InputError(_where(path, f"watch: '{w}' is not a device of the overlay"))
+    overlay = DeviceOverlay(path, targets, points, watch, {str(k): str(v) for k, v in
+                                                         (data.get("probe_targets") or {}).items()},
+                            data.get("lab_rendering"))
+    lacking = sorted({p.source for p in (*plan.baseline, *plan.postchecks) if _point(overlay, p.source) is None})
+    if lacking:
+        raise InputError(_where(path, f"probe_points: no probe point for {', '.join(lacking)} (the baseline and the "
+                                      "post-checks are measured from there)"))
+    for name, t in targets.items():
+        if t.platform not in CONFIG_PLATFORMS and name in plan.touched_nodes:
+            raise InputError(_where(path, f"devices.{name}: platform '{t.platform}' has no config driver here "
+                                          f"({', '.join(CONFIG_PLATFORMS)}); run it through the Ansible playbook"))
+    return overlay
+
+
+def _point(overlay: DeviceOverlay, source: str) -> ProbePoint | None:
+    if source in overlay.probe_points:
+        return overlay.probe_points[source]
+    if source.startswith("other:"):
+        return overlay.probe_points.get("other:")
+    return None
+
+
+# ---------------------------------------------------------------- the executor
+
+
+class DeviceExecutor:
+    """Cutover steps on the real devices through ``network.drivers`` (one cached session per device)."""
+
+    carries_out_manual_steps = False  # a carrier's circuit move is confirmed by a person (runner: Options.confirm)
+    CONVERGE = 30.0  # seconds a must-reach probe keeps trying after the last commit
+
+    def __init__(self, plan: CutoverPlan, overlay: DeviceOverlay, *, render: Render | None = None,
+                 driver_for: Callable[[DeviceTarget], DeviceDriver] | None = None, revert_in: int = 300,
+                 observe_seconds: float | None = None) -> None:
+        from network.drivers.registry import driver_for as registry_driver_for
+
+        self.plan, self.overlay = plan, overlay
+        self.render = render or production_render(plan)
+        self._driver_for = driver_for or registry_driver_for
+        self.revert_in = revert_in
+        self.observe_seconds = observe_seconds
+        self.settled_at = 0.0
+        self._sessions: dict[str, DeviceDriver] = {}
+        self._locks: dict[str, threading.Lock] = {n: threading.Lock() for n in overlay.targets}
+
+    # -- sessions
+    def preflight(self) -> None:
+        """Resolve every credentials reference now (``CredentialsMissing``, exit 2) before any journal or login."""
+        for name in sorted(self._reached()):
+            t = self.overlay.targets[name]
+            resolve(t.credentials, t.username, name)
+
+    def _reached(self) -> set[str]:
+        return set(self.devices()) | {p.device for p in self.overlay.probe_points.values()} | set(self.overlay.watch)
+
+    @contextmanager
+    def _session(self, name: str) -> Iterator[DeviceDriver]:
+        with self._locks[name]:
+            drv = self._sessions.get(name)
+            if drv is None:
+                drv = self._driver_for(self.overlay.targets[name])
+                drv.open()
+                self._sessions[name] = drv
+            try:
+                yield drv
+            except DeviceError:
+                # the session may be gone with the error: the next use logs in again
+                drv.close()
+                self._sessions.pop(name, None)
+                raise
+
+    def close(self) -> None:
+        for drv in self._sessions.values():
+            drv.close()
+        self._sessions.clear()
+
+    # -- the Executor contract
+    def devices(self) -> list[str]:
+        return list(self.plan.touched_nodes)
+
+    def check_access(self) -> None:
+        """Log in to every device the run will use (changed, probed from, watched); all problems at once."""
+        names = sorted(self._reached())
+
+        def one(name: str) -> str | None:
+            drv = self._driver_for(self.overlay.targets[name])
+            try:
+                drv.open()
+                drv.get_facts()
+                return None
+            except DeviceError as exc:
+                return str(exc)
+            finally:
+                drv.close()
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            problems = [p for p in pool.map(one, names) if p]
+        if problems:
+            raise DeviceAccessFailed("devices not usable, nothing was changed: " + "; ".join(problems))
+
+    def running(self, device: str) -> str:
+        try:
+            with self._session(device) as drv:
+                return drv.get_config()
+        except DeviceError as exc:
+            raise CutoverFailed(str(exc)) from None
+
+    def do(self, step: Step, undo: bool) -> None:
+        for device, text in self.render(step, undo):
+            self._transaction(device, text, f"govctl cutover {self.plan.network} {'undo ' if undo else ''}{step.id}")
+
+    def _transaction(self, device: str, text: str, label: str) -> None:
+        t = self.overlay.targets[device]
+        try:
+            with self._session(device) as drv:
+                drv.load_merge_candidate(text)
+                if not drv.compare_config().strip():
+                    drv.discard_config()  # already there (a resumed step): nothing to commit
+                    return
+                try:
+                    drv.commit_config(label, revert_in=self.revert_in if t.platform in COMMIT_CONFIRM else None)
+                except DeviceError as exc:
+                    # a commit can stop half-way (FRR applies line by line): take it back before anything else
+                    try:
+                        drv.rollback()
+                    except DeviceError as again:
+                        raise CutoverFailed(f"{exc}; taking the partial commit back failed too: {again}") from None
+                    raise CutoverFailed(f"{exc} (the partial commit was taken back)") from None
+                self.settled_at = time.monotonic() + self.CONVERGE
+                if drv.has_pending_commit():
+                    self._still_manageable(device)
+                    drv.confirm_commit()
+        except DeviceError as exc:
+            raise CutoverFailed(str(exc)) from None
+
+    def _still_manageable(self, device: str) -> None:
+        """A fresh login after the commit: a change that cut management off is not confirmed (the device
+        then restores its previous config when the commit-confirm timer runs out)."""
+        drv = self._driver_for(self.overlay.targets[device])
+        try:
+            drv.open()
+            drv.get_facts()
+        except DeviceError as exc:
+            raise CutoverFailed(f"{device}: not manageable after the commit, left unconfirmed (it reverts within "
+                                f"{self.revert_in} s): {exc.message}") from None
+        finally:
+            drv.close()
+
+    def restore(self, device: str, saved: str) -> str:
+        """Replace the running config with the saved one (no revert timer: this is the way back)."""
+        try:
+            with self._session(device) as drv:
+                drv.load_replace_candidate(saved)
+                diff = drv.compare_config()
+                if diff.strip():
+                    drv.commit_config(f"govctl cutover {self.plan.network}: restore the saved config")
+                self.settled_at = time.monotonic() + self.CONVERGE
+                return diff
+        except DeviceError as exc:
+            raise CutoverFailed(str(exc)) from None
+
+    def probe(self, probe: Probe) -> tuple[bool, str]:
+        point = _point(self.overlay, probe.source)
+        if point is None:  # load_overlay refuses this; kept for a hand-built overlay
+            return False, f"no probe point for {probe.source}"
+        net = ipaddress.ip_network(probe.target_prefix)
+        src = point.ipv6 if net.version == 6 else point.ipv4
+        if not src:
+            return False, f"probe point {point.device} has no IPv{net.version} source address"
+        dst = self.overlay.probe_targets.get(probe.target_prefix) or str(net.network_address + 1)
+
+        def ping() -> bool:
+            with self._session(point.device) as drv:
+                return bool(drv.ping(src, [dst]).get(dst))
+
+        where = f"from {point.device} ({src}) to {dst}"
+        try:
+            return self._probe(probe, ping, where)
+        except DeviceError as exc:
+            # a probe point that cannot be asked is a failed check (data), not a crashed run
+            return False, f"cannot probe {where}: {exc}"
+
+    def _probe(self, probe: Probe, ping: Callable[[], bool], where: str) -> tuple[bool, str]:
+        if probe.expect:
+            t0 = time.monotonic()
+            deadline = max(t0 + 3.0, self.settled_at)
+            while True:
+                if ping():
+                    return True, f"reached {where}"
+                if time.monotonic() > deadline:
+                    return False, f"no reply {where} within {time.monotonic() - t0:.0f}s"
+                time.sleep(0.5)
+        reached = ping() or ping()
+        return (not reached), (f"reached {where} (isolation broken)" if reached else f"no reply {where}, as required")
+
+    def isolation(self) -> list[tuple[str, bool, str]]:
+        # the must-not-reach probes are the isolation evidence on devices: no driver reads a VPN's table
+        return []
+
+    def others(self) -> dict[str, str]:
+        return {f"config:{d}": self.running(d) for d in self.overlay.watch}
+
+    def observe(self, minutes: int) -> None:
+        time.sleep(minutes * 60 if self.observe_seconds is None else self.observe_seconds)
+
+
+def overlay_summary(overlay: DeviceOverlay) -> dict[str, Any]:
+    """What the journal records about the overlay: where it is and which devices, never a secret."""
+    return {"devices": str(overlay.path.resolve()), "targets": {n: f"{t.platform} {t.host}:{t.port}"
+                                                      for n, t in sorted(overlay.targets.items())}}
