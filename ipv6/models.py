@@ -58,6 +58,10 @@ class Ipv6Plan:
     def subnet(self, platform: str, tenant: str, network: str) -> ipaddress.IPv6Network:
         return self.allocations[subnet_key(platform, tenant, network)].network
 
+    def external(self, platform: str, network: str) -> ipaddress.IPv6Network:
+        """The IPv6 subnet of one of the platform's external networks (by its Neutron name)."""
+        return self.allocations[external_subnet_key(platform, network)].network
+
     def loopback(self, node: str) -> ipaddress.IPv6Address:
         return self.allocations[f"loopback/{node}"].network.network_address
 
@@ -74,6 +78,19 @@ class Ipv6Plan:
 
 def subnet_key(platform: str, tenant: str, network: str) -> str:
     return f"cloud/{platform}/{tenant}/{network}"
+
+
+# The platform's external networks share one tenant-sized block beside its tenants' blocks. "external" is
+# therefore not a tenant id (the planner refuses it); each network's /64 is keyed by its Neutron name.
+EXTERNAL = "external"
+
+
+def external_key(platform: str) -> str:
+    return f"cloud/{platform}/{EXTERNAL}"
+
+
+def external_subnet_key(platform: str, network: str) -> str:
+    return f"{external_key(platform)}/{network}"
 
 
 def p2p_key(a: str, b: str, nth: int) -> str:

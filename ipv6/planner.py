@@ -12,7 +12,8 @@ from collections import defaultdict
 from inventory import models as m
 from inventory.errors import AllocationError
 from ipv6.allocator import Block
-from ipv6.models import Allocation, Ipv6Plan, Kind, p2p_key, subnet_key
+from ipv6.models import (EXTERNAL, Allocation, Ipv6Plan, Kind, external_key, external_subnet_key, p2p_key,
+                         subnet_key)
 
 _POOL_OF: dict[Kind, m.PoolUse] = {
     Kind.province: m.PoolUse.extranet,
@@ -44,6 +45,12 @@ def wanted(inv: m.Inventory) -> list[tuple[str, Kind, str]]:
         tkey = f"cloud/{t.platform}/{t.id}"
         out.append((tkey, Kind.tenant, f"cloud/{t.platform}"))
         out.extend((subnet_key(t.platform, t.id, n.name), Kind.subnet, tkey) for n in t.networks)
+    for p in inv.platforms:
+        nets = external_networks(inv, p)
+        if nets:
+            # Tenant-sized (kind tenant), so it never fragments the platform's block; /64s (kind subnet) inside.
+            out.append((external_key(p.id), Kind.tenant, f"cloud/{p.id}"))
+            out.extend((external_subnet_key(p.id, n), Kind.subnet, external_key(p.id)) for n in nets)
     for n in inv.nodes:
         out.append((f"loopback/{n.id}", Kind.loopback, "pool:loopbacks"))
         if n.mgmt is None:
@@ -54,6 +61,15 @@ def wanted(inv: m.Inventory) -> list[tuple[str, Kind, str]]:
         seen[pair] += 1  # type: ignore[index]
         out.append((p2p_key(link.a, link.b, seen[pair]), Kind.p2p, "pool:p2p"))  # type: ignore[index]
     return out
+
+
+def external_networks(inv: m.Inventory, platform: m.Platform) -> list[str]:
+    """Neutron names of the platform's external networks, each dual-stack: the extranet-facing one (where
+    the platform has an external range) and every strong-isolation tenant's own (named as the stacks name it)."""
+    nets = ["extranet"] if platform.external_ipv4 else []
+    nets += [f"{t.id}-strong-external" for t in inv.tenants
+             if t.platform == platform.id and t.isolation == m.Isolation.strong]
+    return nets
 
 
 def _length(inv: m.Inventory, kind: Kind) -> int:
@@ -70,6 +86,11 @@ def _parent_of_key(key: str) -> str | None:
 
 def plan(inv: m.Inventory) -> Ipv6Plan:
     """Allocate everything the inventory needs; raise ``AllocationError`` naming the pool that ran out."""
+    clash = next((t for t in inv.tenants if t.id == EXTERNAL), None)
+    if clash is not None:
+        raise AllocationError(f"tenant id '{EXTERNAL}' (platform {clash.platform}) is reserved: "
+                              f"{external_key(clash.platform)} holds the platform's external networks; "
+                              "rename the tenant", external_key(clash.platform))
     pools: dict[str, list[Block]] = defaultdict(list)
     for pool in inv.ipv6.pools:
         block = Block(ipaddress.IPv6Network(pool.prefix))

@@ -3,9 +3,12 @@
 The primary and same-city centres run active-active: replicated volume types
 (synchronous between them, asynchronous towards the remote-DR centre) are
 created here once per platform, private, and granted to tenants by their
-GB/T 20988 grade. Per-tenant DR resources (server groups in both centres,
-backup containers in the remote-DR region) belong to the tenant's component
-and are built from the ``DrTargets`` this component offers.
+GB/T 20988 grade. Each remote-DR region gets a private DR target volume type:
+what replicas and restored backups become when they are brought up there.
+Per-tenant DR resources (server groups in both centres; in each remote-DR
+region a grant of its target type, a Cinder quota and a backup container)
+belong to the tenant's component and are built from the ``DrTargets`` this
+component offers.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from stacks.models import DR_TYPE, DrLayoutArgs, DrTargets
 
 SYNC_TYPE = "replicated-sync"
 ASYNC_TYPE = "replicated-async"
+TARGET_TYPE = "dr-target"  # per remote-DR region, suffixed with its site
 
 
 class DrLayout(pulumi.ComponentResource):
@@ -45,9 +49,24 @@ class DrLayout(pulumi.ComponentResource):
             extra_specs={"replication_enabled": "<is> True", "replication_type": "<in> async",
                          "replication_target": remote_sites},
             opts=main)
+        targets = {}
+        for rp in args.remote_dr:
+            # The site in the name: a volume brought up there says where it came to rest, and two remote
+            # centres (Guangxi) never clash in a cloud that serves both regions from one Cinder.
+            # Extra specs are scoped ("govctl:"): Cinder's capabilities filter ignores foreign scopes, so
+            # the type never narrows which backend may hold the volumes.
+            targets[rp.name] = openstack.blockstorage.VolumeTypeV3(
+                f"{p.id}-{TARGET_TYPE}-{rp.name}", name=f"{TARGET_TYPE}-{rp.site}", region=rp.name, is_public=False,
+                description=f"data-level DR target in {rp.site}: replicas from {args.primary.site} and restored "
+                            "backups are brought up as this type at failover",
+                extra_specs={"govctl:dr-role": "remote-dr-target", "govctl:source-site": args.primary.site},
+                opts=pulumi.ResourceOptions(parent=self, provider=args.providers[rp.name]))
         self.targets = DrTargets(
             primary=args.primary, same_city=args.same_city, remote_dr=args.remote_dr,
             same_city_provider=args.providers[args.same_city.name] if args.same_city is not None else None,
-            sync_volume_type_id=sync.id if sync is not None else None, async_volume_type_id=asynchronous.id)
+            sync_volume_type_id=sync.id if sync is not None else None, async_volume_type_id=asynchronous.id,
+            remote_providers={rp.name: args.providers[rp.name] for rp in args.remote_dr},
+            remote_volume_type_ids={name: vt.id for name, vt in targets.items()})
         self.register_outputs({"sync_volume_type": sync.id if sync is not None else None,
-                               "async_volume_type": asynchronous.id})
+                               "async_volume_type": asynchronous.id,
+                               "dr_target_volume_types": {name: vt.id for name, vt in targets.items()}})

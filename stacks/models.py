@@ -41,6 +41,7 @@ class PlatformArgs:
     province: str  # province id, names the DNS zones
     regions: tuple[RegionPlan, ...]
     hub_dns_zone: Any = None  # Input[str]: the provincial zone (federated platforms), via StackReference
+    external_ipv6: ipaddress.IPv6Network | None = None  # the extranet external network's /64 from the IPv6 plan
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class DrTargets:
     same_city_provider: Any
     sync_volume_type_id: Any  # Input[str]; None without a same-city centre
     async_volume_type_id: Any
+    # Per remote-DR region name: that region's platform provider and its DR target volume type.
+    remote_providers: dict[str, Any] = field(default_factory=dict)
+    remote_volume_type_ids: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class TenantArgs:
     external_network_id: Any  # Input[str]: the extranet external network (standard tenants)
     ipv6_subnets: dict[str, ipaddress.IPv6Network]  # network name -> /64 (or the plan's length)
     strong_external_cidr: str | None = None  # strong isolation: the tenant's own external range
+    strong_external_ipv6: ipaddress.IPv6Network | None = None  # ... and its /64 from the IPv6 plan
     dr: DrTargets | None = None
 
 

@@ -28,6 +28,14 @@ def external_subnet(cidr: str) -> tuple[str, str, str]:
     return str(net.network_address + 1), str(net.network_address + 2), str(net.broadcast_address - 1)
 
 
+def external_ipv6_subnet(name: str, network_id: object, ipv6: ipaddress.IPv6Network, region: str) -> dict[str, object]:
+    """An external network's IPv6 subnet: the extranet router upstream owns ::1 and the router advertisements,
+    so no RA/address mode here; Neutron then gives each tenant router's gateway port a fixed address from
+    the pool, which is the next hop the extranet routes the tenant's /64s to (no NAT in IPv6)."""
+    return {"name": name, "network_id": network_id, "cidr": str(ipv6), "ip_version": 6,
+            "gateway_ip": str(ipv6.network_address + 1), "enable_dhcp": False, "region": region}
+
+
 class Platform(pulumi.ComponentResource):
     """Everything a platform offers its tenants; ``providers`` are keyed by region name."""
 
@@ -71,10 +79,12 @@ class Platform(pulumi.ComponentResource):
 
         self.extranet_network_id = pulumi.Output.from_input("")
         if p.external_ipv4:
-            net, subnet = self._external(f"{p.id}-extranet", "extranet", "extranet", p.external_ipv4, primary, child)
-            # The id is handed out only with the subnet: a router gateway needs an address from it, so routers
-            # must be created after (and destroyed before) the subnet, not race it (a real Neutron 409s).
-            self.extranet_network_id = pulumi.Output.all(net.id, subnet.id).apply(lambda ids: ids[0])
+            net, subnets = self._external(f"{p.id}-extranet", "extranet", "extranet", p.external_ipv4,
+                                          args.external_ipv6, primary, child)
+            # The id is handed out only with the subnets: a router gateway takes an address from each, so routers
+            # must be created after (and destroyed before) them, not race them (a real Neutron 409s, and a
+            # gateway set before the IPv6 subnet exists stays IPv4-only).
+            self.extranet_network_id = pulumi.Output.all(net.id, *(s.id for s in subnets)).apply(lambda ids: ids[0])
 
         if args.hub_dns_zone is None:
             zone_name = pulumi.Output.from_input(f"{args.province}.egov.example.")
@@ -88,16 +98,20 @@ class Platform(pulumi.ComponentResource):
         self.register_outputs({"domain_id": self.domain_id, "extranet_network_id": self.extranet_network_id,
                                "dns_zone": self.dns_zone})
 
-    def _external(self, name: str, net_name: str, physnet: str, cidr: str, region: RegionPlan,
-                  opts: pulumi.ResourceOptions) -> tuple[openstack.networking.Network, openstack.networking.Subnet]:
+    def _external(self, name: str, net_name: str, physnet: str, cidr: str, ipv6: ipaddress.IPv6Network | None,
+                  region: RegionPlan, opts: pulumi.ResourceOptions,
+                  ) -> tuple[openstack.networking.Network, list[openstack.networking.Subnet]]:
         gateway, first, last = external_subnet(cidr)
         net = openstack.networking.Network(
             name, name=net_name, external=True, admin_state_up=True, region=region.name,
             segments=[openstack.networking.NetworkSegmentArgs(network_type="flat", physical_network=physnet)],
             opts=opts)
-        subnet = openstack.networking.Subnet(
+        subnets = [openstack.networking.Subnet(
             f"{name}-v4", name=f"{net_name}-v4", network_id=net.id, cidr=cidr, ip_version=4,
             gateway_ip=gateway, enable_dhcp=False, region=region.name,
             allocation_pools=[openstack.networking.SubnetAllocationPoolArgs(start=first, end=last)],
-            opts=opts)
-        return net, subnet
+            opts=opts)]
+        if ipv6 is not None:
+            subnets.append(openstack.networking.Subnet(f"{name}-v6", opts=opts, **external_ipv6_subnet(
+                f"{net_name}-v6", net.id, ipv6, region.name)))
+        return net, subnets

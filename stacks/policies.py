@@ -25,6 +25,8 @@ PLATFORM_TYPE = "govctl:cloud:Platform"
 AGGREGATE_TYPE = "openstack:compute/aggregateV2:AggregateV2"
 PROJECT_TYPE = "openstack:identity/project:Project"
 ANY = ("0.0.0.0/0", "::/0")
+REMOTE_DR_NEEDS = (("openstack:blockstorage/volumeTypeAccessV3:VolumeTypeAccessV3", "DR target volume type grant"),
+                   ("openstack:blockstorage/quoteSetV3:QuoteSetV3", "volume quota"))
 
 
 def _urn_name(urn: str) -> str:
@@ -180,10 +182,19 @@ def _dr_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
         tenant = _tenant_of(r)
         if grade == 0 or tenant is None:
             continue
-        regions = {str(x.props.get("region")) for x in args.resources
-                   if _tenant_of(x) is tenant and x.resource_type.startswith(OPENSTACK)}
-        if not roles.get("remote_dr") or not (regions & roles["remote_dr"]):
-            report(f"tenant '{tenant.name}' has DR grade {grade} but no resource in a remote-DR region", tenant.urn)
+        mine = [x for x in args.resources if _tenant_of(x) is tenant and x.resource_type.startswith(OPENSTACK)]
+        regions = {str(x.props.get("region")) for x in mine}
+        if not roles.get("remote_dr"):
+            report(f"tenant '{tenant.name}' has DR grade {grade} but the platform has no remote-DR region",
+                   tenant.urn)
+        for rg in sorted(roles.get("remote_dr", ())):
+            # Data-level DR needs, before the disaster, the right to bring the data up there (the centre's
+            # DR target volume type) and room for it (a Cinder quota): a backup container alone is not it.
+            held = {x.resource_type for x in mine if str(x.props.get("region")) == rg}
+            lacking = [label for type_, label in REMOTE_DR_NEEDS if type_ not in held]
+            if lacking:
+                report(f"tenant '{tenant.name}' has DR grade {grade} but no {' and no '.join(lacking)} in "
+                       f"remote-DR region {rg}", tenant.urn)
         if roles.get("same_city") and not (regions & roles["same_city"]):
             report(f"tenant '{tenant.name}' has DR grade {grade} but no resource in the platform's same-city "
                    "region", tenant.urn)
@@ -202,6 +213,26 @@ def _ipv6_twin(args: StackValidationArgs, report: ReportViolation) -> None:
             continue
         if 4 in versions[urn] and 6 not in versions[urn]:
             report(f"tenant network '{net.props.get('name')}' is IPv4-only (no IPv6 twin subnet)", urn)
+
+
+def _external_dual_stack(args: StackValidationArgs, report: ReportViolation) -> None:
+    # A router's gateway takes its addresses from its external network's subnets: an IPv4-only external
+    # network leaves every tenant behind it without an IPv6 path out, whatever its own subnets say.
+    external = {r.urn for r in args.resources
+                if r.resource_type == "openstack:networking/network:Network" and r.props.get("external")}
+    external |= {t for r in args.resources if r.resource_type == "openstack:networking/rbacPolicyV2:RbacPolicyV2"
+                 and r.props.get("action") == "access_as_external"
+                 and (t := _id_target(r.props.get("objectId"))) is not None}
+    versions: dict[str, set[int]] = defaultdict(set)
+    for r in args.resources:
+        target = _id_target(r.props.get("networkId")) if r.resource_type == "openstack:networking/subnet:Subnet" \
+            else None
+        if target is not None:
+            versions[target].add(int(r.props.get("ipVersion") or 0))
+    # Judged where the subnets' network ids are known (always offline; a live preview may not know them yet).
+    for urn in sorted(u for u in external if 4 in versions[u] and 6 not in versions[u]):
+        report(f"external network '{_urn_name(urn)}' has no IPv6 subnet: routers behind it get no IPv6 gateway",
+               urn)
 
 
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
@@ -225,8 +256,12 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     StackValidationPolicy("sharing-declared", "RBAC shares only what shared_with declares.", _sharing_declared,
                           EnforcementLevel.MANDATORY,
                           config_schema=PolicyConfigSchema({"shares": {"type": "object"}})),
-    StackValidationPolicy("dr-grade-coverage", "A tenant with a DR grade has resources in the same-city and "
-                          "remote-DR regions.", _dr_coverage, EnforcementLevel.MANDATORY),
+    StackValidationPolicy("dr-grade-coverage", "A tenant with a DR grade has resources in the same-city "
+                          "region and, in every remote-DR region, a DR target volume type grant and a volume "
+                          "quota.", _dr_coverage, EnforcementLevel.MANDATORY),
+    StackValidationPolicy("external-network-dual-stack", "Every external network (the platform's, a "
+                          "strong-isolation tenant's own) has an IPv6 subnet, so router gateways are dual-stack.",
+                          _external_dual_stack, EnforcementLevel.MANDATORY),
     StackValidationPolicy("ipv6-twin", "Every tenant network with an IPv4 subnet has an IPv6 twin.", _ipv6_twin,
                           EnforcementLevel.ADVISORY),
 ]

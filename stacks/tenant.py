@@ -19,6 +19,7 @@ import pulumi_openstack as openstack
 from inventory import models as m
 from stacks.errors import ProgramError
 from stacks.models import TENANT_TYPE, TenantArgs
+from stacks.platform import external_ipv6_subnet
 
 MEMBER_ROLE = "member"
 
@@ -144,12 +145,17 @@ class Tenant(pulumi.ComponentResource):
             ip_version=4, gateway_ip=str(hosts[0]), enable_dhcp=False, region=rg,
             allocation_pools=[openstack.networking.SubnetAllocationPoolArgs(start=str(hosts[1]), end=str(hosts[-1]))],
             opts=self._child)
+        subnets = [subnet]
+        if self.args.strong_external_ipv6 is not None:
+            subnets.append(openstack.networking.Subnet(f"{t.id}-strong-external-v6", opts=self._child,
+                                                       **external_ipv6_subnet(f"{t.id}-strong-external-v6", net.id,
+                                                                              self.args.strong_external_ipv6, rg)))
         # Visible as an external network to this project only.
         rbac = openstack.networking.RbacPolicyV2(
             f"{t.id}-strong-external-rbac", action="access_as_external", object_type="network",
             object_id=net.id, target_tenant=project.id, region=rg, opts=self._child)
-        # The router's gateway needs both the subnet and the RBAC grant in place first.
-        return pulumi.Output.all(net.id, subnet.id, rbac.id).apply(lambda ids: ids[0])
+        # The router's gateway needs the subnets and the RBAC grant in place first.
+        return pulumi.Output.all(net.id, rbac.id, *(s.id for s in subnets)).apply(lambda ids: ids[0])
 
     def _security_group(self, project: openstack.identity.Project) -> None:
         t, rg = self.args.tenant, self.args.region.name
@@ -233,8 +239,25 @@ class Tenant(pulumi.ComponentResource):
             openstack.blockstorage.VolumeTypeAccessV3(
                 f"{t.id}-replicated-volumes", project_id=project.id, volume_type_id=vt,
                 region=dr.primary.name, opts=self._child)
-        # Data-level DR: a backup target in every remote-DR centre.
+        # Data-level DR in every remote-DR centre. The data gets there by asynchronous replication and
+        # backups; bringing it up within the RTO means managing the replicas (or restoring the backups) as
+        # volumes of the centre's DR target type in the tenant's own project there. That needs two things
+        # in place before the disaster, not during it: access to the private target type, and a Cinder
+        # quota in that region sized for everything the tenant keeps on volumes (a quota short of it
+        # fails the failover half-way). Instances and networks are deliberately not pre-built there:
+        # data-level DR rebuilds them at failover from these same stacks (standby processing is the
+        # same-city centre's job), and idle networks would only hold address space.
+        # These are also what `govctl audit` reads in bulk to answer "is the remote DR really there?".
+        q = t.quotas
         for rp in dr.remote_dr:
+            platform_side = pulumi.ResourceOptions(parent=self, provider=dr.remote_providers[rp.name])
+            openstack.blockstorage.VolumeTypeAccessV3(
+                f"{t.id}-dr-target-{rp.name}", project_id=project.id,
+                volume_type_id=dr.remote_volume_type_ids[rp.name], region=rp.name, opts=platform_side)
+            openstack.blockstorage.QuoteSetV3(
+                f"{t.id}-volume-quota-{rp.name}", project_id=project.id, region=rp.name, volumes=q.volumes,
+                gigabytes=q.volume_gb, opts=platform_side)
+            # Object backups (database dumps, file archives) in the tenant's account there.
             remote = self._scoped_provider(rp.name, f"scope-{rp.name}")
             openstack.objectstorage.Container(
                 f"{t.id}-dr-backup-{rp.name}", name=f"{t.id}-dr-backup", region=rp.name, versioning=grade >= 4,

@@ -226,8 +226,9 @@ class Auditor:
                 self._add("violation", "unknown-network", None, f"{label} is not in the inventory",
                           platform=",".join(self.platforms), resource=f"network {n['id']}",
                           type_=net_spec.type, tenant=tenant_projects.get(owner))
-            if n.get("router:external") or owner == self.api.project_id:
-                continue
+            if item is None and (n.get("router:external") or owner == self.api.project_id):
+                continue  # the operator's own networks: not the inventory's to judge
+            # The model's external networks are dual-stack too (router gateways take IPv6 from them).
             exempt = item is not None and item.urn not in v6_expected  # the inventory says: not yet dual-stack
             if n["id"] not in v6_live and not exempt:
                 self._add("violation", "network-without-ipv6", item, f"{label} has no IPv6 subnet",
@@ -294,6 +295,13 @@ class Auditor:
                       type_=rbac_spec.type, tenant=item.tenant if item else None)
 
     def _dr(self, items: list[Item]) -> None:
+        """Every DR-graded tenant's resources in its same-city and remote-DR regions are really there.
+
+        An object is there when it matched; a quota when no limit the model sets is below it live (DR
+        capacity short of the model's is a broken failover, not a matter of taste). Objects of a service
+        the cloud lacks are left out; only if nothing else is placed there does the answer become
+        "unverifiable" rather than a verdict.
+        """
         from stacks.program import regions_of
 
         for p in self.inv.platforms:
@@ -304,23 +312,36 @@ class Auditor:
             for t in self.inv.tenants:
                 if t.platform != p.id or t.dr.grade <= 0:
                     continue
-                mine = [i for i in items if i.platform == p.id and i.tenant == t.id and not i.spec.quota]
+                mine = [i for i in items if i.platform == p.id and i.tenant == t.id]
                 for role, label in wanted.items():
+                    if role not in roles.values():
+                        continue  # the platform has no such centre (rule DR-005 gates the grades)
                     there = [i for i in mine if roles.get(i.region or "") == role]
-                    states = {self.state.get(i.urn) for i in there}
-                    if "matched" in states:
-                        continue
-                    if there and states == {"unverifiable"}:
+                    checked = [i for i in there if self.state.get(i.urn) != "unverifiable"]
+                    if there and not checked:
                         self._add("unverifiable", "dr-placement", None,
                                   f"tenant '{t.id}' (DR grade {t.dr.grade}): its {label} resources "
                                   f"({', '.join(i.name for i in there)}) cannot be checked: the cloud lacks "
                                   "their service", platform=p.id, resource=f"tenant {t.id}", type_="dr", tenant=t.id)
                         continue
-                    what = ("the model places nothing there" if not there else
-                            "none of " + ", ".join(i.name for i in there) + " exists")
+                    absent = [f"{i.name} ({why})" for i in checked if (why := self._dr_gap(i))]
+                    if there and not absent:
+                        continue
+                    what = "the model places nothing there" if not there else "; ".join(absent)
                     self._add("violation", "dr-placement", None,
-                              f"tenant '{t.id}' has DR grade {t.dr.grade} but nothing in the {label} region: {what}",
-                              platform=p.id, resource=f"tenant {t.id}", type_="dr", tenant=t.id)
+                              f"tenant '{t.id}' has DR grade {t.dr.grade} but its {label} resources are not in "
+                              f"place: {what}", platform=p.id, resource=f"tenant {t.id}", type_="dr", tenant=t.id)
+
+    def _dr_gap(self, it: Item) -> str | None:
+        """Why a DR resource is not in place, or None when it is."""
+        if self.state.get(it.urn) != "matched":
+            return "missing"
+        if not it.spec.quota:
+            return None
+        live = self.matched[it.urn]
+        short = [f"{k} {live.get(k)} < {v}" for k, v in sorted(self.bodies[it.urn]["limits"].items())
+                 if isinstance(live.get(k), int) and live[k] != -1 and live[k] < v]
+        return "quota short: " + ", ".join(short) if short else None
 
 
 def _world(rule: dict[str, Any]) -> bool:

@@ -22,6 +22,9 @@ SG_RULE = "openstack:networking/secGroupRule:SecGroupRule"
 SUBNET = "openstack:networking/subnet:Subnet"
 NETWORK = "openstack:networking/network:Network"
 RBAC = "openstack:networking/rbacPolicyV2:RbacPolicyV2"
+VOLUME_TYPE = "openstack:blockstorage/volumeTypeV3:VolumeTypeV3"
+VOLUME_TYPE_ACCESS = "openstack:blockstorage/volumeTypeAccessV3:VolumeTypeAccessV3"
+VOLUME_QUOTA = "openstack:blockstorage/quoteSetV3:QuoteSetV3"
 
 
 def _ref(value: str) -> str:
@@ -148,6 +151,38 @@ def test_every_tenant_subnet_has_its_ipv6_twin_from_the_plan(case: tuple) -> Non
             assert (v6["ipv6RaMode"] == "slaac") == (want.prefixlen == 64)
 
 
+def test_every_external_network_is_dual_stack_with_its_ipv6_subnet_from_the_plan(case: tuple) -> None:
+    src, graphs = case
+    seen = 0
+    for p in src.inventory.platforms:
+        g = graphs[p.id]
+        external = {u for u, r in g.resources.items() if r.type == NETWORK and r.inputs.get("external")}
+        external |= {_ref(r.inputs["objectId"]) for r in g.resources.values()
+                     if r.type == RBAC and r.inputs["action"] == "access_as_external"}
+        expected = ({"extranet"} if p.external_ipv4 else set()) | {
+            f"{t.id}-strong-external" for t in src.inventory.tenants
+            if t.platform == p.id and t.isolation == m.Isolation.strong}
+        assert {g.resources[u].inputs["name"] for u in external} == expected, p.id
+        for urn in external:
+            name = g.resources[urn].inputs["name"]
+            subnets = {r.inputs["ipVersion"]: r.inputs for r in g.resources.values()
+                       if r.type == SUBNET and _ref(r.inputs["networkId"]) == urn}
+            assert set(subnets) == {4, 6}, urn
+            want = src.ipv6.external(p.id, name)
+            assert subnets[6]["cidr"] == str(want) and want.prefixlen == 64, urn
+            assert want.subnet_of(src.ipv6.allocations[f"cloud/{p.id}"].network), urn
+            # The extranet router upstream owns ::1 and the RAs; Neutron hands gateway ports fixed addresses.
+            assert subnets[6]["gatewayIp"] == str(want.network_address + 1) and subnets[6]["enableDhcp"] is False
+            assert "ipv6RaMode" not in subnets[6] and "ipv6AddressMode" not in subnets[6]
+            # Tenant routers are created only once both subnets exist, so their gateways get both families.
+            for r in g.resources.values():
+                if r.type == "openstack:networking/router:Router" and _ref(r.inputs["externalNetworkId"]) == urn:
+                    v6_urn = next(u for u, s in g.resources.items() if s.type == SUBNET and s.inputs is subnets[6])
+                    assert v6_urn in r.dependencies, r.urn
+            seen += 1
+    assert seen
+
+
 def test_dr_graded_tenants_reach_the_same_city_and_remote_dr_regions(case: tuple) -> None:
     src, graphs = case
     active_active = src.inventory.province.rules.same_city_min_dr_grade
@@ -162,9 +197,22 @@ def test_dr_graded_tenants_reach_the_same_city_and_remote_dr_regions(case: tuple
         # Active-active in the same-city centre wherever the platform has one (required from grade 5) ...
         assert set(same_city) <= regions, t.id
         assert same_city or t.dr.grade < active_active, t.id
-        # ... and a data-level backup target in every remote-DR centre.
+        # ... and data-level DR in every remote-DR centre: the centre's DR target volume type granted to the
+        # tenant, a Cinder quota there for all its volumes, and a backup container.
         assert remote, t.id
+        dr_types = {r.inputs["region"]: u for u, r in g.resources.items()
+                    if r.type == VOLUME_TYPE and r.name.startswith(f"{p.id}-dr-target-")}
         for rg in remote:
+            target = dr_types[rg]
+            assert g.resources[target].inputs["isPublic"] is False, target
+            grant = g.resources[f"urn:pulumi:{t.platform}::govctl::{TENANT_TYPE}${VOLUME_TYPE_ACCESS}::"
+                                f"{t.id}-dr-target-{rg}"]
+            assert grant.inputs["region"] == rg and _ref(grant.inputs["volumeTypeId"]) == target
+            assert _ref(grant.inputs["projectId"]).endswith(f"::{t.id}")
+            quota = g.resources[f"urn:pulumi:{t.platform}::govctl::{TENANT_TYPE}${VOLUME_QUOTA}::"
+                                f"{t.id}-volume-quota-{rg}"]
+            assert quota.inputs["region"] == rg
+            assert (quota.inputs["volumes"], quota.inputs["gigabytes"]) == (t.quotas.volumes, t.quotas.volume_gb)
             backup = g.resources[f"urn:pulumi:{t.platform}::govctl::{TENANT_TYPE}$openstack:objectstorage/"
                                  f"container:Container::{t.id}-dr-backup-{rg}"]
             assert backup.inputs["region"] == rg
@@ -172,8 +220,8 @@ def test_dr_graded_tenants_reach_the_same_city_and_remote_dr_regions(case: tuple
     for t in src.inventory.tenants:
         if t.dr.grade == 0:
             g = graphs[t.platform]
-            assert not any(r.type == "openstack:objectstorage/container:Container" and g.tenant_of(u) == t.id
-                           for u, r in g.resources.items())
+            assert not any(r.type in ("openstack:objectstorage/container:Container", VOLUME_TYPE_ACCESS)
+                           and g.tenant_of(u) == t.id for u, r in g.resources.items())
 
 
 def test_isolation_kinds_become_their_resources(case: tuple) -> None:

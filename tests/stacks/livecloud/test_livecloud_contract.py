@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from inventory import models as m
 from inventory.validate import load_valid
 from ipv6.planner import plan
 from stacks.livecloud.graph import Item, capture, items_of
 from stacks.livecloud.mapping import ContainerSpec, ZoneSpec
 from stacks.livecloud.models import Outcome, Profile
 from stacks.livecloud.seed import Seeder
+from stacks.program import regions_of
 
 pytestmark = pytest.mark.openstack
 
@@ -104,6 +106,22 @@ def test_seed_inventory_platform_every_resource_accepted(seed_run: Run) -> None:
 
 def test_seed_platform_with_a_strong_isolation_tenant_accepted(seed_run: Run) -> None:
     assert _rejections(seed_run, "police-cloud") == []
+
+
+def test_remote_dr_resources_of_every_dr_tenant_accepted(example_run: Run) -> None:
+    # What the audit's DR rule reads in the remote-DR centre (Swift is not needed for it): the centre's DR
+    # target volume type, its grant to each DR tenant and the tenant's Cinder quota there.
+    inv = load_valid(REPO / "inventories" / "example").inventory
+    created = {o.urn.rsplit("::", 1)[-1] for o in example_run.created if o.status == "created"}
+    dr_tenants = [t for t in inv.tenants if t.dr.grade > 0]
+    assert dr_tenants
+    for t in dr_tenants:
+        p = next(x for x in inv.platforms if x.id == t.platform)
+        remote = [r for r in regions_of(inv, p) if r.role == m.SiteRole.remote_dr]
+        assert remote, t.id
+        for r in remote:
+            assert {f"{p.id}-dr-target-{r.name}", f"{t.id}-dr-target-{r.name}",
+                    f"{t.id}-volume-quota-{r.name}"} <= created, t.id
 
 
 def test_everything_created_is_deleted_in_reverse(example_run: Run, seed_run: Run) -> None:

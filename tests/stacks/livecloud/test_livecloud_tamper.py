@@ -81,8 +81,9 @@ def test_seeded_platform_audits_in_sync(lab: Lab) -> None:
     report = lab.audit()
     assert report.in_sync, [f.message for f in report.findings if f.cls != "unverifiable"]
     assert report.matched == len([i for i in lab.items if lab.api.has(i.spec.service or "")])
-    # Designate and Swift are not in the lab: reported, never silently passed.
-    assert {f.rule for f in report.of("unverifiable")} == {"no-service", "dr-placement"}
+    # Designate and Swift are not in the lab: reported, never silently passed. The DR question no longer
+    # depends on Swift: every DR tenant's remote-DR Cinder grant and quota answer it.
+    assert {f.rule for f in report.of("unverifiable")} == {"no-service"}
 
 
 def test_cli_in_sync_exit_0_and_json(lab: Lab, inventory_dir: Path) -> None:
@@ -166,9 +167,7 @@ def test_project_created_by_hand_is_a_violation(lab: Lab) -> None:
         lab.api.call("identity", "DELETE", f"/projects/{project['id']}")
 
 
-def test_dr_tenant_without_its_dr_resources_is_a_violation(lab: Lab) -> None:
-    # The remote-DR centre holds only a Swift container (not in this lab: reported unverifiable); the
-    # same-city centre holds the standby server group, removed here.
+def test_dr_tenant_without_its_same_city_resources_is_a_violation(lab: Lab) -> None:
     name = "prov-gov-office-anti-affinity-same-city"
     lab.api.call("compute", "DELETE", f"/os-server-groups/{lab.id(name)}")
     lab.forget(name)
@@ -176,12 +175,44 @@ def test_dr_tenant_without_its_dr_resources_is_a_violation(lab: Lab) -> None:
         report = lab.audit()
         dr = _find(report, "violation", "dr-placement")
         assert [(f.resource, f.tenant) for f in dr] == [("tenant prov-gov-office", "prov-gov-office")]
-        assert "same-city" in dr[0].message and name in dr[0].message
+        assert "same-city" in dr[0].message and f"{name} (missing)" in dr[0].message
         assert lab.urn(name) in {f.resource for f in report.of("missing")}
-        remote = [f for f in _find(report, "unverifiable", "dr-placement") if f.tenant == "prov-gov-office"]
-        assert remote and "remote-DR" in remote[0].message
     finally:
         lab.recreate(name)
+
+
+def test_dr_tenant_without_its_remote_dr_resources_is_a_violation(lab: Lab, inventory_dir: Path) -> None:
+    # The remote-DR centre's resources of a DR tenant: the grant of the centre's DR target volume type and
+    # the Cinder quota there that failover needs. Removed here: the grant revoked, the quota set to 0.
+    grant, quota = "prov-finance-dr-target-RegionDR", "prov-finance-volume-quota-RegionDR"
+    vtype, project = lab.id("prov-dr-target-RegionDR"), lab.id("prov-finance")
+    lab.api.call("block-storage", "POST", f"/types/{vtype}/action",
+                 body={"removeProjectAccess": {"project": project}})
+    lab.forget(grant)
+    lab.api.call("block-storage", "PUT", f"/os-quota-sets/{project}",
+                 body={"quota_set": {"volumes": 0, "gigabytes": 0}})
+    try:
+        report = lab.audit()
+        assert {f.resource for f in report.of("missing")} == {lab.urn(grant)}
+        dr = {f.message.split(" resources ")[0].rsplit(" ", 1)[-1]: f
+              for f in _find(report, "violation", "dr-placement")}
+        remote = dr.pop("remote-DR")
+        assert (remote.resource, remote.tenant) == ("tenant prov-finance", "prov-finance")
+        assert f"{grant} (missing)" in remote.message
+        assert f"{quota} (quota short: gigabytes 0 < 1000, volumes 0 < 10)" in remote.message
+        # The lab's one region stands in for all three centres: the tenant's primary and same-city volume
+        # quotas are that same object, so they drift too and the same-city centre falls short as well.
+        assert list(dr) == ["same-city"] and dr["same-city"].tenant == "prov-finance"
+        assert {f.resource for f in report.of("drifted")} == {
+            lab.urn(f"prov-finance-volume-quota-{r}") for r in ("RegionMain", "RegionBackup", "RegionDR")}
+        r = CliRunner().invoke(app, ["audit", str(inventory_dir), "--platform", "prov", *LAB_FLAGS, "--json"])
+        assert r.exit_code == EXIT_POLICY, r.output
+        assert lab.urn(grant) in r.output
+    finally:
+        lab.api.call("block-storage", "PUT", f"/os-quota-sets/{project}",
+                     body={"quota_set": {"volumes": 10, "gigabytes": 1000}})
+        lab.recreate(grant)
+    assert lab.audit().in_sync
 
 
 def test_wrong_password_exit_2_and_secret_never_printed(lab: Lab, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
