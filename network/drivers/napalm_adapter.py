@@ -16,15 +16,16 @@ What each upstream driver really does decides what the adapter can promise:
 OSPFv3/BGP-IPv6/IPv6-RIB getters do not exist in NAPALM. For huawei_vrp the adapter runs
 ``display ospfv3 peer``, ``display ipv6 routing-table``, ``display bgp ipv6 peer`` and
 ``ping ipv6 -a`` through the driver's ``cli()`` and reads them with ``vrp_cli`` (the driver's own
-``ping`` sends an IPv4 command line). For ios the routing checks still report "not supported"
-(so a push fails verification and rolls back rather than passing unverified).
+``ping`` sends an IPv4 command line). For ios, which has none of them either, the same is done
+with ``show ipv6 ospf neighbor``, ``show ipv6 route``, ``show bgp ipv6 unicast summary`` and
+``ping ipv6 ... source ... repeat 2``, read by ``ios_cli``.
 """
 from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
-from network.drivers import vrp_cli
+from network.drivers import ios_cli, vrp_cli
 from network.drivers.comware_config import commands, diff_text, remediation
 from network.drivers.credentials import resolve
 from network.errors import DeviceError
@@ -162,41 +163,28 @@ class NapalmAdapter:
     def _cli(self, command: str) -> str:
         return str(self._call("verify", "cli", [command]).get(command, ""))
 
-    def _vrp(self, command: str, parse: Any) -> Any:
+    def _parsed(self, command: str, parse: Any) -> Any:
         try:
             return parse(self._cli(command))
-        except vrp_cli.VrpParseError as exc:
+        except (vrp_cli.VrpParseError, ios_cli.IosParseError) as exc:
             raise DeviceError(self.target.node, "verify", str(exc)) from None
 
     def get_ospfv3_neighbors(self) -> list[OspfNeighbor]:
         if self.name == "huawei_vrp":
-            return list(self._vrp(vrp_cli.OSPFV3_PEER, vrp_cli.parse_ospfv3_peer))
-        raise DeviceError(self.target.node, "verify", f"NAPALM {self.name} has no OSPFv3 getter")
+            return list(self._parsed(vrp_cli.OSPFV3_PEER, vrp_cli.parse_ospfv3_peer))
+        return list(self._parsed(ios_cli.OSPFV3_NEIGHBORS, ios_cli.parse_ospfv3_neighbors))
 
     def get_bgp_neighbors(self) -> list[BgpNeighbor]:
         if self.name == "huawei_vrp":
-            return list(self._vrp(vrp_cli.BGP_IPV6_PEER, vrp_cli.parse_bgp_peer))
-        raw = self._call("get", "get_bgp_neighbors")
-        out = []
-        for addr, p in raw.get("global", {}).get("peers", {}).items():
-            fam = p.get("address_family", {}).get("ipv6", {})
-            out.append(BgpNeighbor(addr, int(p.get("remote_as", 0)),
-                                   "Established" if p.get("is_up") else "Idle",
-                                   int(fam.get("received_prefixes", 0) or 0)))
-        return out
+            return list(self._parsed(vrp_cli.BGP_IPV6_PEER, vrp_cli.parse_bgp_peer))
+        # not napalm's get_bgp_neighbors: it reports only is_up, and verify names the state (Active, Idle)
+        return list(self._parsed(ios_cli.BGP_IPV6_SUMMARY, ios_cli.parse_bgp_summary))
 
     def get_ipv6_routes(self) -> dict[str, str]:
         if self.name == "huawei_vrp":
-            return dict(self._vrp(vrp_cli.IPV6_ROUTES, vrp_cli.parse_ipv6_routing_table))
-        raise DeviceError(self.target.node, "verify", f"NAPALM {self.name} has no IPv6 RIB getter")
+            return dict(self._parsed(vrp_cli.IPV6_ROUTES, vrp_cli.parse_ipv6_routing_table))
+        return dict(self._parsed(ios_cli.IPV6_ROUTES, ios_cli.parse_ipv6_route))
 
     def ping(self, source: str, destinations: list[str]) -> dict[str, bool]:
-        out = {}
-        if self.name == "huawei_vrp":
-            for d in destinations:
-                out[d] = bool(self._vrp(vrp_cli.ping_command(source, d), vrp_cli.parse_ping))
-            return out
-        for d in destinations:
-            res = self._call("ping", "ping", destination=d, source=source, count=2)
-            out[d] = bool(res.get("success", {}).get("packet_loss", 1) == 0) if "success" in res else False
-        return out
+        cli = vrp_cli if self.name == "huawei_vrp" else ios_cli
+        return {d: bool(self._parsed(cli.ping_command(source, d), cli.parse_ping)) for d in destinations}

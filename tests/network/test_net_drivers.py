@@ -106,10 +106,6 @@ def test_huawei_replace_is_carried_out_as_merge_and_device_errors_are_per_device
     with pytest.raises(DeviceError, match="alpha-r1: commit: RuntimeError: Error: Unrecognized command"):
         dev.commit_config()
     assert FakeVrp.calls[:2] == ["open", "merge"]
-    ios = NapalmAdapter(DeviceTarget(node="gamma-r9", platform="ios", host="2001:db8:fffd::9",
-                                     credentials="env:GOVCTL_T_PW"), driver_class=FakeVrp)
-    with pytest.raises(DeviceError, match="gamma-r9: verify: NAPALM ios has no OSPFv3 getter"):
-        ios.get_ospfv3_neighbors()
 
 
 def test_registry_knows_frr_napalm_and_comware_and_refuses_the_rest():
