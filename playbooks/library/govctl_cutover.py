@@ -20,7 +20,13 @@ options:
   step: {description: step id (action=step), type: str}
   run: {description: run id returned by begin, type: str}
   journal_dir: {description: where journals live, type: path, default: .govctl/cutover}
-  lab: {description: run on the cutover lab, type: bool, default: true}
+  lab: {description: run on the cutover lab (false - the real devices through govctl's drivers), type: bool,
+        default: true}
+  devices: {description: device overlay (YAML) for a device run, see the README, type: path}
+  confirm_manual: {description: manual steps (carrier circuit moves) confirmed done, type: list, elements: str,
+                   default: []}
+  yes: {description: confirm every manual step, type: bool, default: false}
+  observe_seconds: {description: observation time instead of the plan's (tests), type: float}
   at: {description: judge the window as if it were this time (ISO 8601), type: str}
   force: {description: run outside the window, type: bool, default: false}
   inject: {description: lab fault before the post-checks (rehearsal), type: str}
@@ -41,7 +47,9 @@ def main() -> None:
             action=dict(type="str", required=True, choices=["plan", "begin", "step", "rollback", "lab_down"]),
             step=dict(type="str"), run=dict(type="str"), journal_dir=dict(type="path", default=".govctl/cutover"),
             lab=dict(type="bool", default=True), at=dict(type="str"), force=dict(type="bool", default=False),
-            inject=dict(type="str"),
+            inject=dict(type="str"), devices=dict(type="path"),
+            confirm_manual=dict(type="list", elements="str", default=[]), yes=dict(type="bool", default=False),
+            observe_seconds=dict(type="float"),
         ),
         supports_check_mode=True,
     )
@@ -61,14 +69,16 @@ def main() -> None:
                             origins=loaded.origins)
         if p["action"] == "plan":
             module.exit_json(changed=False, steps=[s.id for s in plan.steps], point_of_no_return=plan.point_of_no_return,
+                             manual=[s.id for s in plan.steps if s.manual],
                              devices=plan.touched_nodes, minutes=plan.minutes,
                              window=[str(plan.window_start), str(plan.window_end)])
         if p["action"] != "lab_down" and not p["force"] and not (
                 plan.window_start and plan.window_start <= now <= plan.window_end):
             raise InputError(f"{p['network']}: outside the window {plan.window_start} .. {plan.window_end} "
                              "(force: true to override)")
-        if not p["lab"]:
-            raise InputError("only lab runs are wired in this version (lab: true)")
+        if not p["lab"] and p["devices"] is None:
+            raise InputError("a device run (lab: false) needs devices: the device overlay (README: cutover on real "
+                             "devices)")
         if module.check_mode:
             # dry run: what this action would push, device by device, and nothing else
             step = plan.step(p["step"]) if p["step"] else None
@@ -81,8 +91,36 @@ def main() -> None:
             module.exit_json(changed=bool(diff) or p["action"] in ("begin", "rollback"), diff=diff,
                              run=p["run"] or "check-mode")
         from network.cutover.lab import Lab, LabExecutor
-        from network.cutover.runner import rollback, run_one
+        from network.cutover.runner import Options, rollback, rollback_id, run_one
 
+        confirmed = set(p["confirm_manual"] or [])
+
+        def confirm(step, undo):  # a person's step: only what the play was told is done
+            sid = rollback_id(step) if undo else step.id
+            return "yes: true" if p["yes"] else (f"confirm_manual: {sid}" if sid in confirmed else None)
+
+        if not p["lab"]:
+            ex = _device_executor(plan, loaded, Path(p["devices"]), p["observe_seconds"])
+            try:
+                if p["action"] == "begin":
+                    j = Journal.create(journals, p["network"])
+                    module.exit_json(changed=True, run=j.run)
+                journal = _journal(journals, p["run"])
+                start = {"network": p["network"], "inventory": str(loaded.directory), "at": p["at"], "lab": False,
+                         "check_window": True, "plan": "ansible", "via": "playbooks/cutover.yml",
+                         "observe_seconds": p["observe_seconds"], "devices": str(Path(p["devices"]).resolve())}
+                if p["action"] == "step":
+                    res = run_one(plan, ex, journal, p["step"], start=start, opts=Options(confirm=confirm))
+                    module.exit_json(**res, run=journal.run)
+                if p["action"] == "rollback":
+                    out = rollback(plan, ex, journal, reason="playbook rescue", confirm=confirm)
+                    if out.state != "rolled-back":
+                        module.fail_json(msg=out.message, checks=out.checks, run=journal.run)
+                    module.exit_json(changed=True, state=out.state, msg=out.message, checks=out.checks,
+                                     run=journal.run)
+                module.exit_json(changed=False)  # lab_down: no lab in a device run
+            finally:
+                ex.close()
         if p["action"] == "lab_down":
             lab = Lab.attach(p["network"])
             if lab is not None:
@@ -96,8 +134,7 @@ def main() -> None:
         lab = Lab.attach(p["network"])
         if lab is None:
             raise InputError(f"no cutover lab is up for {p['network']} (action: begin builds it)")
-        journal = Journal.named(journals, p["run"]) if Path(journals / f"{p['run']}.jsonl").exists() else \
-            Journal(journals, p["run"])
+        journal = _journal(journals, p["run"])
         ex = LabExecutor(lab, plan)
         start = {"network": p["network"], "inventory": str(loaded.directory), "at": p["at"], "lab": True,
                  "check_window": True, "plan": "ansible", "via": "playbooks/cutover.yml"}
@@ -113,6 +150,34 @@ def main() -> None:
     except GovctlError as exc:
         module.fail_json(msg=str(exc) if not hasattr(exc, "problems") else
                          "; ".join(pr.render() for pr in exc.problems), error=type(exc).__name__)
+
+
+def _journal(journals, run):
+    from network.cutover.journal import Journal
+
+    return Journal.named(journals, run) if Path(journals / f"{run}.jsonl").exists() else Journal(journals, run)
+
+
+def _device_executor(plan, loaded, devices, observe_seconds):
+    """govctl's production executor: the overlay checked, credentials resolved, before any login."""
+    from ipv6.planner import plan as ipv6_plan
+    from network.cutover.devices import DeviceExecutor, load_overlay
+    from network.workflow import production_targets
+
+    overlay = load_overlay(devices, plan, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
+    render = None
+    if overlay.lab_rendering is not None:
+        from network.cutover.lab import Lab, lab_render
+
+        lab = Lab.attach(str(overlay.lab_rendering))
+        if lab is None:
+            from inventory.errors import InputError
+
+            raise InputError(f"{devices}: lab_rendering: no cutover lab is up for '{overlay.lab_rendering}'")
+        render = lab_render(lab.st, plan)
+    ex = DeviceExecutor(plan, overlay, render=render, observe_seconds=observe_seconds)
+    ex.preflight()
+    return ex
 
 
 if __name__ == "__main__":

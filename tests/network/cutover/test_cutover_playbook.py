@@ -69,3 +69,43 @@ def test_failed_post_check_goes_to_rescue_and_rolls_back(tmp_path: Path) -> None
         lab = Lab.attach("finance-net")
         if lab is not None:
             lab.down()
+
+
+@pytest.mark.lab
+def test_on_devices_a_failed_post_check_goes_to_rescue_and_restores_every_device(tmp_path: Path) -> None:
+    """lab=false: the module's DeviceExecutor on the lab's FRR routers over SSH (the lab is only the network)."""
+    if os.geteuid() != 0 or not Path("/usr/sbin/sshd").exists():
+        pytest.skip("the SSH cutover lab needs root and openssh-server")
+    from datetime import datetime
+
+    import yaml
+
+    from inventory.validate import load_valid
+    from ipv6.planner import plan as ipv6_plan
+    from network.cutover.lab import Lab, device_overlay
+    from network.cutover.planner import plan_cutover
+
+    inv = make_inventory(tmp_path)
+    loaded = load_valid(inv)
+    plan = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), "health-net",
+                        now=datetime.fromisoformat(IN_WINDOW), origins=loaded.origins)
+    lab = Lab.up(plan, ssh=True)
+    try:
+        before = {n: lab.running(n) for n in lab.st.instances}
+        overlay = tmp_path / "devices.yaml"
+        overlay.write_text(yaml.safe_dump(device_overlay(lab.st), allow_unicode=True), encoding="utf-8")
+        j = tmp_path / "j"
+        # every circuit move "confirmed", none made: the sites cannot reach the cloud over the VPN
+        r = _playbook("-e", "network=health-net", "-e", f"inventory_dir={inv}", "-e", f"journal_dir={j}",
+                      "-e", f"at={IN_WINDOW}", "-e", "lab=false", "-e", f"devices={overlay}",
+                      "-e", "confirm_all=true", "-e", "observe_seconds=1", timeout=400)
+        assert r.returncode != 0
+        assert "rescued=1" in r.stdout and "rolled back: every device's configuration is the saved one" in r.stdout, \
+            r.stdout[-3000:]
+        assert {n: lab.running(n) for n in lab.st.instances} == before
+        records = [json.loads(x) for f in j.glob("*.jsonl") for x in f.read_text().splitlines()]
+        assert records[0]["detail"]["lab"] is False
+        assert {r["step"] for r in records if r["detail"].get("confirmed") == "yes: true"} >= \
+            {s.id for s in plan.steps if s.id.startswith("swing-")}
+    finally:
+        lab.down()
