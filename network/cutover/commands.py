@@ -183,8 +183,8 @@ DevicesOpt = Annotated[Path | None, typer.Option(
                       "env:VAR or file:PATH, known_hosts), the probe points the checks run from, the devices to "
                       "watch. Default for reaching a PE: its inventory management address and credentials.")]
 ConfirmOpt = Annotated[list[str] | None, typer.Option(
-    "--confirm-manual", help="A manual step (carrier circuit move) that is done, e.g. swing-<site> or "
-                             "rollback-swing-<site>; repeatable. Otherwise asked at the prompt.")]
+    "--confirm-manual", help="A manual step (carrier circuit move) that is done, e.g. swing-SITE or "
+                             "rollback-swing-SITE; repeatable. Otherwise asked at the prompt.")]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm every manual step without asking (automation that "
                                                     "moves the circuits itself).")]
 ObserveOpt = Annotated[float | None, typer.Option(hidden=True, help="Test hook: observe this many seconds.")]

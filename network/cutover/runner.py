@@ -272,6 +272,9 @@ def report(plan: CutoverPlan | None, journal: Journal) -> dict[str, Any]:
     start = journal.start()
     end = journal.ended()
     state = end.detail.get("state", "?") if end else "interrupted"
+    waiting = recs[-1].step if end is None and recs[-1].event == "note" and recs[-1].detail.get("waiting") else None
+    if waiting:
+        state = "waiting"  # for a person to confirm a manual step: resume (or rollback) with its confirmation
     if end is None and start.get("network") and _locked(journal, str(start["network"])):
         state = "running"
     steps: dict[str, dict[str, Any]] = {}
@@ -293,7 +296,8 @@ def report(plan: CutoverPlan | None, journal: Journal) -> dict[str, Any]:
                "detail": r.detail.get("detail_text", "")} for r in recs if r.event == "check"]
     return {"run": journal.run, "network": start.get("network"), "state": state, "journal": str(journal.path),
             "steps": list(steps.values()), "checks": checks,
-            "message": end.detail.get("detail_text") or end.detail.get("reason", "") if end else ""}
+            "message": end.detail.get("detail_text") or end.detail.get("reason", "") if end else
+            (f"waiting for manual step '{waiting}' to be confirmed" if waiting else "")}
 
 
 def _locked(journal: Journal, network: str) -> bool:

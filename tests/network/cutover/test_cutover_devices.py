@@ -21,7 +21,7 @@ from network.cutover.devices import DeviceExecutor, load_overlay, production_ren
 from network.cutover.errors import ManualStepPending
 from network.cutover.journal import Journal
 from network.cutover.planner import plan_cutover
-from network.cutover.runner import Options, execute, rollback
+from network.cutover.runner import Options, execute, report, rollback
 from network.errors import CredentialsMissing
 from network.workflow import production_targets
 
@@ -191,6 +191,7 @@ def test_a_manual_step_waits_for_its_confirmation_and_the_confirmation_is_journa
         execute(plan, net, j, Options(confirm=lambda s, u: None), start={"network": plan.network})
     assert swings[0] not in j.step_status()  # not begun: a rollback will not ask about it
     assert j.ended() is None and j.records()[-1].detail.get("waiting") is True
+    assert report(plan, j)["state"] == "waiting" and swings[0] in report(plan, j)["message"]
     asked: list[str] = []
 
     def confirm(step, undo):  # noqa: ANN001, ANN202

@@ -146,7 +146,7 @@ def test_manual_steps_wait_for_confirmation_then_resume_and_rollback(world: Worl
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"manual step '{world.swings[0]}'" in r.stderr and "--confirm-manual" in r.stderr
     st = world.status()
-    assert st["state"] == "interrupted"
+    assert st["state"] == "waiting" and world.swings[0] in st["message"]
     done = [s["step"] for s in st["steps"] if s["status"] == "done"]
     assert done[-1] == "access-example-core1" and world.swings[0] not in done
     world.carrier_moves()
