@@ -31,6 +31,9 @@ def device_checks(driver: DeviceDriver, intent: DeviceIntent, intents: dict[str,
     each costs a round trip to a device that is busy converging)."""
     checks: list[Check] = []
     want_ready = set(intents) if everything else ready
+    refresh = getattr(driver, "refresh", None)
+    if refresh is not None:
+        refresh()  # a driver that can read every getter's source in one round trip does it here
     ips = driver.get_interfaces_ip()
     missing = []
     for itf in intent.interfaces:

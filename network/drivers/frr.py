@@ -1,9 +1,17 @@
-"""A NAPALM-style driver for FRR: vtysh over SSH (paramiko exec), frr-reload.py for the transaction.
+"""A NAPALM-style driver for FRR: vtysh over SSH (paramiko exec, one connection per device for all
+steps), frr-reload.py's semantics for the transaction.
 
-- compare: ``frr-reload.py --test`` with the candidate (also validates it: vtysh parses it first)
-- commit:  save ``show running-config``, then ``frr-reload.py --reload`` (with ``--revert-in``: the
-           router restores the saved config itself unless ``confirm`` arrives: commit-confirm)
-- rollback: reload the saved config; the result is checked to equal it exactly
+- compare: frr-reload's diff of the candidate against ``show running-config``, computed in the
+           controller with frr-reload.py's own module (``frr_diff``); vtysh -m validates the candidate
+- commit:  save ``show running-config``, apply exactly that diff in one vtysh session on the router
+           (``apply``; with ``--revert-in`` the router restores the saved config itself unless
+           ``confirm`` arrives: commit-confirm), then re-read the running config and diff again: if
+           anything is left (commands that need frr-reload's second pass), ``frr-reload --reload``
+           on the router finishes, and a config still different is a refused commit
+- rollback: the same with the saved config as the target; the result is checked to equal it exactly
+
+Without frr-reload.py and vtysh on the controller, the router's own frr-reload does compare
+(``--test``), commit and rollback (``--reload``).
 
 On the device side the SSH account hands commands to that router's vtysh and to frr-reload
 (the lab's ``labshell.sh`` is such an account; on a production FRR box the same commands are
@@ -16,11 +24,17 @@ import socket
 
 import paramiko
 
+from network.drivers import frr_diff
 from network.drivers.credentials import resolve
 from network.errors import DeviceError
 from network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
 
 CONNECT_TIMEOUT = 8.0
+# the device's ``apply`` prints this line, then its running config after the change
+RUNNING_MARK = "!--- running-config after apply ---"
+# the getters' sources, in the order ``refresh`` reads them
+SNAPSHOT = ("show interface json", "show ipv6 ospf6 neighbor json", "show ipv6 route json",
+            "show bgp ipv6 unicast summary json")
 
 
 def clean_running(text: str) -> str:
@@ -72,6 +86,10 @@ class FrrDriver:
         self._saved: str | None = None
         self._pending = False
         self._last_running: str | None = None
+        self._fresh = False  # _last_running was the last thing read and nothing was sent since
+        # diff in this process with frr-reload's own module when the controller has it, else on the router
+        self.local_diff = frr_diff.available()
+        self._snapshot: dict[str, str] = {}
 
     # ------------------------------------------------------------ session
 
@@ -110,7 +128,22 @@ class FrrDriver:
         self.close()
 
     def _exec(self, command: str, stdin: str | None = None, step: str = "exec",
-              timeout: float | None = None) -> tuple[int, str]:
+              timeout: float | None = None, stderr: bool = True) -> tuple[int, str]:
+        """Run one command on the device. ``stderr``: append what it wrote there to the output
+        (tools' messages); a ``show`` keeps it apart, since whatever the account's login shell
+        prints on stderr must never become part of a configuration."""
+        rc, out, err = self._run(command, stdin, step, timeout)
+        return rc, out + err if stderr or rc != 0 else out
+
+    def _run(self, command: str, stdin: str | None = None, step: str = "exec",
+             timeout: float | None = None) -> tuple[int, str, str]:
+        # what was read before is only current until the device is asked anything else
+        self._snapshot, self._fresh = {}, False
+        return self._channel(command, stdin, step, timeout)
+
+    def _channel(self, command: str, stdin: str | None, step: str,
+                 timeout: float | None) -> tuple[int, str, str]:
+        """One exec channel on the session: (exit status, stdout, stderr)."""
         if self._ssh is None:
             raise DeviceError(self.target.node, step, "not connected")
         try:
@@ -121,27 +154,50 @@ class FrrDriver:
                 chan.sendall(stdin.encode())
             chan.shutdown_write()
             chunks: list[bytes] = []
+            errs: list[bytes] = []
             while True:
                 data = chan.recv(65536)
                 if not data:
                     break
                 chunks.append(data)
             while chan.recv_stderr_ready():
-                chunks.append(chan.recv_stderr(65536))
+                errs.append(chan.recv_stderr(65536))
             rc = chan.recv_exit_status()
             chan.close()
         except (paramiko.SSHException, OSError, socket.timeout, EOFError) as exc:
             raise DeviceError(self.target.node, step, f"session lost: {exc or type(exc).__name__}") from None
-        return rc, b"".join(chunks).decode(errors="replace")
+        return rc, b"".join(chunks).decode(errors="replace"), b"".join(errs).decode(errors="replace")
 
     def _show(self, command: str) -> str:
-        rc, out = self._exec(command, step="get")
+        rc, out = self._exec(command, step="get", stderr=False)
         if rc != 0:
             raise DeviceError(self.target.node, "get", f"'{command}' exited {rc}: {out.strip()[:200]}")
         return out
 
+    def refresh(self) -> None:
+        """Read what the getters read, all in one vtysh session (one SSH channel, one vtysh start
+        instead of four); the next call of each getter answers from this snapshot, later calls ask
+        the device again. Verification polls call this once per pass."""
+        rc, out = self._exec("\n".join(SNAPSHOT), step="get", stderr=False)
+        docs: list[str] = []
+        text, pos, decoder = out, 0, json.JSONDecoder()
+        try:
+            while True:
+                while pos < len(text) and text[pos].isspace():
+                    pos += 1
+                if pos >= len(text):
+                    break
+                _, end = decoder.raw_decode(text, pos)
+                docs.append(text[pos:end])
+                pos = end
+        except json.JSONDecodeError:
+            docs = []
+        # a daemon with nothing configured prints nothing: the answers cannot be told apart then
+        self._snapshot = dict(zip(SNAPSHOT, docs)) if rc == 0 and len(docs) == len(SNAPSHOT) else {}
+
     def _json(self, command: str) -> dict:  # type: ignore[type-arg]
-        text = self._show(command).strip()
+        cached = self._snapshot.pop(command, None)
+        text = cached if cached is not None else self._show(command).strip()
         if not text:
             return {}
         try:
@@ -167,21 +223,60 @@ class FrrDriver:
         # merge = running config followed by the new lines; frr-reload folds repeated contexts
         return self.get_config() + "!\n" + self._candidate
 
+    def _delta(self, config: str, running: str, step: str) -> frr_diff.Delta:
+        try:
+            return frr_diff.delta(config, running)
+        except frr_diff.Rejected as exc:
+            if exc.which == "candidate":
+                raise DeviceError(self.target.node, step, f"candidate rejected: {exc}") from None
+            raise DeviceError(self.target.node, step, "this controller's vtysh does not understand the "
+                                                      f"router's running config: {exc}") from None
+
     def compare_config(self) -> str:
-        rc, out = self._exec("frr-reload --test", stdin=self._full_candidate(), step="compare")
-        if rc != 0:
-            raise DeviceError(self.target.node, "load", "candidate rejected: " + _reason(out))
-        return parse_reload_test(out)
+        candidate = self._full_candidate()
+        if not self.local_diff:
+            rc, out = self._exec("frr-reload --test", stdin=candidate, step="compare")
+            if rc != 0:
+                raise DeviceError(self.target.node, "load", "candidate rejected: " + _reason(out))
+            return parse_reload_test(out)
+        return parse_reload_test(self._delta(candidate, self.get_config(), "load").test_output())
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         candidate = self._full_candidate()
         # the engine has just read (and journaled) the running config: reuse it rather than ask twice
         self._saved = self._last_running if self._last_running is not None else self.get_config()
-        command = "frr-reload --reload" + (f" --revert-in {int(revert_in)}" if revert_in else "")
-        rc, out = self._exec(command, stdin=candidate, step="commit")
-        self._pending = bool(revert_in)
-        if rc != 0:
-            raise DeviceError(self.target.node, "commit", "refused: " + _reason(out))
+        suffix = f" --revert-in {int(revert_in)}" if revert_in else ""
+        if not self.local_diff:
+            rc, out = self._exec("frr-reload --reload" + suffix, stdin=candidate, step="commit")
+            self._pending = bool(revert_in)
+            if rc != 0:
+                raise DeviceError(self.target.node, "commit", "refused: " + _reason(out))
+            return
+        # the delta from the very config the engine saved, so what is applied and what a rollback
+        # restores belong together
+        delta = self._delta(candidate, self._saved, "commit")
+        self._pending = bool(revert_in)  # armed as soon as the command arrives, whatever happens next
+        self._apply(delta, candidate, "apply" + suffix, "commit")
+
+    def _apply(self, delta: frr_diff.Delta, config: str, command: str, step: str) -> None:
+        """Apply ``delta`` in one vtysh session; the device answers with its running config after
+        it, which must now be ``config``. A few FRR commands take a second pass (a deleted line that
+        took another with it, a 'no' form vtysh wants shorter); frr-reload --reload on the router
+        knows those, so it finishes the job. A revert timer armed by ``command`` stays armed (it
+        holds the config from before)."""
+        rc, out, _ = self._run(command, stdin=delta.script(), step=step)
+        messages, mark, running = out.partition(RUNNING_MARK + "\n")
+        if not mark:
+            raise DeviceError(self.target.node, step, "no running config after apply: " + _reason(messages))
+        self._last_running, self._fresh = clean_running(running), True
+        if not self._delta(config, self._last_running, step):
+            return
+        rc2, out2 = self._exec("frr-reload --reload", stdin=config, step=step)
+        left = self._delta(config, self.get_config(), step)
+        if left:
+            why = _reason(out2) if rc2 else (_reason(messages) if rc else "")
+            raise DeviceError(self.target.node, step, "refused: " + (why or "config differs after apply")
+                              + "\n" + parse_reload_test(left.test_output()))
 
     def confirm_commit(self) -> None:
         rc, out = self._exec("confirm", step="confirm")
@@ -205,6 +300,11 @@ class FrrDriver:
         if self._pending:
             self._exec("confirm", step="rollback")  # stop the device's own revert timer first
             self._pending = False
+        if self.local_diff:
+            delta = self._delta(config, self.get_config(), "rollback")
+            if delta:
+                self._apply(delta, config, "apply", "rollback")
+            return
         rc, out = self._exec("frr-reload --reload", stdin=config, step="rollback")
         if self.get_config() == config:
             return
@@ -218,7 +318,12 @@ class FrrDriver:
     # ------------------------------------------------------------ getters
 
     def get_config(self) -> str:
-        self._last_running = clean_running(self._show("show running-config"))
+        """The running config. Read from the device unless the last thing this session did was
+        reading it (the engine journals the config the compare has just read: one read, not two,
+        and the saved config is exactly the one the diff was computed from)."""
+        if not (self._fresh and self._last_running is not None):
+            self._last_running = clean_running(self._show("show running-config"))
+            self._fresh = True
         return self._last_running
 
     def get_facts(self) -> dict[str, object]:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Forced command of one lab router's sshd (sshd_config ForceCommand). An SSH login lands in this
 # router's FRR the way a vtysh-only account does on a real FRR box, plus the few host-side tools a
-# NAPALM-style driver needs there: frr-reload (compare / commit / commit-confirm), ping.
+# NAPALM-style driver needs there: apply (a vtysh file computed by the controller), frr-reload
+# (compare / commit / commit-confirm where the controller has no frr-reload of its own), ping.
 # $1: the router's FRR pathspace (-N). The client's command is in $SSH_ORIGINAL_COMMAND.
 set -u
 N="$1"
@@ -20,6 +21,29 @@ cancel_revert() {
         kill "$(cat "$RUN/revert.pid")" 2>/dev/null
         rm -f "$RUN/revert.pid"
     fi
+}
+
+apply() {
+    # one vtysh session applies the whole delta the controller computed (deletions first); a second
+    # persists it the way frr-reload --reload does and shows the result, so the controller can
+    # check it without asking again
+    f=$(candidate)
+    vtysh -N "$N" -f "$f" 2>&1
+    rc=$?
+    rm -f "$f"
+    echo "!--- running-config after apply ---"
+    vtysh -N "$N" -c "write memory" -c "show running-config" 2>/dev/null | sed -n '/^frr version/,$p'
+    return $rc
+}
+
+save_revert() {
+    vtysh -N "$N" -c "show running-config" | sed -n '/^frr version/,$p' | grep -v '^end$' > "$RUN/revert.conf"
+}
+
+arm_revert() {
+    ( sleep "$1" && $RELOAD --reload "$RUN/revert.conf" >/dev/null 2>&1; rm -f "$RUN/revert.pid" ) \
+        </dev/null >/dev/null 2>&1 &
+    echo $! > "$RUN/revert.pid"
 }
 
 case "$CMD" in
@@ -46,14 +70,26 @@ case "$CMD" in
     secs=${CMD##* }
     case "$secs" in *[!0-9]*) echo "bad revert timer" >&2; exit 2 ;; esac
     cancel_revert
-    vtysh -N "$N" -c "show running-config" | sed -n '/^frr version/,$p' | grep -v '^end$' > "$RUN/revert.conf"
+    save_revert
     f=$(candidate)
     $RELOAD --reload "$f" 2>&1
     rc=$?
     rm -f "$f"
-    ( sleep "$secs" && $RELOAD --reload "$RUN/revert.conf" >/dev/null 2>&1; rm -f "$RUN/revert.pid" ) \
-        </dev/null >/dev/null 2>&1 &
-    echo $! > "$RUN/revert.pid"
+    arm_revert "$secs"
+    exit $rc
+    ;;
+"apply")
+    apply
+    exit $?
+    ;;
+"apply --revert-in "[0-9]*)
+    secs=${CMD##* }
+    case "$secs" in *[!0-9]*) echo "bad revert timer" >&2; exit 2 ;; esac
+    cancel_revert
+    save_revert
+    apply
+    rc=$?
+    arm_revert "$secs"
     exit $rc
     ;;
 "confirm")

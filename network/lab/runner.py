@@ -199,6 +199,12 @@ def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir:
             "MaxStartups 200",
             "MaxSessions 100",
             "LogLevel ERROR",
+            # sshd runs the forced command through the login user's shell; bash run by sshd reads
+            # ~/.bashrc unless it is a nested shell (SHLVL >= 2 after its own increment). A router's
+            # management account does not run this host's root dotfiles (here: pyenv init, two
+            # shell scripts and a rehash per command, more CPU than the vtysh call itself, and
+            # stray stderr when two rehashes race)
+            "SetEnv SHLVL=1",
             f"ForceCommand /bin/sh {SHELL} {ns}",
             "",
         ]))
