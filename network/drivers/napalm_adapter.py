@@ -11,6 +11,10 @@ What each upstream driver really does decides what the adapter can promise:
   ``2001:DB8::1``), so it would miss changes and never be idempotent: the adapter computes the
   merge itself (``comware_config.remediation``, per view, canonical addresses) and hands napalm
   only the lines that are missing, with their views.
+  napalm's backup file is known only to the driver object that made it, and a merge of the saved
+  config cannot remove what the rollout added, so the adapter keeps its own checkpoint
+  (``vrp_config``: ``save <file>`` before the commit, ``rollback configuration to file`` and proof
+  that the running config equals it), found again by content from a later session (``restore``).
 - h3c_comware (napalm-h3c-comware 0.1.5): getters only, no config operations, so H3C is served
   by govctl's own netmiko-based driver (``comware.py``), not by this adapter.
 OSPFv3/BGP-IPv6/IPv6-RIB getters do not exist in NAPALM. For huawei_vrp the adapter runs
@@ -23,9 +27,10 @@ with ``show ipv6 ospf neighbor``, ``show ipv6 route``, ``show bgp ipv6 unicast s
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
 
-from network.drivers import ios_cli, vrp_cli
+from network.drivers import ios_cli, vrp_cli, vrp_config
 from network.drivers.comware_config import commands, diff_text, remediation
 from network.drivers.credentials import resolve
 from network.errors import DeviceError
@@ -39,7 +44,13 @@ def _canonical(address: str) -> str:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return address
+
+
 MERGE_ONLY = {"huawei_vrp"}
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime())
 
 
 class NapalmAdapter:
@@ -56,6 +67,10 @@ class NapalmAdapter:
         self._dev: Any = None
         self._pending = False
         self._intended: str | None = None  # huawei_vrp: the candidate, diffed by the adapter
+        self._committed = False
+        self._checkpoint: str | None = None  # huawei_vrp: file saved before this session's commit
+        self._before: str | None = None  # ... and the running config it holds
+        self._running = ""  # huawei_vrp: the running config the last diff was computed from
 
     def _call(self, step: str, fn: str, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -113,7 +128,8 @@ class NapalmAdapter:
     def _merge_diff(self) -> str:
         if self._intended is None:
             return ""
-        changes = remediation(self.get_config(), self._intended, "merge")
+        self._running = self.get_config()
+        changes = remediation(self._running, self._intended, "merge")
         self._call("load", "discard_config")  # napalm appends to its merge buffer: start it afresh
         if not changes:
             return ""
@@ -127,9 +143,14 @@ class NapalmAdapter:
         elif self.name in MERGE_ONLY:
             # diff again right before the commit: napalm's buffer then holds exactly what is missing now
             if self._merge_diff():
-                self._call("commit", "commit_config")
+                self._save_checkpoint()
+                try:
+                    self._call("commit", "commit_config")
+                except DeviceError as exc:
+                    raise self._restored_after(exc) from None
         else:
             self._call("commit", "commit_config")
+        self._committed = True
 
     def confirm_commit(self) -> None:
         self._call("confirm", "confirm_commit")
@@ -143,7 +164,97 @@ class NapalmAdapter:
         self._call("discard", "discard_config")
 
     def rollback(self) -> None:
-        self._call("rollback", "rollback")
+        if self.name != "huawei_vrp":
+            self._call("rollback", "rollback")
+            return
+        if self._checkpoint is None or self._before is None:
+            raise DeviceError(self.target.node, "rollback", "no checkpoint from a commit in this session")
+        self._replace_from(self._checkpoint, self._before)
+
+    def restore(self, before: str) -> None:
+        """Back to ``before`` (the config the journal saved before a commit), in this session or a
+        later one (`govctl net rollback RUN_ID`). huawei_vrp: from the checkpoint file on the device
+        whose content is ``before`` (a merge of ``before`` would not remove what the rollout added).
+        ios: napalm's rollback after a commit in this session, else ``configure replace`` with
+        ``before`` (exact on IOS)."""
+        if self.name != "huawei_vrp":
+            if self._committed:
+                self.rollback()
+            else:
+                self.load_replace_candidate(before)
+                self.commit_config(message="govctl rollback")
+            return
+        if self._checkpoint and self._before is not None and vrp_config.same_config(self._before, before):
+            self._replace_from(self._checkpoint, before)
+            return
+        listing = self._cli(vrp_config.LIST_FILES, "rollback")
+        for name in vrp_config.checkpoint_files(listing, self.target.node):
+            if vrp_config.same_config(self._cli(vrp_config.show_file(name), "rollback"), before):
+                self._replace_from(name, before)
+                return
+        raise DeviceError(self.target.node, "rollback",
+                          f"no checkpoint {vrp_config.checkpoint_name(self.target.node, '*')} on the device "
+                          "holds the configuration the journal saved; restore it by hand")
+
+    # ------------------------------------------------------------ huawei_vrp checkpoint and rollback
+
+    def _interactive(self, command: str, step: str) -> str:
+        """One user-view command on napalm-huawei-vrp's netmiko session, its questions answered."""
+        conn = getattr(self._dev, "device", None)
+        if conn is None:
+            raise DeviceError(self.target.node, step, "napalm-huawei-vrp has no open session")
+
+        def send(text: str) -> str:
+            try:
+                return str(conn.send_command(text, expect_string=vrp_config.EXPECT, read_timeout=300,
+                                             strip_prompt=False, strip_command=False))
+            except Exception as exc:  # noqa: BLE001 - netmiko raises many kinds; keep it per device
+                raise DeviceError(self.target.node, step, f"{type(exc).__name__}: {exc}") from None
+
+        out = send(command)
+        for _ in range(4):
+            answer = vrp_config.prompt_answer(out)
+            if answer is None:
+                break
+            out += send(answer)
+        return out
+
+    def _save_checkpoint(self) -> None:
+        name = vrp_config.checkpoint_name(self.target.node, _stamp())
+        before = self._running  # read by the diff just before: no second `display current-configuration`
+        out = self._interactive(vrp_config.save_checkpoint(name), "commit")
+        if not vrp_config.saved(out):
+            bad = vrp_config.refused(out)
+            raise DeviceError(self.target.node, "commit", f"could not save the checkpoint {name}"
+                              f"{': ' + bad[0] if bad else ''}; nothing was changed")
+        self._checkpoint, self._before = name, before
+
+    def _restored_after(self, exc: DeviceError) -> DeviceError:
+        """A commit napalm could not finish may have applied some lines (VRP V5 applies each at once)."""
+        if self._checkpoint is None or self._before is None:
+            return exc
+        try:
+            self._replace_from(self._checkpoint, self._before)
+        except DeviceError as again:
+            return DeviceError(self.target.node, "commit", f"{exc.message}; restoring {self._checkpoint} "
+                                                           f"failed too: {again.message}")
+        return DeviceError(self.target.node, "commit", f"{exc.message}; restored {self._checkpoint}")
+
+    def _replace_from(self, checkpoint: str, before: str) -> None:
+        out = self._interactive(vrp_config.rollback_command(checkpoint), "rollback")
+        if not vrp_config.rolled_back(out):
+            bad = vrp_config.refused(out)
+            raise DeviceError(self.target.node, "rollback", f"`{vrp_config.rollback_command(checkpoint)}` "
+                              f"did not succeed{': ' + bad[0] if bad else ''}")
+        if not vrp_config.same_config(self.get_config(), before):
+            raise DeviceError(self.target.node, "rollback", f"after `{vrp_config.rollback_command(checkpoint)}` "
+                                                            "the running config still differs from the checkpoint")
+        # napalm's commit saved the rolled-out config as the startup config: a reboot must not bring it back
+        out = self._interactive(vrp_config.SAVE_STARTUP, "rollback")
+        if not vrp_config.saved(out):
+            raise DeviceError(self.target.node, "rollback", "running config restored, but `save` to the "
+                                                            "startup configuration did not succeed")
+        self._pending = False
 
     def get_config(self) -> str:
         return str(self._call("get", "get_config", retrieve="running").get("running", ""))
@@ -160,8 +271,8 @@ class NapalmAdapter:
                          for v in ("ipv4", "ipv6")}
         return out
 
-    def _cli(self, command: str) -> str:
-        return str(self._call("verify", "cli", [command]).get(command, ""))
+    def _cli(self, command: str, step: str = "verify") -> str:
+        return str(self._call(step, "cli", [command]).get(command, ""))
 
     def _parsed(self, command: str, parse: Any) -> Any:
         try:

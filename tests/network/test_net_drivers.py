@@ -63,6 +63,20 @@ def test_credentials_come_from_the_environment_and_never_show(monkeypatch: pytes
     assert "s3cret" not in str(exc.value)
 
 
+class CheckpointSession:
+    """napalm-huawei-vrp's netmiko session (``device``) as the adapter's checkpoint uses it: VRP asks
+    before `save <file>` and reports success."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send_command(self, text: str, **kwargs: object) -> str:
+        self.sent.append(text)
+        if text == "y":
+            return "y\nInfo: Save the configuration successfully.\n<r1>"
+        return f"{text}\nWarning: Are you sure to save the configuration to cfcard:/{text.split()[-1]}? [Y/N]:"
+
+
 class FakeVrp:
     """What napalm-huawei-vrp 1.2 really offers: merge, compare, commit, rollback; replace is a stub."""
 
@@ -70,6 +84,7 @@ class FakeVrp:
 
     def __init__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001
         self.optional_args = optional_args
+        self.device = CheckpointSession()
 
     def open(self):  # noqa: ANN201
         FakeVrp.calls.append("open")

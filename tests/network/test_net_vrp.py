@@ -197,11 +197,26 @@ def test_unparsable_output_is_a_per_device_verify_error(monkeypatch):
 # ------------------------------------------------------------ push: the merge the adapter computes
 
 
+class CheckpointSession:
+    """napalm-huawei-vrp's netmiko session (``device``) as the adapter's checkpoint uses it: VRP asks
+    before `save <file>` and reports success."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send_command(self, text: str, **kwargs: object) -> str:
+        self.sent.append(text)
+        if text == "y":
+            return "y\nInfo: Save the configuration successfully.\n<r1>"
+        return f"{text}\nWarning: Are you sure to save the configuration to cfcard:/{text.split()[-1]}? [Y/N]:"
+
+
 class NapalmVrpDouble:
     """napalm-huawei-vrp's config surface: a running config, a merge buffer, a commit."""
 
     def __init__(self, running: str) -> None:
         self.running, self.buffer, self.commits = running, "", []
+        self.device = CheckpointSession()
 
     def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
         return self

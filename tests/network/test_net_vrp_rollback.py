@@ -1,0 +1,288 @@
+"""Huawei VRP exact rollback through the NAPALM adapter: checkpoint file before the commit, ``rollback
+configuration to file``, then proof that the running config equals the checkpoint, in the same session
+and from a later one (``govctl net rollback RUN_ID``).
+
+No VRP device exists here. ``VrpDevice`` answers the user-view commands govctl sends with the texts of
+Huawei's command reference (``save``, ``rollback configuration``, ``dir``, ``more``) and keeps its
+running config and files across sessions; the golden transcripts hold every line sent and received.
+What is proven is the sequence and how its answers are read, not VRP itself."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from net_helpers import GOLDEN
+
+from network.drivers import napalm_adapter, vrp_config
+from network.drivers.napalm_adapter import NapalmAdapter
+from network.errors import DeviceError
+from network.journal import Journal
+from network.models import DeviceTarget, Status
+from network.push import rollback_run
+
+VRP = Path(__file__).resolve().parent / "fixtures" / "vrp"
+NODE = "alpha-west-town01-r1"
+STAMP = "20261125T180000"
+CHECKPOINT = f"govctl-{NODE}-{STAMP}.cfg"
+
+
+def sample(name: str) -> str:
+    return "".join(line for line in (VRP / name).read_text().splitlines(True) if not line.startswith("#|"))
+
+
+BEFORE, AFTER = sample("running/ipv4-only.txt"), sample("running/converged.txt")
+
+
+class VrpDevice:
+    """One VRP V8 router in user view, across sessions: running config, files, startup config."""
+
+    def __init__(self, running: str, files: dict[str, str] | None = None) -> None:
+        self.running, self.files, self.startup = running, dict(files or {}), running
+        self.rollback_keeps_additions = False  # a release whose rollback only merges the file
+        self.knows_rollback = True
+        self.log: list[str] = []
+        self._question: tuple[str, str] | None = None
+
+    @property
+    def prompt(self) -> str:
+        return f"<{NODE}>"
+
+    def saved_file(self) -> str:
+        return "!Last configuration was saved at 2026-11-25 18:00:00+00:00\n" + self.running
+
+    # netmiko's send_command, as napalm-huawei-vrp's ``device`` attribute offers it: the echo of what
+    # was sent, the answer, and the prompt (or the question that ends it)
+    def send_command(self, text: str, expect_string: str | None = None, **kwargs: object) -> str:
+        if self._question is not None:
+            kind, arg = self._question
+            self._question = None
+            body = self._answer(kind, arg) if text.lower() == "y" else "Info: The operation was cancelled."
+            self.log[-1] += f"{text}\n{body}"
+        else:
+            body = self._command(text)
+            self.log.append(f"{self.prompt}{text}\n{body}")
+        return f"{text}\n{body}" + ("" if self._question else f"\n{self.prompt}")
+
+    def _command(self, cmd: str) -> str:
+        words = cmd.split()
+        if words[:1] == ["save"] and len(words) == 2:
+            self._question = ("save-file", words[1])
+            return f"Warning: Are you sure to save the configuration to cfcard:/{words[1]}? [Y/N]:"
+        if cmd == "save":
+            self._question = ("save-startup", "")
+            return "Warning: The current configuration will be written to the device. Continue? [Y/N]:"
+        if words[:3] == ["rollback", "configuration", "to"] and self.knows_rollback:
+            self._question = ("rollback", words[-1])
+            return (f"Warning: This operation will revert configuration changes to the file {words[-1]}. During the "
+                    "rollback configuration process, some configurations involving differences may be temporarily "
+                    "invalid. Continue? [Y/N]:")
+        if cmd == "dir":
+            rows = "\n".join(f"    {i}  -rw-        {len(t):>7,}  Nov 25 2026 18:00:00   {n}"
+                             for i, (n, t) in enumerate(sorted(self.files.items())))
+            return (f"Directory of cfcard:/\n\n  Idx  Attr     Size(Byte)  Date        Time       FileName\n{rows}\n"
+                    "1,927,716 KB total available (1,130,244 KB free)")
+        if words[:1] == ["more"] and words[1] in self.files:
+            return self.files[words[1]].rstrip("\n")
+        return "              ^\nError: Unrecognized command found at '^' position."
+
+    def _answer(self, kind: str, arg: str) -> str:
+        if kind == "save-file":
+            self.files[arg] = self.saved_file()
+            return "Now saving the current configuration to the slot 1.\nInfo: Save the configuration successfully."
+        if kind == "save-startup":
+            self.startup = self.running
+            return "Now saving the current configuration to the slot 1.\nInfo: Save the configuration successfully."
+        if arg not in self.files:
+            return f"Error: The file {arg} does not exist."
+        if not self.rollback_keeps_additions:
+            self.running = "\n".join(line for line in self.files[arg].splitlines()
+                                     if not line.startswith("!Last")) + "\n"
+        return ("Checking changes...\nLoading rollback changes\nCommitting\nCheck rollback result\n"
+                "Configuration rollback succeeded.\n"
+                "Please use 'display configuration commit changes last 1' to view the changes.")
+
+
+class NapalmVrp:
+    """napalm-huawei-vrp as the adapter uses it: running config, merge buffer, commit (which here
+    produces the rolled-out config), ``cli()`` and the netmiko session as ``device``."""
+
+    def __init__(self, box: VrpDevice, commit_error: str = "") -> None:
+        self.box, self.commit_error, self.device = box, commit_error, box
+
+    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
+        return self
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def get_config(self, retrieve: str = "all") -> dict:
+        self.box.log.append("# napalm-huawei-vrp get_config: display current-configuration")
+        return {"running": self.box.running}
+
+    def cli(self, commands: list[str]) -> dict[str, str]:
+        out = {}
+        for c in commands:
+            text = self.box.send_command(c).split("\n", 1)[1].rsplit("\n", 1)[0]  # no echo, no prompt
+            if c.startswith("more ") and "Error:" not in text:  # the transcript says what was compared
+                self.box.log[-1] = f"{self.box.prompt}{c}\n({len(text.splitlines())} lines: the file's content)"
+            out[c] = text
+        return out
+
+    def discard_config(self) -> None:
+        pass
+
+    def load_merge_candidate(self, config: str) -> None:
+        self.buffer = config
+
+    def commit_config(self) -> None:
+        n = len([line for line in self.buffer.splitlines() if line.strip()])
+        self.box.log.append(f"# napalm-huawei-vrp commit_config: its own backup file, {n} lines merged in "
+                            "system view, `save`")
+        if self.commit_error:
+            self.box.running = self.box.running.replace("#\nreturn", "#\nipv6\n#\nreturn")  # half applied
+            raise RuntimeError(self.commit_error)
+        self.box.running = self.box.startup = AFTER
+
+
+def _adapter(monkeypatch: pytest.MonkeyPatch, box: VrpDevice, **kw: str) -> NapalmAdapter:
+    monkeypatch.setenv("GOVCTL_T_PW", "pw")
+    monkeypatch.setattr(napalm_adapter, "_stamp", lambda: STAMP)
+    dev = NapalmAdapter(DeviceTarget(node=NODE, platform="huawei_vrp", host="2001:db8:fffd::8",
+                                     credentials="env:GOVCTL_T_PW"), driver_class=NapalmVrp(box, **kw))
+    dev.open()
+    return dev
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / "vrp_push" / name
+    if os.environ.get("GOVCTL_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def _intended() -> str:
+    return (GOLDEN / "huawei_vrp" / f"{NODE}.cfg").read_text()
+
+
+def test_commit_saves_a_checkpoint_first_and_rollback_restores_it_exactly(monkeypatch):
+    box = VrpDevice(BEFORE)
+    dev = _adapter(monkeypatch, box)
+    dev.load_replace_candidate(_intended())
+    dev.compare_config()
+    dev.commit_config()
+    assert vrp_config.same_config(box.running, AFTER) and CHECKPOINT in box.files
+    dev.rollback()
+    # the rollout's additions are gone: the running config is the one before, not a merge of it
+    assert box.running.count("ipv6") == 0 and vrp_config.same_config(box.running, BEFORE)
+    assert box.startup == box.running  # napalm's `save` of the rolled-out config is undone too
+    _golden(f"{NODE}.rollback.txt", "\n".join(box.log) + "\n")
+
+
+def test_a_later_session_finds_the_checkpoint_by_content_and_rolls_back(monkeypatch):
+    box = VrpDevice(BEFORE)
+    first = _adapter(monkeypatch, box)
+    first.load_replace_candidate(_intended())
+    first.compare_config()
+    first.commit_config()
+    first.close()
+    # a newer checkpoint of the same node holding other content (the rolled-out config), and another
+    # node's checkpoint with the right content: only the one whose content is the journal's counts
+    box.files[f"govctl-{NODE}-20261125T190000.cfg"] = box.saved_file()
+    box.files["govctl-alpha-west-town02-r1-20261125T190000.cfg"] = box.files[CHECKPOINT]
+    box.log.clear()
+    later = _adapter(monkeypatch, box)
+    later.restore(BEFORE)
+    assert vrp_config.same_config(box.running, BEFORE)
+    _golden(f"{NODE}.restore.txt", "\n".join(box.log) + "\n")
+
+
+def test_govctl_net_rollback_of_a_run_restores_vrp_from_its_checkpoint(monkeypatch, tmp_path):
+    box = VrpDevice(AFTER, files={CHECKPOINT: "!Last configuration was saved at 2026-11-25 18:00:00+00:00\n" + BEFORE})
+    journal = Journal("20261125T180000Z-test", root=tmp_path)
+    journal.save_before(NODE, BEFORE)
+    journal.record(NODE, "committed")
+    target = DeviceTarget(node=NODE, platform="huawei_vrp", host="2001:db8:fffd::8", credentials="env:GOVCTL_T_PW")
+    _adapter(monkeypatch, box)  # sets the password and the stamp
+
+    results = rollback_run(journal, {NODE: target}, lambda t: NapalmAdapter(t, driver_class=NapalmVrp(box)), 1)
+    assert [(r.node, r.status) for r in results] == [(NODE, Status.rolled_back)], results
+    assert vrp_config.same_config(box.running, BEFORE)
+    assert journal.committed_not_undone() == []
+
+
+def test_no_checkpoint_with_the_journals_config_fails_loudly_and_changes_nothing(monkeypatch):
+    box = VrpDevice(AFTER, files={f"govctl-{NODE}-20261124T090000.cfg": "#\nsysname other\n#\nreturn\n"})
+    dev = _adapter(monkeypatch, box)
+    with pytest.raises(DeviceError, match=rf"{NODE}: rollback: no checkpoint govctl-{NODE}-\*\.cfg on the device "
+                                          "holds the configuration the journal saved"):
+        dev.restore(BEFORE)
+    assert box.running == AFTER
+    assert not any(line.startswith(f"<{NODE}>rollback") for line in box.log)
+
+
+def test_a_rollback_that_leaves_the_rollouts_lines_is_a_failure_not_a_success(monkeypatch):
+    box = VrpDevice(BEFORE)
+    dev = _adapter(monkeypatch, box)
+    dev.load_replace_candidate(_intended())
+    dev.compare_config()
+    dev.commit_config()
+    box.rollback_keeps_additions = True
+    with pytest.raises(DeviceError, match="rollback: after `rollback configuration to file "
+                                          f"{CHECKPOINT}` the running config still differs from the checkpoint"):
+        dev.rollback()
+    assert box.startup == AFTER  # not saved over: the startup config is only written once proven
+
+
+def test_a_release_without_configuration_rollback_refuses_and_the_rollback_fails(monkeypatch):
+    box = VrpDevice(BEFORE)
+    dev = _adapter(monkeypatch, box)
+    dev.load_replace_candidate(_intended())
+    dev.compare_config()
+    dev.commit_config()
+    box.knows_rollback = False
+    with pytest.raises(DeviceError, match="did not succeed: Error: Unrecognized command"):
+        dev.rollback()
+
+
+def test_a_commit_napalm_cannot_finish_is_undone_from_the_checkpoint(monkeypatch):
+    box = VrpDevice(BEFORE)
+    dev = _adapter(monkeypatch, box, commit_error="Error while applying config!")
+    dev.load_replace_candidate(_intended())
+    dev.compare_config()
+    with pytest.raises(DeviceError, match=f"commit: RuntimeError: Error while applying config!; restored {CHECKPOINT}"):
+        dev.commit_config()
+    assert vrp_config.same_config(box.running, BEFORE)
+
+
+def test_a_checkpoint_that_cannot_be_saved_stops_the_commit_before_any_change(monkeypatch):
+    box = VrpDevice(BEFORE)
+    box._command = lambda cmd: "Error: The storage space is insufficient."  # type: ignore[method-assign]
+    dev = _adapter(monkeypatch, box)
+    dev.load_replace_candidate(_intended())
+    dev.compare_config()
+    with pytest.raises(DeviceError, match=f"commit: could not save the checkpoint {CHECKPOINT}: Error: The storage "
+                                          "space is insufficient.; nothing was changed"):
+        dev.commit_config()
+    assert box.running == BEFORE
+
+
+@pytest.mark.parametrize("tail,answer", [
+    ("Warning: Are you sure to save the configuration to cfcard:/x.cfg? [Y/N]:", "y"),
+    ("Are you sure to save the configuration to x.cfg? (y/n)[n]:", "y"),  # VRP V5
+    ("Warning: The file x.cfg exists. Overwrite it? [Y/N]:", "n"),
+    ("Info: Save the configuration successfully.\n<r1>", None)])
+def test_prompt_answers(tail, answer):
+    assert vrp_config.prompt_answer(tail) == answer
+
+
+def test_checkpoint_names_fit_vrps_64_characters_and_stay_distinct():
+    assert vrp_config.checkpoint_name(NODE, STAMP) == CHECKPOINT
+    long_a = vrp_config.checkpoint_name("guangdong-shenzhen-longgang-district-town-office-r1", STAMP)
+    long_b = vrp_config.checkpoint_name("guangdong-shenzhen-longgang-district-town-office-r2", STAMP)
+    assert len(long_a) <= 64 and len(long_b) <= 64 and long_a != long_b
+    listing = f"0 -rw- 1 Nov 25 2026 18:00:00   {long_a}\n1 -rw- 1 Nov 25 2026 18:00:00   {long_b}\n"
+    assert vrp_config.checkpoint_files(listing, "guangdong-shenzhen-longgang-district-town-office-r1") == [long_a]
