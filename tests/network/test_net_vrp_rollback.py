@@ -286,3 +286,31 @@ def test_checkpoint_names_fit_vrps_64_characters_and_stay_distinct():
     assert len(long_a) <= 64 and len(long_b) <= 64 and long_a != long_b
     listing = f"0 -rw- 1 Nov 25 2026 18:00:00   {long_a}\n1 -rw- 1 Nov 25 2026 18:00:00   {long_b}\n"
     assert vrp_config.checkpoint_files(listing, "guangdong-shenzhen-longgang-district-town-office-r1") == [long_a]
+
+
+def test_a_push_whose_verification_fails_leaves_the_vrp_device_exactly_as_before(monkeypatch, tmp_path):
+    """The push engine on one VRP node: commit, verification cannot read the OSPFv3 table, rollback
+    from the checkpoint; the journal tells it and nothing of the rollout stays."""
+    from net_helpers import fixture
+
+    from network.intent import build
+    from network.models import PushPolicy
+    from network.push import Rollout
+
+    box = VrpDevice(BEFORE)
+    napalm = NapalmVrp(box)
+    napalm.get_interfaces_ip = lambda: {}  # type: ignore[attr-defined]
+    _adapter(monkeypatch, box)  # sets the password and the stamp
+    inv, plan = fixture()
+    intents = build(inv, plan)
+    target = DeviceTarget(node=NODE, platform="huawei_vrp", host="2001:db8:fffd::8", credentials="env:GOVCTL_T_PW")
+    journal = Journal("run-vrp", root=tmp_path)
+    rollout = Rollout({NODE: intents[NODE]}, {NODE: _intended()}, {NODE: target},
+                      lambda t: NapalmAdapter(t, driver_class=napalm), journal,
+                      PushPolicy(parallel=1, verify_timeout=0.0))
+    result = rollout.run([NODE])
+    assert [(r.node, r.status) for r in result.results] == [(NODE, Status.rolled_back)], result.results
+    assert "cannot parse 'display ospfv3 peer' output" in result.results[0].error
+    assert vrp_config.same_config(box.running, BEFORE) and box.startup == box.running
+    steps = [s.step for s in journal.steps() if s.node == NODE]
+    assert steps[-4:] == ["committed", "verify-error", "rolled-back", "result"]
