@@ -252,3 +252,42 @@ def test_unparsable_output_is_a_per_device_verify_error(monkeypatch):
     with pytest.raises(DeviceError, match="example-egress1: verify: cannot parse 'show ipv6 route' output: "
                                           "the table announces 12 entries, 11 were read"):
         _egress1(monkeypatch, out)
+
+
+class NapalmIosConfig:
+    """NAPALM ios's config surface, recording the calls (its replace/rollback are exact on IOS)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
+        return self
+
+    def open(self) -> None:
+        pass
+
+    def load_replace_candidate(self, config: str) -> None:
+        self.calls.append(f"load_replace_candidate {config.splitlines()[0]}")
+
+    def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+        self.calls.append("commit_config")
+
+    def rollback(self) -> None:
+        self.calls.append("rollback")
+
+
+def test_ios_restore_uses_napalms_rollback_after_a_commit_and_configure_replace_in_a_later_session(monkeypatch):
+    monkeypatch.setenv("GOVCTL_T_PW", "pw")
+    target = DeviceTarget(node="example-egress1", platform="ios", host="2001:db8:fffd::13", credentials="env:GOVCTL_T_PW")
+    same = NapalmIosConfig()
+    dev = NapalmAdapter(target, driver_class=same)
+    dev.open()
+    dev.load_replace_candidate("hostname example-egress1\n")
+    dev.commit_config()
+    dev.restore("hostname before\n")
+    assert same.calls == ["load_replace_candidate hostname example-egress1", "commit_config", "rollback"]
+    later = NapalmIosConfig()
+    dev = NapalmAdapter(target, driver_class=later)
+    dev.open()
+    dev.restore("hostname before\n")
+    assert later.calls == ["load_replace_candidate hostname before", "commit_config"]
