@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -71,6 +72,7 @@ class Seeder:
         self._bodies: dict[str, dict[str, Any]] = {}
         self._scoped: set[str] = set()
         self._scope_locks: dict[str, threading.Lock] = {}
+        self._quota_locks: dict[tuple[str, str | None, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _scope_role(self, project: str) -> None:
@@ -84,6 +86,15 @@ class Seeder:
             self.api.call("identity", "PUT", f"/projects/{project}/users/{self.api.user_id}/roles/{role}")
             self._scoped.add(project)
 
+    def _quota_lock(self, it: Item, body: dict[str, Any]) -> threading.Lock:
+        """One PUT at a time per project's quota in one live region. Several model regions mapped onto one
+        live region (a one-region lab) give one project several quota items there, and Cinder creates a
+        project's first quota rows without a unique key: concurrent PUTs leave duplicate rows, after which
+        an update changes one row while reads show another."""
+        key = (it.spec.collection, it.live_region, str(body.get("project_id")))
+        with self._lock:
+            return self._quota_locks.setdefault(key, threading.Lock())
+
     def _create(self, it: Item) -> Outcome:
         if not self.api.has(it.spec.service or ""):
             return Outcome(it.urn, it.type, "unserved", message=f"no {it.spec.service} service in the catalog")
@@ -93,10 +104,12 @@ class Seeder:
             return Outcome(it.urn, it.type, "skipped", message=f"needs {_short(str(exc))}, which has no live id")
         body = it.spec.body(inputs, self.ctx)
         project = body.get("project_id") if it.spec.scoped else None
+        gate = self._quota_lock(it, body) if it.spec.quota else nullcontext()
         try:
             if project:
                 self._scope_role(project)
-            live_id = it.spec.create(self.api, body, it.live_region, project)
+            with gate:
+                live_id = it.spec.create(self.api, body, it.live_region, project)
         except CloudError as exc:
             return Outcome(it.urn, it.type, "rejected", message=str(exc))
         with self._lock:

@@ -2,9 +2,13 @@
 
 The graphs are the offline planner's captures (the same ones `govctl plan --json` shows). Each platform is
 created in the one lab with its own flat physnet name (in production each platform is its own cloud) and
-all regions collapsed onto the lab's RegionOne. Neutron here cannot validate availability-zone hints (its
-agent query fails on PostgreSQL), so they are not sent; Designate and Swift are not in the lab, so zones and
-containers are counted as unserved, and asserted to be exactly those types.
+all regions collapsed onto the lab's RegionOne. Availability-zone hints are not sent (profile az_hints=False):
+the lab's Neutron answers 500 to any hint, because Zed validates hints with `SELECT agents.* ... GROUP BY
+agents.availability_zone` (neutron/objects/agent.py), which PostgreSQL rejects ("column agents.id must appear
+in the GROUP BY clause"); and past that it would answer 404, since Neutron AZs exist only where DHCP/L3
+agents report them and the lab runs none. A lab limitation, not the stacks' (see README, audit section).
+Designate and Swift are not in the lab, so zones and containers are counted as unserved, and asserted to be
+exactly those types.
 """
 from __future__ import annotations
 

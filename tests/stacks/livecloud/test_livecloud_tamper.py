@@ -5,6 +5,7 @@ inventory is the bundled example: a baseline the real cloud accepts completely (
 """
 from __future__ import annotations
 
+import ipaddress
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,6 +227,18 @@ def test_wrong_password_exit_2_and_secret_never_printed(lab: Lab, tmp_path: Path
     assert r.exit_code == EXIT_INPUT, r.output
     assert "refused the credentials" in r.output
     assert secret not in r.output
+
+
+def test_tenant_router_gateways_are_dual_stack_from_the_plans_external_subnets(lab: Lab) -> None:
+    # What the stacks promise about external networks, as the real Neutron built it: every tenant router's
+    # gateway port holds an IPv6 address from its external network's /64 in the IPv6 plan.
+    ipv6 = plan(lab.inv)
+    for tenant, external in (("prov-gov-office", "extranet"),
+                             ("prov-public-security", "prov-public-security-strong-external")):
+        router = lab.api.call("network", "GET", f"/routers/{lab.id(f'{tenant}-router')}")["router"]
+        ips = [ipaddress.ip_address(ip["ip_address"]) for ip in router["external_gateway_info"]["external_fixed_ips"]]
+        assert {ip.version for ip in ips} == {4, 6}, (tenant, ips)
+        assert [ip for ip in ips if ip.version == 6][0] in ipv6.external("prov", external), tenant
 
 
 def test_strong_isolation_external_network_is_external_to_its_tenant_only(lab: Lab) -> None:
