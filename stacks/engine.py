@@ -83,7 +83,7 @@ def inputs_key(inv: m.Inventory, ipv6: Any, stack: str, references: dict[str, An
 def stack_slices(inv: m.Inventory, ipv6: Any, stack: str, references: dict[str, Any],
                  code: str) -> tuple[Slices, dict[str, TenantPlan]]:
     plans = tenant_plans(StackContext(inventory=inv, ipv6=ipv6, platform=stack))
-    return slices_of(inv, stack, plans, references, code), plans
+    return slices_of(inv, ipv6, stack, plans, references, code), plans
 
 
 def run_stack(inv: m.Inventory, ipv6: Any, stack: str, references: dict[str, Any],
@@ -116,6 +116,7 @@ class _Job:
 
     stack: str
     slices: Slices
+    plans: dict[str, TenantPlan]
     only: frozenset[str] | None = None
     partial: tuple[StackGraph, Delta] | None = None
 
@@ -124,13 +125,13 @@ def _plan_job(stack: str, slices: Slices, plans: dict[str, TenantPlan], store: A
     """A partial job when the stack's latest cached graph differs from these inputs in some tenants only."""
     latest = store.latest(stack) if store is not None else None
     if latest is None:
-        return _Job(stack, slices)
+        return _Job(stack, slices, plans)
     g, recorded = latest
     old = Slices.from_dict(recorded)
     d = delta(old, slices) if old is not None else None
     if d is None:
-        return _Job(stack, slices)
-    return _Job(stack, slices, frozenset(with_local_shares(plans, set(d.changed))), (g, d))
+        return _Job(stack, slices, plans)
+    return _Job(stack, slices, plans, frozenset(with_local_shares(plans, set(d.changed))), (g, d))
 
 
 def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: int | None = None) -> dict[str, StackGraph]:
@@ -171,7 +172,10 @@ def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: in
     if hub in stacks or others:
         job = prepare(hub, {})
         if job is not None:
-            finish(job, run_stack(inv, ipv6, hub, {}, job.only), {})
+            whole = None
+            if job.partial is None and workers > 1 and len(job.plans) >= 4 * workers:
+                whole = _in_chunks(inv, ipv6, hub, job.plans, workers)
+            finish(job, whole if whole is not None else run_stack(inv, ipv6, hub, {}, job.only), {})
     refs = {reference_name(hub): out[hub].outputs} if others else {}
     todo = [j for j in (prepare(s, refs) for s in others) if j is not None]
     if todo:
@@ -188,15 +192,37 @@ def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: in
 
             ordered = sorted(todo, key=lambda j: -weight(j))
             done = _in_pool(inv, ipv6, [(j.stack, refs, j.only) for j in ordered], workers)
-            for j in todo:
-                finish(j, done[j.stack], refs)
+            for j, g in zip(ordered, done):
+                finish(j, g, refs)
     if hub not in stacks:
         out.pop(hub, None)
     return {s: out[s] for s in stacks}
 
 
+def _in_chunks(inv: m.Inventory, ipv6: Any, stack: str, plans: dict[str, TenantPlan],
+               workers: int) -> StackGraph | None:
+    """A stack's whole graph from parallel partial runs, spliced together; None if they disagree.
+
+    Every other stack waits for the hub's outputs, so the hub, the largest stack, would otherwise run
+    alone on one core. One run registers the platform-level components only; each of ``workers`` runs
+    adds a share of the tenants. Each splice checks that the platform-level resources and outputs are
+    those of the run without tenants, so a platform-level resource that depends on which tenants exist
+    makes this give up (and the caller run the stack whole).
+    """
+    ids = list(plans)
+    chunks = [frozenset(with_local_shares(plans, set(ids[i::workers]))) for i in range(workers)]
+    parts = _in_pool(inv, ipv6, [(stack, {}, c) for c in chunks] + [(stack, {}, frozenset())], workers)
+    whole: StackGraph | None = parts[-1]
+    for chunk, part in zip(chunks, parts):
+        whole = splice(whole, part, chunk, frozenset()) if whole is not None else None
+    if whole is not None:
+        whole.seconds = sum(p.seconds for p in parts)
+    return whole
+
+
 def _in_pool(inv: m.Inventory, ipv6: Any, jobs: list[tuple[str, dict[str, Any], frozenset[str] | None]],
-             workers: int) -> dict[str, StackGraph]:
+             workers: int) -> list[StackGraph]:
+    """The jobs' graphs, in the jobs' order."""
     ctx = multiprocessing.get_context("fork")
     # Objects inherited through fork are never collected in the workers: keep the GC (and copy-on-write
     # page faults) off them.
@@ -204,13 +230,13 @@ def _in_pool(inv: m.Inventory, ipv6: Any, jobs: list[tuple[str, dict[str, Any], 
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init,
                                  initargs=(inv, ipv6)) as pool:
-            futures = {s: pool.submit(_worker_run, s, refs, only) for s, refs, only in jobs}
-            result: dict[str, StackGraph] = {}
-            for s, f in futures.items():
+            futures = [pool.submit(_worker_run, s, refs, only) for s, refs, only in jobs]
+            result: list[StackGraph] = []
+            for f in futures:
                 d = f.result()
                 g = StackGraph.from_dict(d)
                 g.seconds = d.get("seconds", 0.0)
-                result[s] = g
+                result.append(g)
     finally:
         gc.unfreeze()
     return result

@@ -52,17 +52,35 @@ class Slices:
         return cls(d["platform"], {str(k): str(v) for k, v in d["tenants"].items()})
 
 
-def slices_of(inv: m.Inventory, stack: str, plans: dict[str, TenantPlan], references: dict[str, Any],
+def _strings(doc: Any) -> set[str]:
+    if isinstance(doc, dict):
+        return set().union(*(_strings(v) for v in doc.values())) if doc else set()
+    if isinstance(doc, (list, tuple)):
+        return set().union(*(_strings(v) for v in doc)) if doc else set()
+    return {doc} if isinstance(doc, str) else set()
+
+
+def slices_of(inv: m.Inventory, ipv6: Any, stack: str, plans: dict[str, TenantPlan], references: dict[str, Any],
               code: str) -> Slices:
     """What one stack's program reads, digested per slice."""
     platform = next(p for p in inv.platforms if p.id == stack)
+    tenant_docs = {tid: tp.digest_doc() for tid, tp in plans.items()}
+    # The stack's IPv6 allocations that are neither keyed to one of its tenants (cloud/STACK/TENANT[/NET]) nor
+    # held by a tenant's plan (a strong-isolation tenant's external /64) are platform-level: the extranet's /64.
+    held = _strings(list(tenant_docs.values()))
+    prefix = f"cloud/{stack}/"
+
+    def platform_level(key: str, value: str) -> bool:
+        return key.startswith(prefix) and key[len(prefix):].split("/", 1)[0] not in plans and value not in held
+
     doc = {
         "code": code, "project": PROJECT, "province": inv.province.id, "hub": hub_of(inv).id,
         "platform": platform.model_dump(mode="json"),
         "sites": [s.model_dump(mode="json") for s in inv.sites.sites],
+        "ipv6": sorted((k, a.prefix) for k, a in ipv6.allocations.items() if platform_level(k, a.prefix)),
         "references": references,
     }
-    return Slices(_digest(doc), {tid: _digest(tp.digest_doc()) for tid, tp in plans.items()})
+    return Slices(_digest(doc), {tid: _digest(d) for tid, d in tenant_docs.items()})
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from stacks import engine
 from stacks.capture import capture
 from stacks.diff import diff
 from stacks.errors import ProgramError
-from stacks.models import SECRET, Resource, StackGraph
+from stacks.models import SECRET, Resource, StackContext, StackGraph
 from stacks.policies import evaluate
 from stacks.render import markdown
 from stacks.state import Store, graph_from_state
@@ -327,6 +327,22 @@ def test_a_platform_level_change_reruns_the_whole_stack(tmp_path: Path, runs: li
     assert _as_dicts(incremental) == _as_dicts(engine.graphs(edited, stacks, None, 1))
 
 
+def test_a_changed_platform_level_ipv6_allocation_reruns_the_whole_stack(tmp_path: Path, runs: list) -> None:
+    src, _ = planned("example")
+    stacks = engine.select(src.inventory, None)
+    store = Store(tmp_path / ".govctl", "example")
+    engine.graphs(src, stacks, store, 1)
+    allocations = dict(src.ipv6.allocations)
+    key = "cloud/alpha-cloud/external/extranet"
+    allocations[key] = dataclasses.replace(allocations[key], prefix="2001:db8:ffff::/64")
+    edited = engine.Source(src.inventory, dataclasses.replace(src.ipv6, allocations=allocations), "edited")
+    runs.clear()
+    incremental = engine.graphs(edited, stacks, store, 1)
+    assert runs == [("alpha-cloud", None)]
+    assert _as_dicts(incremental) == _as_dicts(engine.graphs(edited, stacks, None, 1))
+    assert any(r.inputs.get("cidr") == "2001:db8:ffff::/64" for r in incremental["alpha-cloud"].resources.values())
+
+
 def test_changed_hub_outputs_rerun_the_stacks_that_read_them(tmp_path: Path, runs: list) -> None:
     src, _ = planned("example")
     stacks = engine.select(src.inventory, None)
@@ -397,3 +413,24 @@ def test_policy_results_are_cached_per_graph_and_policy_config(tmp_path: Path, m
     assert sorted(calls) == sorted(stacks)
     files = list((tmp_path / ".govctl" / "cache" / "policies").iterdir())
     assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_hub_run_in_parallel_chunks_equals_one_whole_run(workers: int) -> None:
+    src = _with_local_share(planned("example")[0])
+    plans = engine.tenant_plans(StackContext(inventory=src.inventory, ipv6=src.ipv6, platform="prov"))
+    chunked = engine._in_chunks(src.inventory, src.ipv6, "prov", plans, workers)
+    whole = engine.run_stack(src.inventory, src.ipv6, "prov", {})
+    assert chunked is not None
+    assert chunked.as_dict() == whole.as_dict() and chunked.outputs["projects"] == whole.outputs["projects"]
+
+
+@pytest.mark.slow
+def test_a_province_sized_hub_planned_in_chunks_equals_one_whole_run() -> None:
+    src, graphs = planned("guangdong")
+    hub = engine.hub_of(src.inventory).id
+    plans = engine.tenant_plans(StackContext(inventory=src.inventory, ipv6=src.ipv6, platform=hub))
+    chunked = engine._in_chunks(src.inventory, src.ipv6, hub, plans, 2)
+    whole = engine.run_stack(src.inventory, src.ipv6, hub, {})
+    assert chunked is not None and chunked.as_dict() == whole.as_dict() and chunked.outputs == whole.outputs
+    assert graphs[hub].as_dict()["resources"] == whole.as_dict()["resources"]  # what graphs() gave (workers=2)
