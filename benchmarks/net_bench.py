@@ -6,7 +6,26 @@
    against its slowest device (target: within 2x), then the same rollout with
    `ansible-playbook playbooks/ipv6-rollout.yml` on the same lab (target: govctl at least 5x faster).
 
-    python benchmarks/net_bench.py [--inventory inventories/guangdong] [--routers 60] [--no-lab]
+What each side does, per device, is the same code (network.push.Rollout with the FRR driver; the
+playbook's govctl_device module calls it): one SSH connection per step's session, frr-reload's diff
+of candidate and `show running-config` computed in the controller with frr-reload.py's own module,
+the running config saved to the journal, the diff applied in one vtysh session on the router (and
+`frr-reload --reload` there if anything is left), the running config re-read and compared, then
+verification polled until it passes (OSPFv3 Full towards the neighbours already done, their
+loopback routes, iBGP to the route reflectors, ping6 to those loopbacks), then the config compared
+once more. The differences are the orchestration:
+
+- govctl: one process; canary, then one batch per tier, `--parallel` devices at a time in threads;
+  push and verify of a device in one session;
+- the playbook: one play per tier (`serial`, whole tier), `--parallel` forks; per device two module
+  runs (push, then verify: each a Python process that loads the run's pickled context and opens
+  its own SSH session); Ansible's own per-task, per-host work in between.
+
+Both start from the same IPv4-only lab (govctl's push is rolled back with `govctl net rollback`
+and the LSDB left to settle before the playbook runs) with the same parallelism bound.
+
+    python benchmarks/net_bench.py [--inventory inventories/guangdong] [--routers 60] [--parallel 48]
+                                   [--no-lab]
 """
 from __future__ import annotations
 
@@ -52,7 +71,7 @@ def render_rows(directory: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-def lab_rows(directory: Path, routers: int, console: Console) -> list[tuple[str, str, str]]:
+def lab_rows(directory: Path, routers: int, parallel: int, console: Console) -> list[tuple[str, str, str]]:
     from inventory.validate import load_valid
     from ipv6.planner import plan as ipv6_plan
     from network.drivers.registry import driver_for
@@ -82,7 +101,7 @@ def lab_rows(directory: Path, routers: int, console: Console) -> list[tuple[str,
         console.print("pushing with govctl ...")
         t0, cpu0 = time.monotonic(), time.process_time()
         result = Rollout(ctx.intents, ctx.configs(), ctx.targets, driver_for, journal,
-                         PushPolicy(parallel=20, verify_timeout=90), "frr").run(list(ctx.intents))
+                         PushPolicy(parallel=parallel, verify_timeout=90), "frr").run(list(ctx.intents))
         push, push_cpu = time.monotonic() - t0, time.process_time() - cpu0
         slowest = max(result.results, key=lambda r: r.seconds)
         rows.append(("govctl net push", f"{push:.1f} s", f"{result.counts()}"))
@@ -95,15 +114,17 @@ def lab_rows(directory: Path, routers: int, console: Console) -> list[tuple[str,
             ratio = seconds / worst if worst else 0.0
             rows.append((f"  batch {bi} ({len(members)} devices)", f"{seconds:.1f} s",
                          f"slowest device {worst:.1f} s, ratio {ratio:.2f} (target <= 2)"))
+        for name, (avg, worst) in phases(journal).items():
+            rows.append((f"  per device: {name}", f"{avg:.2f} s", f"average; slowest {worst:.2f} s"))
         console.print("rolling back to IPv4-only for the Ansible run ...")
         t0 = time.monotonic()
-        rollback_run(journal, ctx.targets, driver_for, parallel=20)
+        rollback_run(journal, ctx.targets, driver_for, parallel=parallel)
         rows.append(("govctl net rollback", f"{time.monotonic() - t0:.1f} s", "back to the IPv4-only baseline"))
         deadline = time.monotonic() + 180
         while sum(runner.ospf_maxage(inv.name).values()) and time.monotonic() < deadline:
             time.sleep(2)
         console.print("running ansible-playbook ...")
-        env = {**os.environ, "GOVCTL_LAB": "1", "ANSIBLE_FORKS": "20", "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "GOVCTL_LAB": "1", "ANSIBLE_FORKS": str(parallel), "PYTHONPATH": str(ROOT)}
         t0 = time.monotonic()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(["ansible-playbook", "-i", str(directory), "playbooks/ipv6-rollout.yml"],
@@ -121,14 +142,60 @@ def lab_rows(directory: Path, routers: int, console: Console) -> list[tuple[str,
         rows.append(("govctl CPU saving over the playbook", f"{play_cpu / max(push_cpu, 0.01):.1f}x",
                      "orchestrator CPU only"))
     finally:
+        state = runner.load_state(inv.name)
         runner.down(inv.name)
+        rows.append(("lab down", "", leftovers(state)))
     return rows
+
+
+def phases(journal: object) -> dict[str, tuple[float, float]]:
+    """Per changed device, the time between journaled steps: where a device's push goes."""
+    names = {"compared": "compare (read running, diff)", "saved": "save running config",
+             "committed": "commit (apply, re-read)", "verified": "verify (convergence, checks)",
+             "result": "close"}
+    at: dict[str, dict[str, float]] = {}
+    for step in journal.steps():  # type: ignore[attr-defined]
+        if step.node:
+            at.setdefault(step.node, {}).setdefault(step.step, step.ts)
+    spans: dict[str, list[float]] = {}
+    for steps in at.values():
+        prev = steps.get("start")
+        for key in names:
+            if prev is not None and key in steps:
+                spans.setdefault(names[key], []).append(steps[key] - prev)
+                prev = steps[key]
+    return {k: (sum(v) / len(v), max(v)) for k, v in spans.items()}
+
+
+def leftovers(state: object) -> str:
+    """What `govctl lab down` left behind of what the lab created: namespaces, links, processes, dirs."""
+    names = {n.netns for n in state.nodes}  # type: ignore[attr-defined]
+    netns = set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    left = [f"netns {n}" for n in sorted(names & netns)]
+    left += [f"link {n}" for n in state.root_links + [state.bridge]  # type: ignore[attr-defined]
+             if n and (f" {n}@" in links or f" {n}:" in links)]
+    left += [f"dir {d}" for d in state.created_dirs + [state.directory] if Path(d).exists()]  # type: ignore[attr-defined]
+    procs = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if any(f"-N {n} " in cmd + " " or f"/{n}/sshd_config" in cmd or f"labshell.sh {n} " in cmd + " "
+                   for n in names):
+                procs.append(proc.name)
+    left += [f"process {p}" for p in procs]
+    return "nothing left behind" if not left else "LEFT BEHIND: " + ", ".join(left[:8])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inventory", type=Path, default=ROOT / "inventories" / "guangdong")
     ap.add_argument("--routers", type=int, default=60)
+    ap.add_argument("--parallel", type=int, default=48,
+                    help="Devices at a time: govctl's --parallel and Ansible's forks alike.")
     ap.add_argument("--no-lab", action="store_true", help="Only the rendering benchmark.")
     args = ap.parse_args()
     console = Console()
@@ -140,7 +207,7 @@ def main() -> None:
         if os.geteuid() != 0 or not Path("/usr/lib/frr/zebra").exists():
             table.add_row("lab push", "skipped", "needs root and frr, frr-pythontools, openssh-server")
         else:
-            for row in lab_rows(args.inventory, args.routers, console):
+            for row in lab_rows(args.inventory, args.routers, args.parallel, console):
                 table.add_row(*row)
     console.print(table)
 

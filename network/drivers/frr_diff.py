@@ -79,6 +79,8 @@ class Delta:
 
     deletes: tuple[str, ...]
     adds: tuple[str, ...]
+    # per entry of deletes + adds: True where the entry is a context itself (its last line enters it)
+    contexts: tuple[bool, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.deletes or self.adds)
@@ -93,8 +95,19 @@ class Delta:
         return out
 
     def script(self) -> str:
-        """One vtysh file applying the delta: deletions first, as frr-reload does."""
-        return "".join(line + "\n" for line in self.deletes + self.adds)
+        """One vtysh file applying the delta: deletions first, as frr-reload does. frr-reload
+        enters each command's contexts anew; where the previous command left vtysh in exactly
+        those contexts, entering them again is left out (every context line is a round trip to
+        the daemons). A command in a shallower context still re-enters its contexts from the top,
+        since vtysh would otherwise try it in the deeper one first."""
+        out: list[str] = []
+        inside: list[str] = []  # the contexts vtysh is in after the previous entry
+        entries = self.deletes + self.adds
+        for entry, is_context in zip(entries, self.contexts or (False,) * len(entries)):
+            lines = entry.split("\n")
+            out += lines[-1:] if lines[:-1] and lines[:-1] == inside else lines
+            inside = lines if is_context else lines[:-1]
+        return "".join(line + "\n" for line in out)
 
 
 def delta(candidate: str, running: str) -> Delta:
@@ -110,6 +123,9 @@ def delta(candidate: str, running: str) -> Delta:
     except Rejected as exc:
         raise Rejected(str(exc), "running") from None
     to_add, to_del = mod.compare_context_objects(new, old)
-    deletes = tuple("\n".join(mod.lines_to_config(keys, line, True)) for keys, line in to_del if line != "!")
-    adds = tuple("\n".join(mod.lines_to_config(keys, line, False)) for keys, line in to_add if line != "!")
-    return Delta(deletes, adds)
+    dels = [(keys, line) for keys, line in to_del if line != "!"]
+    adds = [(keys, line) for keys, line in to_add if line != "!"]
+    return Delta(tuple("\n".join(mod.lines_to_config(keys, line, True)) for keys, line in dels),
+                 tuple("\n".join(mod.lines_to_config(keys, line, False)) for keys, line in adds),
+                 # a deleted context ('no router ospf6') leaves vtysh where it was
+                 tuple(False for _ in dels) + tuple(line is None for _, line in adds))

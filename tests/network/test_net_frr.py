@@ -74,9 +74,23 @@ def test_the_controller_diff_is_what_frr_reload_test_prints(tmp_path: Path):
     # deletions first, then additions, each with its contexts: what one vtysh session applies
     script = delta.script()
     assert script.index("no ip address 198.51.100.0/31") < script.index("ipv6 address 2001:db8::/127")
+    # contexts vtysh is already in are not entered again
+    assert "interface lo\n ipv6 address 2001:db8:ffff::8/128\n" in script
+    assert script.count("interface lo\n") == 1
+    assert ("router bgp 64512\n address-family ipv6 unicast\n  network 2001:db8:10::/52 \n"
+            "  neighbor 2001:db8:ffff::10 activate\n") in script
     assert not frr_diff.delta(CANDIDATE, CANDIDATE)
     back = frr_diff.delta(RUNNING, CANDIDATE)
     assert "router bgp 64512\n no neighbor 2001:db8:ffff::10 remote-as 64512" in back.deletes
+
+
+def test_a_shallower_command_enters_its_contexts_from_the_top():
+    delta = frr_diff.Delta((), ("router bgp 1\n address-family ipv6 unicast",
+                                "router bgp 1\n address-family ipv6 unicast\n  network 2001:db8:10::/52",
+                                "router bgp 1\n neighbor 2001:db8::1 remote-as 1"), (True, False, False))
+    # after the address family, 'neighbor ... remote-as' typed there would be tried there first
+    assert delta.script() == ("router bgp 1\n address-family ipv6 unicast\n  network 2001:db8:10::/52\n"
+                              "router bgp 1\n neighbor 2001:db8::1 remote-as 1\n")
 
 
 @needs_frr
