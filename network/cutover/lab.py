@@ -440,6 +440,8 @@ class Lab:
                 f"AuthorizedKeysFile {home / 'authorized_keys'}", "PermitRootLogin prohibit-password",
                 "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
                 "PrintMotd no", "PrintLastLog no", "MaxStartups 200", "MaxSessions 100", "LogLevel ERROR",
+                # bash started by sshd reads root's ~/.bashrc unless nested: a router's account runs no host dotfiles
+                "SetEnv SHLVL=1",
                 f"ForceCommand /bin/sh {DEVSHELL} {st.instances[name].netns}", ""]))
             _run(["ip", "netns", "exec", st.oob, str(SSHD), "-f", str(cfg)])
             _wait_pid(own / "sshd.pid")
