@@ -40,8 +40,9 @@ def audit(
     Read-only: only GET requests, each collection listed once in bulk. Credentials come from clouds.yaml
     (`OS_CLIENT_CONFIG_FILE`, `--cloud` / `OS_CLOUD`) and are never printed.
     Violations: SG rules opening management ports to the world, undeclared RBAC shares, projects or networks
-    the inventory does not know, tenant networks without IPv6, DR-graded tenants with nothing in the
-    same-city or remote-DR region. Exit 0 in sync, 3 missing/drifted, 4 violations, 2 bad input, 1 failure.
+    the inventory does not know, tenant or model external networks without IPv6, DR-graded tenants whose
+    same-city or remote-DR resources (e.g. the DR target volume type grant, the Cinder quota there) are not
+    in place. Exit 0 in sync, 3 missing/drifted, 4 violations, 2 bad input, 1 failure.
 
     Example: `govctl audit inventories/example --platform prov --cloud govctl-lab --region '*=RegionOne'`
     """
