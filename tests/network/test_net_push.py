@@ -142,3 +142,40 @@ def test_unknown_run_is_an_input_error(tmp_path: Path):
 
     with pytest.raises(UnknownDevice, match="no run 'nope'"):
         Journal("nope", root=tmp_path, create=False)
+
+
+def test_journal_steps_are_on_disk_when_recorded_and_concurrent_ones_share_fsyncs(tmp_path: Path, monkeypatch):
+    import os
+    import threading
+    import time
+
+    journal = Journal("run-sync", root=tmp_path)
+    path = journal.dir / "journal.jsonl"
+    synced_lines: list[int] = []
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        on_disk = path.read_text().count("\n")  # what this fsync is sure to cover
+        real_fsync(fd)
+        time.sleep(0.02)  # a disk under load: the moment where other devices journal too
+        synced_lines.append(on_disk)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    covered: list[bool] = []
+
+    def device(i: int) -> None:
+        for step in ("start", "compared", "saved", "committed"):
+            journal.record(f"r{i}", step)
+            # this device's line was written before the last fsync that has finished started
+            mine = [n for n, line in enumerate(path.read_text().splitlines(), 1) if f'"r{i}"' in line][-1]
+            covered.append(bool(synced_lines) and max(synced_lines) >= mine)
+
+    threads = [threading.Thread(target=device, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    steps = journal.steps()
+    assert len(steps) == 64 and all(covered)
+    assert [s.step for s in steps if s.node == "r3"] == ["start", "compared", "saved", "committed"]
+    assert len(synced_lines) < 64  # shared, not one per line
