@@ -7,10 +7,10 @@
    `ansible-playbook playbooks/ipv6-rollout.yml` on the same lab (target: govctl at least 5x faster).
 
 What each side does, per device, is the same code (network.push.Rollout with the FRR driver; the
-playbook's govctl_device module calls it): one SSH connection per step's session, frr-reload's diff
-of candidate and `show running-config` computed in the controller with frr-reload.py's own module,
+playbook's govctl_device module calls it): an SSH session, frr-reload's diff of candidate and
+`show running-config` computed in the controller with frr-reload.py's own module,
 the running config saved to the journal, the diff applied in one vtysh session on the router (and
-`frr-reload --reload` there if anything is left), the running config re-read and compared, then
+`frr-reload --reload` there if anything is left), the running config it shows after compared, then
 verification polled until it passes (OSPFv3 Full towards the neighbours already done, their
 loopback routes, iBGP to the route reflectors, ping6 to those loopbacks), then the config compared
 once more. The differences are the orchestration:
@@ -19,7 +19,8 @@ once more. The differences are the orchestration:
   push and verify of a device in one session;
 - the playbook: one play per tier (`serial`, whole tier), `--parallel` forks; per device two module
   runs (push, then verify: each a Python process that loads the run's pickled context and opens
-  its own SSH session); Ansible's own per-task, per-host work in between.
+  its own SSH session), a tier's verify task starting once all its devices are pushed; Ansible's
+  own per-task, per-host work in between.
 
 Both start from the same IPv4-only lab (govctl's push is rolled back with `govctl net rollback`
 and the LSDB left to settle before the playbook runs) with the same parallelism bound.
