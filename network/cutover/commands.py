@@ -235,14 +235,15 @@ def _device_executor(p: Any, loaded: Any, devices: Path | None, observe_seconds:
     return ex
 
 
-def _executor_for(start: dict[str, Any], p: Any, journal_dir: Path):  # noqa: ANN202
+def _executor_for(journal: Any, p: Any):  # noqa: ANN202
     """The executor a journaled run was started with (resume and rollback continue on the same devices)."""
+    start = journal.start()
     if start.get("lab"):
         from network.cutover.lab import LabExecutor
 
         return LabExecutor(_lab_for(p, create=False), p)
     loaded, _ = _load(Path(start["inventory"]))
-    return _device_executor(p, loaded, Path(start["devices"]), start.get("observe_seconds"))
+    return _device_executor(p, loaded, Path(start["devices"]), start.get("observe_seconds")).attach(journal)
 
 
 def _finish(outcome: Any, journal: Any, p: Any, as_json: bool, ok_states: tuple[str, ...] = ("done", "stopped")) -> None:
@@ -347,6 +348,7 @@ def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal
         start = {"network": network, "inventory": str(loaded.directory), "at": at, "lab": False,
                  "check_window": True, "plan": _plan_digest(p), "observe_seconds": observe_seconds,
                  **overlay_summary(ex.overlay)}
+        ex.attach(journal)
         try:
             outcome = execute(p, ex, journal, Options(crash_after=crash_after, stop_before_no_return=stop_before_no_return,
                                                       confirm=_confirmer(confirm_manual, yes)), start=start)
@@ -386,7 +388,7 @@ def resume_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirO
 
     with RunLock(journal_dir, network):
         journal, p = _reopen(network, run, journal_dir)
-        ex = _executor_for(journal.start(), p, journal_dir)
+        ex = _executor_for(journal, p)
         try:
             outcome = execute(p, ex, journal, Options(confirm=_confirmer(confirm_manual, yes)), start=journal.start(),
                               fault=ex if journal.start().get("lab") else None)
@@ -413,7 +415,7 @@ def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDi
         end = journal.ended()
         if end is not None and end.detail.get("state") in ("rolled-back",):
             raise JournalError(f"run {journal.run} is already rolled back")
-        ex = _executor_for(journal.start(), p, journal_dir)
+        ex = _executor_for(journal, p)
         try:
             outcome = rollback(p, ex, journal, reason="rollback requested",
                                fault=ex if journal.start().get("lab") else None,

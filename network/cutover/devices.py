@@ -1,10 +1,12 @@
 """The runner's ``Executor`` on real devices: every step a driver transaction on the PEs it touches.
 
 Per device step: load the step's rendered change as a merge candidate -> compare (the device
-validates it) -> commit with a commit-confirm timer where the platform has one -> a fresh login
-proves the device still answers -> confirm. A commit that fails half-way is taken back on the
-spot (the driver's rollback to the config it saved at commit time); the runner then rolls back
-every begun step by its rendered reversal and restores each device's saved config (a replace).
+validates it) -> checkpoint the running config in the journal -> commit with a commit-confirm timer
+where the platform has one -> a fresh login proves the device still answers -> confirm. A commit
+that fails half-way is taken back on the spot (the driver's rollback to the config it saved at
+commit time); the runner then undoes every begun step in reverse (the rendered reversal where the
+driver's merge runs CLI negations, else a replace with the step's checkpoint) and restores each
+device's saved config (a replace) if anything is left.
 
 Probes run on devices too: each probe source (a department site, another department's VPN, the
 public zone) is measured from a *probe point* named in the device overlay: a device and the
@@ -26,6 +28,7 @@ import yaml
 
 from inventory.errors import InputError
 from network.cutover.errors import CutoverFailed, DeviceAccessFailed
+from network.cutover.journal import Journal
 from network.cutover.models import CutoverPlan, Probe, Step
 from network.drivers.base import DeviceDriver
 from network.drivers.credentials import resolve
@@ -36,6 +39,10 @@ from network.models import DeviceTarget
 CONFIG_PLATFORMS = ("frr", "huawei_vrp", "ios")
 # Platforms whose driver honours commit_config(revert_in=...) (huawei_vrp: napalm-huawei-vrp has none).
 COMMIT_CONFIRM = ("frr", "ios")
+# Platforms whose merge runs the candidate's CLI lines as typed, so a rendered reversal's `no`/`undo` lines
+# work as a merge. The FRR driver merges declaratively (running + candidate, then frr-reload's diff): a
+# negation is not a config line there, so an FRR step is undone by replacing with its checkpoint.
+MERGE_RUNS_NEGATIONS = ("huawei_vrp", "ios")
 TARGET_KEYS = {"host", "port", "platform", "username", "credentials", "known_hosts"}
 POINT_KEYS = {"device", "ipv4", "ipv6"}
 
@@ -202,8 +209,14 @@ class DeviceExecutor:
         self.revert_in = revert_in
         self.observe_seconds = observe_seconds
         self.settled_at = 0.0
+        self.journal: Journal | None = None  # where step checkpoints go (``attach``)
         self._sessions: dict[str, DeviceDriver] = {}
         self._locks: dict[str, threading.Lock] = {n: threading.Lock() for n in overlay.targets}
+
+    def attach(self, journal: Journal) -> DeviceExecutor:
+        """The run's journal: each device's config is checkpointed there before every step changes it."""
+        self.journal = journal
+        return self
 
     # -- sessions
     def preflight(self) -> None:
@@ -268,17 +281,31 @@ class DeviceExecutor:
             raise CutoverFailed(str(exc)) from None
 
     def do(self, step: Step, undo: bool) -> None:
+        label = f"govctl cutover {self.plan.network} {'undo ' if undo else ''}{step.id}"
         for device, text in self.render(step, undo):
-            self._transaction(device, text, f"govctl cutover {self.plan.network} {'undo ' if undo else ''}{step.id}")
+            if undo and self.overlay.targets[device].platform not in MERGE_RUNS_NEGATIONS:
+                before = self.journal.checkpoint(device, step.id) if self.journal else None
+                if before is None:
+                    continue  # the step never committed anything on this device
+                self._transaction(device, before, label, replace=True)
+            else:
+                self._transaction(device, text, label, step=None if undo else step.id)
 
-    def _transaction(self, device: str, text: str, label: str) -> None:
+    def _transaction(self, device: str, text: str, label: str, *, step: str | None = None,
+                     replace: bool = False) -> None:
         t = self.overlay.targets[device]
         try:
             with self._session(device) as drv:
-                drv.load_merge_candidate(text)
+                if replace:
+                    drv.load_replace_candidate(text)
+                else:
+                    drv.load_merge_candidate(text)
                 if not drv.compare_config().strip():
                     drv.discard_config()  # already there (a resumed step): nothing to commit
                     return
+                if step is not None and self.journal is not None:
+                    # fsync'd before the commit: a crash right after it still knows the way back
+                    self.journal.save_checkpoint(device, step, drv.get_config())
                 try:
                     drv.commit_config(label, revert_in=self.revert_in if t.platform in COMMIT_CONFIRM else None)
                 except DeviceError as exc:

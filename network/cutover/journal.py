@@ -108,6 +108,15 @@ class Journal:
             raise JournalError(f"{self.run}: no saved configuration of {device} ({p})")
         return p.read_text(encoding="utf-8")
 
+    def save_checkpoint(self, device: str, step: str, text: str) -> None:
+        """A device's running config just before a step changed it (the undo of that step where the driver
+        cannot merge a rendered negation)."""
+        _fsync_write(self.directory / self.run / "checkpoints" / device / f"{step}.conf", text)
+
+    def checkpoint(self, device: str, step: str) -> str | None:
+        p = self.directory / self.run / "checkpoints" / device / f"{step}.conf"
+        return p.read_text(encoding="utf-8") if p.exists() else None
+
     def save_blob(self, name: str, data: Any) -> None:
         _fsync_write(self.directory / self.run / f"{name}.json", json.dumps(data, ensure_ascii=False, indent=1))
 

@@ -106,6 +106,7 @@ def main() -> None:
                     j = Journal.create(journals, p["network"])
                     module.exit_json(changed=True, run=j.run)
                 journal = _journal(journals, p["run"])
+                ex.attach(journal)
                 start = {"network": p["network"], "inventory": str(loaded.directory), "at": p["at"], "lab": False,
                          "check_window": True, "plan": "ansible", "via": "playbooks/cutover.yml",
                          "observe_seconds": p["observe_seconds"], "devices": str(Path(p["devices"]).resolve())}

@@ -107,6 +107,15 @@ def world(tmp_path: Path) -> Iterator[World]:
         w.lab.down()
 
 
+def _undone_exactly(journal: Journal) -> None:
+    """Every begun step was undone on its devices (FRR: back to the step's checkpoint, by a replace), and that
+    alone gave back every saved config: the final restore had nothing to do."""
+    undos = [r for r in journal.records() if r.event == "rollback" and r.step and r.status != "begin"]
+    assert undos and all(r.status == "done" for r in undos), [(r.step, r.status, r.detail) for r in undos]
+    end = journal.ended()
+    assert end is not None and end.detail["exact_undo"] is True
+
+
 def _journal_files(journals: Path) -> list[Path]:
     return [p for p in journals.rglob("*") if p.is_file()]
 
@@ -127,6 +136,7 @@ def test_failed_post_check_rolls_every_device_back_exactly(world: World) -> None
     assert any(k.startswith("site-") for k in rolled)  # the baseline over the old line is proven again
     assert world.configs() == world.before  # every router, read locally: exactly as before
     journal = Journal.latest(world.journals, NETWORK)
+    _undone_exactly(journal)
     notes = [(r.step, r.detail.get("confirmed")) for r in journal.records() if r.event == "note"]
     # each circuit move confirmed, forwards and (by the rollback) back
     assert sorted(notes) == sorted([(s, "--yes") for s in world.swings] +
@@ -171,6 +181,7 @@ def test_manual_steps_wait_for_confirmation_then_resume_and_rollback(world: Worl
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(r.stdout)["state"] == "rolled-back"
     assert world.configs() == world.before
+    _undone_exactly(Journal.latest(world.journals, NETWORK))
 
 
 def test_a_rejected_line_leaves_no_device_half_configured(world: World) -> None:
@@ -182,8 +193,8 @@ def test_a_rejected_line_leaves_no_device_half_configured(world: World) -> None:
             out = [(d, t + "interface a9999\n ip address 203.0.113.300/31\nexit\n") for d, t in out]
         return out
 
-    ex = world.executor(render=broken)
     journal = Journal.create(world.journals, NETWORK)
+    ex = world.executor(render=broken).attach(journal)
     try:
         outcome = execute(world.plan, ex, journal, Options(), start={"network": NETWORK, "lab": False})
     finally:
@@ -194,6 +205,7 @@ def test_a_rejected_line_leaves_no_device_half_configured(world: World) -> None:
     assert "alpha-r2" in failed[0].detail["error"] and "rejected" in failed[0].detail["error"]
     assert all(c["ok"] for c in outcome.checks if c["phase"] == "rollback")
     assert world.configs() == world.before
+    _undone_exactly(journal)
 
 
 def _kill_sshd(lab: Lab, instance: str) -> None:
@@ -230,8 +242,8 @@ def test_a_device_lost_mid_change_is_restored_once_it_answers_again(world: World
             _kill_sshd(world.lab, inst)  # its management goes away after its first change
         return render(step, undo)
 
-    ex = world.executor(render=losing)
     journal = Journal.create(world.journals, NETWORK)
+    ex = world.executor(render=losing).attach(journal)
     try:
         outcome = execute(world.plan, ex, journal, Options(), start={"network": NETWORK, "lab": False})
     finally:
@@ -244,7 +256,7 @@ def test_a_device_lost_mid_change_is_restored_once_it_answers_again(world: World
     assert {k: v for k, v in now.items() if k != inst} == {k: v for k, v in world.before.items() if k != inst}
     assert now[inst] != world.before[inst]  # its VPN is still there: it could not be reached
     _start_sshd(world.lab, inst)
-    ex = world.executor()
+    ex = world.executor().attach(journal)
     try:
         again = rollback(world.plan, ex, journal, reason="device reachable again")
     finally:
