@@ -35,14 +35,15 @@ from network.drivers.credentials import resolve
 from network.errors import DeviceError
 from network.models import DeviceTarget
 
-# Platforms whose driver can carry out a transaction (h3c_comware: NAPALM getters only).
-CONFIG_PLATFORMS = ("frr", "huawei_vrp", "ios")
+# Platforms whose driver can carry out a transaction (network.drivers.registry).
+CONFIG_PLATFORMS = ("frr", "h3c_comware", "huawei_vrp", "ios")
 # Platforms whose driver honours commit_config(revert_in=...) (huawei_vrp: napalm-huawei-vrp has none).
-COMMIT_CONFIRM = ("frr", "ios")
-# Platforms whose merge runs the candidate's CLI lines as typed, so a rendered reversal's `no`/`undo` lines
-# work as a merge. The FRR driver merges declaratively (running + candidate, then frr-reload's diff): a
-# negation is not a config line there, so an FRR step is undone by replacing with its checkpoint.
-MERGE_RUNS_NEGATIONS = ("huawei_vrp", "ios")
+COMMIT_CONFIRM = ("frr", "h3c_comware", "ios")
+# Platforms whose merge runs the candidate's CLI lines as typed (NAPALM ios: copy to running-config), so a
+# rendered reversal's `no` lines work as a merge. The other drivers merge declaratively (FRR: running +
+# candidate through frr-reload's diff; huawei_vrp, h3c_comware: the lines missing per view): a negation is
+# no config line there, so their steps are undone by restoring the step's checkpoint.
+MERGE_RUNS_NEGATIONS = ("ios",)
 TARGET_KEYS = {"host", "port", "platform", "username", "credentials", "known_hosts"}
 POINT_KEYS = {"device", "ipv4", "ipv6"}
 
@@ -176,8 +177,8 @@ def load_overlay(path: Path, plan: CutoverPlan, inventory_targets: dict[str, Dev
                                       "post-checks are measured from there)"))
     for name, t in targets.items():
         if t.platform not in CONFIG_PLATFORMS and name in plan.touched_nodes:
-            raise InputError(_where(path, f"devices.{name}: platform '{t.platform}' has no config driver here "
-                                          f"({', '.join(CONFIG_PLATFORMS)}); run it through the Ansible playbook"))
+            raise InputError(_where(path, f"devices.{name}: platform '{t.platform}' has no config driver "
+                                          f"({', '.join(CONFIG_PLATFORMS)} have)"))
     return overlay
 
 
@@ -287,19 +288,15 @@ class DeviceExecutor:
                 before = self.journal.checkpoint(device, step.id) if self.journal else None
                 if before is None:
                     continue  # the step never committed anything on this device
-                self._transaction(device, before, label, replace=True)
+                self._replace(device, before)
             else:
                 self._transaction(device, text, label, step=None if undo else step.id)
 
-    def _transaction(self, device: str, text: str, label: str, *, step: str | None = None,
-                     replace: bool = False) -> None:
+    def _transaction(self, device: str, text: str, label: str, *, step: str | None = None) -> None:
         t = self.overlay.targets[device]
         try:
             with self._session(device) as drv:
-                if replace:
-                    drv.load_replace_candidate(text)
-                else:
-                    drv.load_merge_candidate(text)
+                drv.load_merge_candidate(text)
                 if not drv.compare_config().strip():
                     drv.discard_config()  # already there (a resumed step): nothing to commit
                     return
@@ -336,13 +333,24 @@ class DeviceExecutor:
             drv.close()
 
     def restore(self, device: str, saved: str) -> str:
-        """Replace the running config with the saved one (no revert timer: this is the way back)."""
+        """Back to the saved config exactly (no revert timer: this is the way back)."""
+        return self._replace(device, saved)
+
+    def _replace(self, device: str, config: str) -> str:
+        """The driver's own exact way back where it has one (``restore``: FRR replaces and checks the result,
+        huawei_vrp / h3c_comware roll back to the checkpoint file holding ``config``, ios uses configure
+        replace), else a replace candidate."""
         try:
             with self._session(device) as drv:
-                drv.load_replace_candidate(saved)
+                exact = getattr(drv, "restore", None)
+                if callable(exact):
+                    exact(config)
+                    self.settled_at = time.monotonic() + self.CONVERGE
+                    return "restored by the driver"
+                drv.load_replace_candidate(config)
                 diff = drv.compare_config()
                 if diff.strip():
-                    drv.commit_config(f"govctl cutover {self.plan.network}: restore the saved config")
+                    drv.commit_config(f"govctl cutover {self.plan.network}: restore")
                 self.settled_at = time.monotonic() + self.CONVERGE
                 return diff
         except DeviceError as exc:

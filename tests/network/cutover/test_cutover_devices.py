@@ -88,7 +88,7 @@ def test_without_an_overlay_the_inventory_reaches_the_pes(ctx, tmp_path: Path) -
     (lambda d: d["probe_points"]["public"].update(ipv4="2001:db8::1"), "probe_points.public.ipv4: not an IPv4"),
     (lambda d: d["probe_points"]["public"].update(device="nowhere"), "probe_points.public.device: 'nowhere'"),
     (lambda d: d.update(watch=["nowhere"]), "watch: 'nowhere' is not a device"),
-    (lambda d: d["devices"]["alpha-r1"].update(platform="h3c_comware"), "platform 'h3c_comware' has no config"),
+    (lambda d: d["devices"]["alpha-r1"].update(platform="junos"), "platform 'junos' has no config driver"),
 ])
 def test_bad_overlays_are_refused_naming_the_file_and_key(ctx, tmp_path: Path, edit, message: str) -> None:  # noqa: ANN001
     loaded, plan, _ = ctx
