@@ -282,6 +282,10 @@ class DeviceExecutor:
             raise CutoverFailed(str(exc)) from None
 
     def do(self, step: Step, undo: bool) -> None:
+        if step.manual:
+            # a person just moved a circuit (confirmed by the runner): routing converges from now, not from our
+            # last commit, which a resumed run may have made long ago (or in another process)
+            self.settled_at = time.monotonic() + self.CONVERGE
         label = f"govctl cutover {self.plan.network} {'undo ' if undo else ''}{step.id}"
         for device, text in self.render(step, undo):
             if undo and self.overlay.targets[device].platform not in MERGE_RUNS_NEGATIONS:

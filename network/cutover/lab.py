@@ -582,9 +582,13 @@ def _wait_pid(path: Path, timeout: float = 10.0) -> int:
 
 
 def _runs_with(pid: int, arg: str) -> bool:
-    """True if ``pid`` is alive and was started with ``arg`` on its command line (pids get reused)."""
+    """True if ``pid`` is alive and names ``arg`` on its command line (pids get reused).
+
+    A substring test, because sshd rewrites its argv into one title ("sshd: /usr/sbin/sshd -f CFG
+    [listener] ..."), so an argv-exact match never finds our listeners; ``arg`` is a path unique to this lab.
+    """
     try:
-        return f"\0{arg}\0" in "\0" + Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        return arg in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
     except OSError:
         return False
 

@@ -104,7 +104,18 @@ def world(tmp_path: Path) -> Iterator[World]:
     try:
         yield w
     finally:
+        ssh_dir = w.lab.st.ssh_dir
         w.lab.down()
+        # down removes everything the lab started: sshd retitles itself, so look for its config path anywhere
+        left = [pid for pid in os.listdir("/proc") if ssh_dir and pid.isdigit() and _cmdline_has(pid, ssh_dir)]
+        assert not left, f"lab down left sshd processes behind: {left}"
+
+
+def _cmdline_has(pid: str, needle: str) -> bool:
+    try:
+        return needle in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
 
 
 def _undone_exactly(journal: Journal) -> None:
