@@ -214,25 +214,12 @@ def _confirmer(confirmed: list[str] | None, yes: bool):  # noqa: ANN202 - runner
 
 def _device_executor(p: Any, loaded: Any, devices: Path | None, observe_seconds: float | None = None):  # noqa: ANN202
     """The production executor: drivers on the inventory's PEs (or the overlay's addresses), checked up front."""
-    from ipv6.planner import plan as ipv6_plan
-    from network.cutover.devices import DeviceExecutor, load_overlay
-    from network.workflow import production_targets
+    from network.cutover.devices import device_executor
 
     if devices is None:
         raise InputError(f"a device run of '{p.network}' needs --devices FILE: the probe points its baseline and "
                          "post-checks are measured from (README: cutover on real devices)")
-    overlay = load_overlay(devices, p, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
-    render = None
-    if overlay.lab_rendering is not None:
-        from network.cutover.lab import Lab, lab_render
-
-        lab = Lab.attach(str(overlay.lab_rendering))
-        if lab is None:
-            raise InputError(f"{devices}: lab_rendering: no cutover lab is up for '{overlay.lab_rendering}'")
-        render = lab_render(lab.st, p)
-    ex = DeviceExecutor(p, overlay, render=render, observe_seconds=observe_seconds)
-    ex.preflight()
-    return ex
+    return device_executor(p, loaded, devices, observe_seconds)
 
 
 def _executor_for(journal: Any, p: Any):  # noqa: ANN202
@@ -305,13 +292,7 @@ def run_cmd(
                     stop_before_no_return, crash_after, as_json)
         return
     with RunLock(journal_dir, network):
-        try:
-            last = Journal.latest(journal_dir, network)
-        except InputError:
-            last = None
-        if last is not None and last.ended() is None:
-            raise InputError(f"run {last.run} of '{network}' is unfinished: `govctl cutover resume {network}` or "
-                             f"`govctl cutover rollback {network}` first")
+        _refuse_unfinished(journal_dir, network)
         from network.cutover.lab import Lab
 
         old = Lab.attach(network)
@@ -328,6 +309,19 @@ def run_cmd(
     _finish(outcome, journal, p, as_json)
 
 
+def _refuse_unfinished(journal_dir: Path, network: str) -> None:
+    """A new run must not start over an interrupted one: its devices are half-way and its journal knows where."""
+    from network.cutover.journal import Journal
+
+    try:
+        last = Journal.latest(journal_dir, network)
+    except InputError:
+        return  # no run yet
+    if last is not None and last.ended() is None:
+        raise InputError(f"run {last.run} of '{network}' is unfinished: `govctl cutover resume {network}` or "
+                         f"`govctl cutover rollback {network}` first")
+
+
 def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal_dir: Path, at: str | None,
                 confirm_manual: list[str] | None, yes: bool, observe_seconds: float | None,
                 stop_before_no_return: bool, crash_after: str | None, as_json: bool) -> None:
@@ -337,13 +331,7 @@ def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal
 
     ex = _device_executor(p, loaded, devices, observe_seconds)  # bad overlay / unset credentials: exit 2 here
     with RunLock(journal_dir, network):
-        try:
-            last = Journal.latest(journal_dir, network)
-        except InputError:
-            last = None
-        if last is not None and last.ended() is None:
-            raise InputError(f"run {last.run} of '{network}' is unfinished: `govctl cutover resume {network}` or "
-                             f"`govctl cutover rollback {network}` first")
+        _refuse_unfinished(journal_dir, network)
         journal = Journal.create(journal_dir, network)
         start = {"network": network, "inventory": str(loaded.directory), "at": at, "lab": False,
                  "check_window": True, "plan": _plan_digest(p), "observe_seconds": observe_seconds,

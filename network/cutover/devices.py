@@ -409,3 +409,24 @@ def overlay_summary(overlay: DeviceOverlay) -> dict[str, Any]:
     """What the journal records about the overlay: where it is and which devices, never a secret."""
     return {"devices": str(overlay.path.resolve()), "targets": {n: f"{t.platform} {t.host}:{t.port}"
                                                       for n, t in sorted(overlay.targets.items())}}
+
+
+def device_executor(plan: CutoverPlan, loaded: Any, devices: Path,
+                    observe_seconds: float | None = None) -> DeviceExecutor:
+    """The production executor for ``govctl cutover`` and the playbook's module alike: the overlay checked and
+    credentials resolved (exit 2 on bad input), then every device logged in to, all before any change."""
+    from ipv6.planner import plan as ipv6_plan
+    from network.workflow import production_targets
+
+    overlay = load_overlay(devices, plan, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
+    render = None
+    if overlay.lab_rendering is not None:
+        from network.cutover.lab import Lab, lab_render
+
+        lab = Lab.attach(str(overlay.lab_rendering))
+        if lab is None:
+            raise InputError(f"{devices}: lab_rendering: no cutover lab is up for '{overlay.lab_rendering}'")
+        render = lab_render(lab.st, plan)
+    ex = DeviceExecutor(plan, overlay, render=render, observe_seconds=observe_seconds)
+    ex.preflight()
+    return ex

@@ -90,6 +90,7 @@ def main() -> None:
                                  "before": "", "after": c.apply})
             module.exit_json(changed=bool(diff) or p["action"] in ("begin", "rollback"), diff=diff,
                              run=p["run"] or "check-mode")
+        from network.cutover.devices import device_executor
         from network.cutover.lab import Lab, LabExecutor
         from network.cutover.runner import Options, rollback, rollback_id, run_one
 
@@ -100,7 +101,7 @@ def main() -> None:
             return "yes: true" if p["yes"] else (f"confirm_manual: {sid}" if sid in confirmed else None)
 
         if not p["lab"]:
-            ex = _device_executor(plan, loaded, Path(p["devices"]), p["observe_seconds"])
+            ex = device_executor(plan, loaded, Path(p["devices"]), p["observe_seconds"])
             try:
                 if p["action"] == "begin":
                     j = Journal.create(journals, p["network"])
@@ -157,28 +158,6 @@ def _journal(journals, run):
     from network.cutover.journal import Journal
 
     return Journal.named(journals, run) if Path(journals / f"{run}.jsonl").exists() else Journal(journals, run)
-
-
-def _device_executor(plan, loaded, devices, observe_seconds):
-    """govctl's production executor: the overlay checked, credentials resolved, before any login."""
-    from ipv6.planner import plan as ipv6_plan
-    from network.cutover.devices import DeviceExecutor, load_overlay
-    from network.workflow import production_targets
-
-    overlay = load_overlay(devices, plan, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
-    render = None
-    if overlay.lab_rendering is not None:
-        from network.cutover.lab import Lab, lab_render
-
-        lab = Lab.attach(str(overlay.lab_rendering))
-        if lab is None:
-            from inventory.errors import InputError
-
-            raise InputError(f"{devices}: lab_rendering: no cutover lab is up for '{overlay.lab_rendering}'")
-        render = lab_render(lab.st, plan)
-    ex = DeviceExecutor(plan, overlay, render=render, observe_seconds=observe_seconds)
-    ex.preflight()
-    return ex
 
 
 if __name__ == "__main__":

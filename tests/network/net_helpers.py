@@ -16,6 +16,12 @@ FIXTURE = HERE / "fixtures" / "extranet"
 GOLDEN = HERE / "golden"
 
 
+def vendor_sample(vendor: str, name: str) -> str:
+    """A captured-output fixture of ``fixtures/<vendor>/``, without its ``#|`` provenance header lines."""
+    text = (HERE / "fixtures" / vendor / name).read_text()
+    return "".join(line for line in text.splitlines(True) if not line.startswith("#|"))
+
+
 @lru_cache(maxsize=1)
 def fixture():  # noqa: ANN201
     inv = load_valid(FIXTURE).inventory

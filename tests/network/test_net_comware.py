@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from net_helpers import GOLDEN
+from net_helpers import GOLDEN, vendor_sample
 
 from network.drivers import comware_cli as cli
 from network.drivers import comware_config as cfg
@@ -18,13 +18,12 @@ from network.drivers.comware import ComwareDriver, prompt_answer
 from network.errors import DeviceError
 from network.models import DeviceTarget
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "comware"
 INTENDED = (GOLDEN / "h3c_comware" / "alpha-west-town01-r1.cfg").read_text()
 CHECKPOINT = cfg.checkpoint_name("alpha-west-town01-r1", "20261125T180000")
 
 
 def sample(name: str) -> str:
-    return "".join(line for line in (FIXTURES / name).read_text().splitlines(True) if not line.startswith("#|"))
+    return vendor_sample("comware", name)
 
 
 def _golden(name: str, text: str) -> None:

@@ -5,10 +5,9 @@ No IOS device exists here: NAPALM's ios driver is replaced by a double whose ``c
 fixture text. What is proven is the parsing and the verdicts built on it, not the SSH session."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from net_helpers import fixture
+from net_helpers import fixture, vendor_sample
 
 from network.drivers import ios_cli
 from network.drivers.napalm_adapter import NapalmAdapter
@@ -17,11 +16,10 @@ from network.intent import build
 from network.models import DeviceTarget
 from network.verify import device_checks
 
-IOS = Path(__file__).resolve().parent / "fixtures" / "ios"
 
 
 def sample(name: str) -> str:
-    return "".join(line for line in (IOS / name).read_text().splitlines(True) if not line.startswith("#|"))
+    return vendor_sample("ios", name)
 
 
 # ------------------------------------------------------------ show ipv6 ospf neighbor

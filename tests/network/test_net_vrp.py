@@ -6,10 +6,9 @@ fixture text. What is proven is the parsing and the verdicts built on it, not th
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
-from net_helpers import fixture
+from net_helpers import fixture, vendor_sample
 
 from network.drivers import comware_config, vrp_cli
 from network.drivers.napalm_adapter import NapalmAdapter
@@ -18,11 +17,10 @@ from network.intent import build
 from network.models import DeviceTarget
 from network.verify import device_checks
 
-VRP = Path(__file__).resolve().parent / "fixtures" / "vrp"
 
 
 def sample(name: str) -> str:
-    return "".join(line for line in (VRP / name).read_text().splitlines(True) if not line.startswith("#|"))
+    return vendor_sample("vrp", name)
 
 
 def test_ospfv3_peers_of_two_areas_with_abbreviated_interface_names():

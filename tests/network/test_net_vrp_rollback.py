@@ -9,10 +9,9 @@ What is proven is the sequence and how its answers are read, not VRP itself."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
-from net_helpers import GOLDEN
+from net_helpers import GOLDEN, vendor_sample
 
 from network.drivers import napalm_adapter, vrp_config
 from network.drivers.napalm_adapter import NapalmAdapter
@@ -21,14 +20,13 @@ from network.journal import Journal
 from network.models import DeviceTarget, Status
 from network.push import rollback_run
 
-VRP = Path(__file__).resolve().parent / "fixtures" / "vrp"
 NODE = "alpha-west-town01-r1"
 STAMP = "20261125T180000"
 CHECKPOINT = f"govctl-{NODE}-{STAMP}.cfg"
 
 
 def sample(name: str) -> str:
-    return "".join(line for line in (VRP / name).read_text().splitlines(True) if not line.startswith("#|"))
+    return vendor_sample("vrp", name)
 
 
 BEFORE, AFTER = sample("running/ipv4-only.txt"), sample("running/converged.txt")
