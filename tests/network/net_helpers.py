@@ -138,3 +138,17 @@ class FakeDevice:
     def ping(self, source: str, destinations: list[str]) -> dict[str, bool]:
         routes = self.get_ipv6_routes()
         return {d: f"{d}/128" in routes for d in destinations}
+
+
+class CheckpointSession:
+    """napalm-huawei-vrp's netmiko session (``device``) as the adapter's checkpoint uses it: VRP asks
+    before `save <file>` and reports success."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send_command(self, text: str, **kwargs: object) -> str:
+        self.sent.append(text)
+        if text == "y":
+            return "y\nInfo: Save the configuration successfully.\n<r1>"
+        return f"{text}\nWarning: Are you sure to save the configuration to cfcard:/{text.split()[-1]}? [Y/N]:"

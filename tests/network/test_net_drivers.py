@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from net_helpers import CheckpointSession
 
 from network.drivers.credentials import resolve
 from network.drivers.frr import clean_running, parse_reload_test
@@ -61,20 +62,6 @@ def test_credentials_come_from_the_environment_and_never_show(monkeypatch: pytes
     key.write_text("x")
     assert resolve(f"file:{key}", "root", "r1").key_file == str(key)
     assert "s3cret" not in str(exc.value)
-
-
-class CheckpointSession:
-    """napalm-huawei-vrp's netmiko session (``device``) as the adapter's checkpoint uses it: VRP asks
-    before `save <file>` and reports success."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send_command(self, text: str, **kwargs: object) -> str:
-        self.sent.append(text)
-        if text == "y":
-            return "y\nInfo: Save the configuration successfully.\n<r1>"
-        return f"{text}\nWarning: Are you sure to save the configuration to cfcard:/{text.split()[-1]}? [Y/N]:"
 
 
 class FakeVrp:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from net_helpers import fixture, vendor_sample
+from net_helpers import CheckpointSession, fixture, vendor_sample
 
 from network.drivers import comware_config, vrp_cli
 from network.drivers.napalm_adapter import NapalmAdapter
@@ -193,20 +193,6 @@ def test_unparsable_output_is_a_per_device_verify_error(monkeypatch):
 
 
 # ------------------------------------------------------------ push: the merge the adapter computes
-
-
-class CheckpointSession:
-    """napalm-huawei-vrp's netmiko session (``device``) as the adapter's checkpoint uses it: VRP asks
-    before `save <file>` and reports success."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send_command(self, text: str, **kwargs: object) -> str:
-        self.sent.append(text)
-        if text == "y":
-            return "y\nInfo: Save the configuration successfully.\n<r1>"
-        return f"{text}\nWarning: Are you sure to save the configuration to cfcard:/{text.split()[-1]}? [Y/N]:"
 
 
 class NapalmVrpDouble:
