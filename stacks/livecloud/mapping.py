@@ -210,11 +210,32 @@ class DomainSpec(TypeSpec):
         api.call("identity", "DELETE", f"/domains/{live_id}")
 
 
-class ProjectSpec(TypeSpec):
-    type = "openstack:identity/project:Project"
+class _DomainNamedSpec(TypeSpec):
+    """A Keystone object named uniquely within its domain (projects, groups): found by (domain, name)."""
+
     service = "identity"
-    collection = "projects"
     regional = False
+
+    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
+        return (body["domain_id"], body["name"])
+
+    def live_key(self, obj: dict[str, Any]) -> Key:
+        return (obj["domain_id"], obj["name"])
+
+    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
+        return api.call("identity", "GET", f"/{self.collection}")[self.collection]
+
+    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
+        one = self.collection[:-1]  # Keystone wraps a single object in its singular: {"project": {...}}
+        return api.call("identity", "POST", f"/{self.collection}", body={one: body})[one]["id"]
+
+    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
+        api.call("identity", "DELETE", f"/{self.collection}/{live_id}")
+
+
+class ProjectSpec(_DomainNamedSpec):
+    type = "openstack:identity/project:Project"
+    collection = "projects"
     owned = _owned(("description", "str"), "enabled", ("tags", "set"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
@@ -222,47 +243,15 @@ class ProjectSpec(TypeSpec):
                        "description": inputs.get("description"), "enabled": inputs.get("enabled", True),
                        "tags": inputs.get("tags")})
 
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["domain_id"], body["name"])
 
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj["domain_id"], obj["name"])
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("identity", "GET", "/projects")["projects"]
-
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("identity", "POST", "/projects", body={"project": body})["project"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("identity", "DELETE", f"/projects/{live_id}")
-
-
-class GroupSpec(TypeSpec):
+class GroupSpec(_DomainNamedSpec):
     type = "openstack:identity/groupV3:GroupV3"
-    service = "identity"
     collection = "groups"
-    regional = False
     owned = _owned(("description", "str"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "domain_id": inputs.get("domainId", "default"),
                        "description": inputs.get("description")})
-
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["domain_id"], body["name"])
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj["domain_id"], obj["name"])
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("identity", "GET", "/groups")["groups"]
-
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("identity", "POST", "/groups", body={"group": body})["group"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("identity", "DELETE", f"/groups/{live_id}")
 
 
 class RoleAssignmentSpec(TypeSpec):
