@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from inventory.errors import AllocationError, GovctlError, InputError, InventoryInvalid, Problem, RuntimeFailure
+from govctl.inventory.errors import AllocationError, GovctlError, InputError, InventoryInvalid, Problem, RuntimeFailure
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3, 4
 
@@ -85,7 +85,7 @@ def _inventory(path: Path | None) -> tuple[Path, str]:
 
 
 def _load(path: Path | None):  # noqa: ANN202 - Loaded, imported lazily to keep --help fast
-    from inventory.validate import load_valid
+    from govctl.inventory.validate import load_valid
 
     directory, shown = _inventory(path)
     return load_valid(directory, shown), shown
@@ -107,8 +107,8 @@ def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
 
     Example: `govctl validate inventories/guangdong --json`
     """
-    from inventory.validate import validate as run
-    from ipv6.planner import plan
+    from govctl.inventory.validate import validate as run
+    from govctl.ipv6.planner import plan
 
     directory, shown = _inventory(inventory)
     report = run(directory, shown)
@@ -146,7 +146,7 @@ def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
 
 def plan_ipv6(loaded: Any) -> Any:
     """The IPv6 plan of a loaded inventory; a planning failure becomes a located inventory error."""
-    from ipv6.planner import plan
+    from govctl.ipv6.planner import plan
 
     try:
         return plan(loaded.inventory)
@@ -191,7 +191,7 @@ def rules(as_json: JsonOpt = False) -> None:
 
     Example: `govctl rules --json`
     """
-    from inventory.rules import RULES
+    from govctl.inventory.rules import RULES
 
     rows = [{"id": r.id, "severity": r.severity, "title": r.title, "source": r.source} for r in RULES]
     if as_json:
@@ -222,7 +222,7 @@ def ipv6_plan(
 
     Example: `govctl ipv6 plan inventories/guangdong --write`
     """
-    from ipv6.store import write_allocations
+    from govctl.ipv6.store import write_allocations
 
     if prune and not write:
         raise InputError("--prune only makes sense with --write")
@@ -264,7 +264,7 @@ def ipv6_show(
 
     Example: `govctl ipv6 show inventories/guangdong --kind city`
     """
-    from ipv6.models import Kind
+    from govctl.ipv6.models import Kind
 
     if kind is not None and kind not in {k.value for k in Kind}:
         raise InputError(f"--kind: unknown kind '{kind}' (expected one of: {', '.join(k.value for k in Kind)})")
@@ -304,7 +304,7 @@ def ipv6_export(
 
     Example: `govctl ipv6 export inventories/hubei --format json --out hubei-ipv6.json`
     """
-    from ipv6.store import to_csv, to_json
+    from govctl.ipv6.store import to_csv, to_json
 
     if fmt not in ("csv", "json"):
         raise InputError(f"--format: expected csv or json, got '{fmt}'")
@@ -328,11 +328,11 @@ def ipv6_export(
 # sub-app mounted on it) with `handle_errors` from here. Imported last because
 # they import this module. One line per domain:
 # (mount lines below)
-import stacks.commands  # noqa: E402,F401
-import migration.commands  # noqa: E402,F401
-import network.cutover.commands  # noqa: E402,F401
-import network.commands  # noqa: E402,F401
-import stacks.livecloud.commands  # noqa: E402,F401
+import govctl.stacks.commands  # noqa: E402,F401
+import govctl.migration.commands  # noqa: E402,F401
+import govctl.network.cutover.commands  # noqa: E402,F401
+import govctl.network.commands  # noqa: E402,F401
+import govctl.stacks.livecloud.commands  # noqa: E402,F401
 
 
 def main() -> None:

@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
 
 def lab_dir() -> Path:
@@ -81,13 +80,13 @@ def main() -> None:
     subprocess.run([str(lab_dir() / "up.sh")], check=True, stdout=subprocess.DEVNULL)
     os.environ.update(OS_CLIENT_CONFIG_FILE=str(base / "clouds.yaml"), OS_CLOUD="govctl-lab")
 
-    from inventory.validate import load_valid
-    from ipv6.planner import plan
-    from stacks.livecloud.audit import Auditor
-    from stacks.livecloud.cloud import Cloud
-    from stacks.livecloud.graph import capture, items_of
-    from stacks.livecloud.models import Profile
-    from stacks.livecloud.seed import Seeder
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan
+    from govctl.stacks.livecloud.audit import Auditor
+    from govctl.stacks.livecloud.cloud import Cloud
+    from govctl.stacks.livecloud.graph import capture, items_of
+    from govctl.stacks.livecloud.models import Profile
+    from govctl.stacks.livecloud.seed import Seeder
 
     profile = Profile.parse(["*=RegionOne"], ["strong-isolation=physnet1"], az_hints=False)
     rows: list[tuple[str, str, str, str]] = []

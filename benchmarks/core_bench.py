@@ -19,11 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, resource, sys, time
-sys.path.insert(0, sys.argv[2])
 t0 = time.perf_counter()
-from inventory.loader import load
-from inventory.rules import check_rules
-from ipv6.planner import plan
+from govctl.inventory.loader import load
+from govctl.inventory.rules import check_rules
+from govctl.ipv6.planner import plan
 t1 = time.perf_counter()
 loaded = load(sys.argv[1])
 t2 = time.perf_counter()

@@ -17,22 +17,20 @@ from __future__ import annotations
 import argparse
 import gc
 import resource
-import sys
 import time
 import tracemalloc
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from inventory.validate import load_valid  # noqa: E402
-from migration.assess import assess  # noqa: E402
-from migration.models import AssessSettings, WaveSettings  # noqa: E402
-from migration.render import plan_dict, runbook  # noqa: E402
-from migration.sources import SheetLocator, SystemSource  # noqa: E402
-from migration.synth import bench_systems  # noqa: E402
-from migration.waves import plan_waves  # noqa: E402
+from govctl.inventory.validate import load_valid
+from govctl.migration.assess import assess
+from govctl.migration.models import AssessSettings, WaveSettings
+from govctl.migration.render import plan_dict, runbook
+from govctl.migration.sources import SheetLocator, SystemSource
+from govctl.migration.synth import bench_systems
+from govctl.migration.waves import plan_waves
 
 TARGET_S, TARGET_MB = 3.0, 500.0
 
@@ -58,7 +56,7 @@ def read_sheets(inv, departments: list[str], n: int, deps: int) -> dict[str, flo
     """Seconds to read and validate the list from CSV and from XLSX (what `--systems FILE` costs)."""
     import tempfile
 
-    from migration.sources import InventoryContext, read_csv, read_xlsx, write_csv, write_xlsx
+    from govctl.migration.sources import InventoryContext, read_csv, read_xlsx, write_csv, write_xlsx
 
     systems = bench_systems(departments, n, deps)
     ctx = InventoryContext.of(inv)

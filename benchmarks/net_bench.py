@@ -34,23 +34,21 @@ import argparse
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
 
 def render_rows(directory: Path) -> list[tuple[str, str, str]]:
-    from inventory.validate import load_valid
-    from ipv6.planner import plan
-    from network.intent import build
-    from network.render import render
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan
+    from govctl.network.intent import build
+    from govctl.network.render import render
 
     t0 = time.perf_counter()
     inv = load_valid(directory).inventory
@@ -73,17 +71,17 @@ def render_rows(directory: Path) -> list[tuple[str, str, str]]:
 
 
 def lab_rows(directory: Path, routers: int, parallel: int, console: Console) -> list[tuple[str, str, str]]:
-    from inventory.validate import load_valid
-    from ipv6.planner import plan as ipv6_plan
-    from network.drivers.registry import driver_for
-    from network.intent import build
-    from network.journal import Journal, new_run_id
-    from network.lab import runner
-    from network.lab.topology import build_topology
-    from network.models import LabState, PushPolicy
-    from network.push import Rollout, rollback_run
-    from network.render import render
-    from network.workflow import lab_options, load
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.network.drivers.registry import driver_for
+    from govctl.network.intent import build
+    from govctl.network.journal import Journal, new_run_id
+    from govctl.network.lab import runner
+    from govctl.network.lab.topology import build_topology
+    from govctl.network.models import LabState, PushPolicy
+    from govctl.network.push import Rollout, rollback_run
+    from govctl.network.render import render
+    from govctl.network.workflow import lab_options, load
 
     rows: list[tuple[str, str, str]] = []
     inv = load_valid(directory).inventory
@@ -125,7 +123,7 @@ def lab_rows(directory: Path, routers: int, parallel: int, console: Console) -> 
         while sum(runner.ospf_maxage(inv.name).values()) and time.monotonic() < deadline:
             time.sleep(2)
         console.print("running ansible-playbook ...")
-        env = {**os.environ, "GOVCTL_LAB": "1", "ANSIBLE_FORKS": str(parallel), "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "GOVCTL_LAB": "1", "ANSIBLE_FORKS": str(parallel)}
         t0 = time.monotonic()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(["ansible-playbook", "-i", str(directory), "playbooks/ipv6-rollout.yml"],

@@ -32,14 +32,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GOVCTL = [sys.executable, "-c", "import sys; sys.argv[0] = 'govctl'; from cli import main; main()"]
+GOVCTL = [sys.executable, "-c", "import sys; sys.argv[0] = 'govctl'; from govctl.cli import main; main()"]
 
 BARE = """
 import sys, time
-sys.path.insert(0, {root!r})
-from inventory.validate import load_valid
-from ipv6.planner import plan
-from stacks import engine
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan
+from govctl.stacks import engine
 loaded = load_valid({inv!r})
 src = engine.Source(loaded.inventory, plan(loaded.inventory), "bench")
 hub = engine.hub_of(src.inventory).id
@@ -58,7 +57,7 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     """(wall seconds, peak RSS MiB of the largest process in the tree, stdout)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ})
     out = proc.stdout.read().decode() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
@@ -69,11 +68,10 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
 
 APPLY = """
 import sys
-sys.path.insert(0, {root!r})
-from inventory.validate import load_valid
-from ipv6.planner import plan
-from stacks import engine
-from stacks.state import Store
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan
+from govctl.stacks import engine
+from govctl.stacks.state import Store
 loaded = load_valid({inv!r})
 src = engine.Source(loaded.inventory, plan(loaded.inventory), "bench")
 store = Store(__import__("pathlib").Path({state!r}), src.inventory.name)
@@ -85,7 +83,7 @@ for g in engine.graphs(src, engine.select(src.inventory, None), store).values():
 def _record_snapshots(inv: Path, state: Path, cwd: Path) -> None:
     """What `govctl apply` leaves behind: a snapshot per stack (from the warm cache; not measured)."""
     subprocess.run([sys.executable, "-c", APPLY.format(root=str(ROOT), inv=str(inv), state=str(state))], cwd=cwd,
-                   check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                   check=True, stdout=subprocess.DEVNULL, env={**os.environ})
 
 
 def _hub(inv: Path) -> str:

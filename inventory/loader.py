@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from inventory.errors import InventoryInvalid, Problem
-from inventory import models as m
-from inventory.yamlsrc import PathKey, SourceFile, format_path, read_yaml
+from govctl.inventory.errors import InventoryInvalid, Problem
+from govctl.inventory import models as m
+from govctl.inventory.yamlsrc import PathKey, SourceFile, format_path, read_yaml
 
 # file name -> (model, required)
 FILES: dict[str, tuple[type[BaseModel], bool]] = {
@@ -332,7 +332,7 @@ def load_partial(directory: Path | str, shown: str | None = None) -> tuple[Loade
     The model is returned whenever every file parsed, even if references dangle,
     so that validation can also report the plans' rules in the same run.
     """
-    from inventory.references import check_references
+    from govctl.inventory.references import check_references
 
     directory = Path(directory)
     shown = shown or str(directory)

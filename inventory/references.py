@@ -5,12 +5,12 @@ import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from inventory import models as m
-from inventory.errors import Problem
-from inventory.yamlsrc import format_path
+from govctl.inventory import models as m
+from govctl.inventory.errors import Problem
+from govctl.inventory.yamlsrc import format_path
 
 if TYPE_CHECKING:
-    from inventory.loader import Loaded
+    from govctl.inventory.loader import Loaded
 
 
 def _dupes(fname: str, items: Iterable[tuple[str, tuple]], what: str, loaded: Loaded) -> list[Problem]:

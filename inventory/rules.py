@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inventory import models as m
-from inventory.errors import Problem, Severity
+from govctl.inventory import models as m
+from govctl.inventory.errors import Problem, Severity
 
 if TYPE_CHECKING:
-    from inventory.loader import Loaded
+    from govctl.inventory.loader import Loaded
 
 SEED_HUBEI = "seed 000 (湖北省数字政府实施方案)"
 SEED_GUANGXI = "seed 001 (广西政务数据聚通用行动方案)"

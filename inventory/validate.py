@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from inventory.errors import InventoryInvalid, Problem
-from inventory.loader import Loaded, load_partial
-from inventory.rules import check_rules
+from govctl.inventory.errors import InventoryInvalid, Problem
+from govctl.inventory.loader import Loaded, load_partial
+from govctl.inventory.rules import check_rules
 
 
 @dataclass

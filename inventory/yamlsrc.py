@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from inventory.errors import Problem
+from govctl.inventory.errors import Problem
 
 PathKey = tuple[str | int, ...]
 

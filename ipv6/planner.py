@@ -9,10 +9,10 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 
-from inventory import models as m
-from inventory.errors import AllocationError
-from ipv6.allocator import Block
-from ipv6.models import (EXTERNAL, Allocation, Ipv6Plan, Kind, external_key, external_subnet_key, p2p_key,
+from govctl.inventory import models as m
+from govctl.inventory.errors import AllocationError
+from govctl.ipv6.allocator import Block
+from govctl.ipv6.models import (EXTERNAL, Allocation, Ipv6Plan, Kind, external_key, external_subnet_key, p2p_key,
                          subnet_key)
 
 _POOL_OF: dict[Kind, m.PoolUse] = {

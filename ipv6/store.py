@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from inventory.errors import RuntimeFailure
-from ipv6.models import Ipv6Plan
+from govctl.inventory.errors import RuntimeFailure
+from govctl.ipv6.models import Ipv6Plan
 
 ALLOCATIONS_FILE = "ipv6-allocations.yaml"
 _HEADER = """\

@@ -35,11 +35,11 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from inventory import models as m
-from inventory.errors import Problem
-from migration.errors import SystemsInvalid
-from migration.graph import strongly_connected
-from migration.models import (
+from govctl.inventory import models as m
+from govctl.inventory.errors import Problem
+from govctl.migration.errors import SystemsInvalid
+from govctl.migration.graph import strongly_connected
+from govctl.migration.models import (
     Assessment,
     AssessSettings,
     Disposition,
@@ -48,7 +48,7 @@ from migration.models import (
     ScoreWeights,
     SystemAssessment,
 )
-from migration.sources import SystemSource
+from govctl.migration.sources import SystemSource
 
 # GB/T 20988 disaster-recovery grades against recovery objectives. The standard's informative
 # annex (2007 edition, carried into GB/T 20988-2025) gives ranges per grade:

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli import InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
-from migration.errors import MigrationInputError
+from govctl.cli import InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
+from govctl.migration.errors import MigrationInputError
 
 migrate_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
                           help="Migration to the cloud (迁移上云): assess systems, plan waves, track progress.")
@@ -62,7 +62,7 @@ def _key_values(model: Any, spec: str | None, flag: str) -> Any:
 
 
 def _weights(spec: str | None) -> Any:
-    from migration.models import ScoreWeights
+    from govctl.migration.models import ScoreWeights
 
     return _key_values(ScoreWeights, spec, "--weights")
 
@@ -72,8 +72,8 @@ class _Context:
 
     def __init__(self, inventory: Path | None, systems: Path | None, sheet: str | None,
                  journal: Path | None) -> None:
-        from migration import journal as jr
-        from migration.sources import InventoryContext, from_inventory, read_systems
+        from govctl.migration import journal as jr
+        from govctl.migration.sources import InventoryContext, from_inventory, read_systems
 
         self.loaded, self.shown = _load(inventory)
         self.inv = self.loaded.inventory
@@ -96,8 +96,8 @@ def _as_of(as_of: datetime | None) -> date:
 
 
 def _assess(ctx: _Context, as_of: datetime | None, zombie_days: int, orphan_days: int, weights: str | None) -> Any:
-    from migration.assess import assess
-    from migration.models import AssessSettings
+    from govctl.migration.assess import assess
+    from govctl.migration.models import AssessSettings
 
     settings = AssessSettings(as_of=_as_of(as_of), zombie_days=zombie_days, orphan_days=orphan_days,
                               weights=_weights(weights))
@@ -133,7 +133,7 @@ def assess_cmd(
 
     Example: `govctl migrate assess --systems migration/examples/systems.xlsx`
     """
-    from migration.models import Disposition
+    from govctl.migration.models import Disposition
 
     if only is not None and only not in {d.value for d in Disposition}:
         raise MigrationInputError(f"--only: unknown disposition '{only}' (expected one of: "
@@ -148,7 +148,7 @@ def assess_cmd(
         return
     summary = Table("placement", "systems", "migrate", "done", "in progress", "retire (zombie)", "stays", "blocked",
                     title=f"Assessment of {ctx.source.shown} (as of {a.settings.as_of})")
-    from migration.models import Placement
+    from govctl.migration.models import Placement
 
     for p in Placement:
         these = [s for s in a.systems if s.placement == p]
@@ -237,11 +237,11 @@ def waves_cmd(
 
     Example: `govctl migrate waves inventories/guangdong --max-per-wave 15 --window-hours 6 --out plan-gd`
     """
-    from migration import files as fs
-    from migration.models import Sizing, WaveSettings
-    from migration.render import (apply_to_systems, apply_to_tenants, changes_document, plan_dict, runbook,
+    from govctl.migration import files as fs
+    from govctl.migration.models import Sizing, WaveSettings
+    from govctl.migration.render import (apply_to_systems, apply_to_tenants, changes_document, plan_dict, runbook,
                                   waves_markdown)
-    from migration.waves import plan_waves
+    from govctl.migration.waves import plan_waves
 
     if output is not None:
         fs.check_output_dir(output)
@@ -333,9 +333,9 @@ def record_cmd(
 
     Example: `govctl migrate record oa migrated --wave 1 --by zhang.wei`
     """
-    from migration import journal as jr
-    from migration.assess import placement_of
-    from migration.models import Event, JournalEntry
+    from govctl.migration import journal as jr
+    from govctl.migration.assess import placement_of
+    from govctl.migration.models import Event, JournalEntry
 
     try:
         ev = Event(event)
@@ -376,7 +376,7 @@ def status_cmd(
 
     Example: `govctl migrate status inventories/hunan --json`
     """
-    from migration.assess import placement_of
+    from govctl.migration.assess import placement_of
 
     ctx = _Context(inventory, systems, sheet, journal)
     eff = {s.id: ctx.statuses.get(s.id, s.status) for s in ctx.source.systems}
@@ -446,8 +446,8 @@ def import_cmd(
 
     Example: `govctl migrate import systems.xlsx inventories/hubei --sheet 系统清单 --out hubei-systems.yaml`
     """
-    from migration import files as fs
-    from migration.sources import InventoryContext, read_systems
+    from govctl.migration import files as fs
+    from govctl.migration.sources import InventoryContext, read_systems
 
     loaded, shown = _load(inventory)
     src = read_systems(file, InventoryContext.of(loaded.inventory), sheet)
@@ -461,7 +461,7 @@ def import_cmd(
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            from migration.errors import OutputFailure
+            from govctl.migration.errors import OutputFailure
             raise OutputFailure(f"cannot write {output}: {exc.strerror}") from None
     if write:
         fs.write_in_place(loaded.directory, {"systems.yaml": text})
@@ -494,8 +494,8 @@ def export_cmd(
 
     Example: `govctl migrate export inventories/hunan --out hunan-systems.xlsx --lang zh`
     """
-    from migration.errors import OutputFailure
-    from migration.sources import write_csv, write_xlsx
+    from govctl.migration.errors import OutputFailure
+    from govctl.migration.sources import write_csv, write_xlsx
 
     if lang not in ("zh", "en", "both"):
         raise MigrationInputError(f"--lang: expected zh, en or both, got '{lang}'")
@@ -535,8 +535,8 @@ def report_cmd(
 
     Example: `govctl report inventories/guangdong --chart guangdong.png`
     """
-    from cli import EXIT_CHANGES
-    from migration.report import build_report, write_chart
+    from govctl.cli import EXIT_CHANGES
+    from govctl.migration.report import build_report, write_chart
 
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         raise MigrationInputError(f"--chart {chart}: expected a .png or .svg file name")

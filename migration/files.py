@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from inventory import models as m
-from inventory.errors import InventoryInvalid
-from inventory.loader import FILES
-from migration.errors import MigrationInputError, OutputFailure, SystemsInvalid
+from govctl.inventory import models as m
+from govctl.inventory.errors import InventoryInvalid
+from govctl.inventory.loader import FILES
+from govctl.migration.errors import MigrationInputError, OutputFailure, SystemsInvalid
 
 MARKER = ".govctl-migration"
 
@@ -66,7 +66,7 @@ def inventory_files(directory: Path, replaced: dict[str, str]) -> dict[str, byte
 
 def validate_candidate(files: dict[str, bytes], shown: str) -> None:
     """Load the candidate inventory from a scratch directory; any error raises ``SystemsInvalid``."""
-    from inventory.validate import load_valid
+    from govctl.inventory.validate import load_valid
 
     with tempfile.TemporaryDirectory(prefix="govctl-candidate-") as tmp:
         for name, data in files.items():

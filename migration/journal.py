@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from migration.errors import JournalError, MigrationInputError, OutputFailure
-from migration.models import EVENT_STATUS, Event, JournalEntry
+from govctl.migration.errors import JournalError, MigrationInputError, OutputFailure
+from govctl.migration.models import EVENT_STATUS, Event, JournalEntry
 
 JOURNAL_FILE = "migration-journal.jsonl"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from inventory import models as m
-from migration.models import Assessment, TenantChange, Wave, WavePlan
+from govctl.inventory import models as m
+from govctl.migration.models import Assessment, TenantChange, Wave, WavePlan
 
 # ---------------------------------------------------------------- JSON
 

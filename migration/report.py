@@ -20,9 +20,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from inventory import models as m
-from migration.errors import MigrationInputError, OutputFailure
-from migration.models import Metric, Report
+from govctl.inventory import models as m
+from govctl.migration.errors import MigrationInputError, OutputFailure
+from govctl.migration.models import Metric, Report
 
 
 def build_report(inv: m.Inventory, systems: list[m.System], statuses: dict[str, str], as_of: date) -> Report:

@@ -36,10 +36,10 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from inventory import models as m
-from inventory.errors import Problem
-from migration.errors import MigrationInputError, SystemsInvalid
-from migration.models import SystemExtra
+from govctl.inventory import models as m
+from govctl.inventory.errors import Problem
+from govctl.migration.errors import MigrationInputError, SystemsInvalid
+from govctl.migration.models import SystemExtra
 
 # ---------------------------------------------------------------- the column layout
 
@@ -513,8 +513,8 @@ def read_yaml_systems(path: Path, ctx: InventoryContext, shown: str | None = Non
     inventory's keys it may carry ``owner`` and ``users`` per system (not in the inventory model yet)."""
     import copy
 
-    from inventory.loader import _problems_from  # noqa: PLC2701 - the loader's own error mapping
-    from inventory.yamlsrc import read_yaml
+    from govctl.inventory.loader import _problems_from  # noqa: PLC2701 - the loader's own error mapping
+    from govctl.inventory.yamlsrc import read_yaml
 
     shown = shown or str(path)
     _read_bytes(path, shown)
@@ -551,7 +551,7 @@ def read_yaml_systems(path: Path, ctx: InventoryContext, shown: str | None = Non
         def problem(self, kind: str, ident: str, sub: tuple, message: str, value: object = None) -> Problem:
             i = index[ident]
             path = ("systems", i) + tuple(sub)
-            from inventory.yamlsrc import format_path
+            from govctl.inventory.yamlsrc import format_path
             return Problem(shown, src.line_of(path), format_path(path), message,
                            None if value is None else str(value))
 

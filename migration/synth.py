@@ -15,7 +15,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from inventory import models as m
+from govctl.inventory import models as m
 
 GENERIC: tuple[tuple[str, str], ...] = (
     ("portal", "门户网站"), ("oa", "协同办公系统"), ("approval", "行政审批系统"), ("archive", "档案管理系统"),
@@ -72,8 +72,8 @@ def _topics(dept: m.Department) -> list[tuple[str, str]]:
 
 def generate(inv: m.Inventory, count: int, seed: int, as_of: date) -> list[dict[str, Any]]:
     """About ``count`` systems owned by the inventory's departments, as systems.yaml entries."""
-    from migration.assess import _Platforms, placement_of  # the same platform rules the assessment uses
-    from migration.models import AssessSettings
+    from govctl.migration.assess import _Platforms, placement_of  # the same platform rules the assessment uses
+    from govctl.migration.models import AssessSettings
 
     rnd = random.Random(seed)
     depts = sorted(inv.departments, key=lambda d: d.id)
@@ -203,15 +203,15 @@ def bench_systems(departments: list[str], n: int, n_deps: int, seed: int = 7) ->
 
 def main(argv: list[str] | None = None) -> None:
     """Write ``<inventory>/systems.yaml`` with about COUNT generated systems (how the bundled ones were made):
-    ``python -m migration.synth inventories/hubei 500 [--force]``."""
+    ``python -m govctl.migration.synth inventories/hubei 500 [--force]``."""
     import argparse
     import zlib
     from pathlib import Path
 
-    from inventory.validate import load_valid
-    from migration.files import dump_yaml
+    from govctl.inventory.validate import load_valid
+    from govctl.migration.files import dump_yaml
 
-    ap = argparse.ArgumentParser(prog="python -m migration.synth", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m govctl.migration.synth", description=main.__doc__)
     ap.add_argument("inventory", type=Path)
     ap.add_argument("count", type=int)
     ap.add_argument("--force", action="store_true", help="overwrite an existing systems.yaml")

@@ -28,11 +28,11 @@ import math
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from inventory import models as m
-from inventory.errors import Problem
-from migration.errors import SystemsInvalid
-from migration.graph import strongly_connected
-from migration.models import (
+from govctl.inventory import models as m
+from govctl.inventory.errors import Problem
+from govctl.migration.errors import SystemsInvalid
+from govctl.migration.graph import strongly_connected
+from govctl.migration.models import (
     Assessment,
     Disposition,
     Placement,
@@ -44,7 +44,7 @@ from migration.models import (
     WavePlan,
     WaveSettings,
 )
-from migration.sources import Locator
+from govctl.migration.sources import Locator
 
 CST = timezone(timedelta(hours=8))  # cutover windows are planned in China Standard Time
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli import DEFAULT_INVENTORY, EXIT_CHANGES, InventoryArg, JsonOpt, app, err, handle_errors, out
+from govctl.cli import DEFAULT_INVENTORY, EXIT_CHANGES, InventoryArg, JsonOpt, app, err, handle_errors, out
 
 net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
                                                  "verify, rollback.")
@@ -35,7 +35,7 @@ def _dir(path: Path | None) -> tuple[Path, str]:
 
 
 def _context(inventory: Path | None, lab: bool):  # noqa: ANN202 - workflow.Context, imported lazily
-    from network.workflow import load
+    from govctl.network.workflow import load
 
     directory, shown = _dir(inventory)
     return load(directory, shown, lab=lab)
@@ -80,8 +80,8 @@ def render_cmd(
     Example: `govctl net render --device alpha-r1` prints one config; `govctl net render --out configs/`
     writes all of them for review in git.
     """
-    from network.errors import UnknownDevice
-    from network.render import render
+    from govctl.network.errors import UnknownDevice
+    from govctl.network.render import render
 
     ctx = _context(inventory, lab)
     names = list(ctx.intents)
@@ -121,8 +121,8 @@ def render_cmd(
 
 def _policy(parallel: int, canary: int, max_fail: float, batch_size: int, verify_timeout: float,
             dry_run: bool) -> Any:
-    from network.errors import InputError
-    from network.models import PushPolicy
+    from govctl.network.errors import InputError
+    from govctl.network.models import PushPolicy
 
     if not 0 <= max_fail <= 1:
         raise InputError(f"--max-fail: a share between 0 and 1 (got {max_fail})")
@@ -176,7 +176,7 @@ def push_cmd(
     Every step is journaled (`govctl net runs`); `govctl net rollback RUN_ID` undoes a run.
     Example: `govctl net push --lab` then again to see nothing change.
     """
-    from network.errors import PushFailed
+    from govctl.network.errors import PushFailed
 
     result = _run(inventory, lab, limit,
                   _policy(parallel, canary, max_fail, batch_size, verify_timeout, dry_run), resume, revert_in)
@@ -188,11 +188,11 @@ def push_cmd(
 
 def _run(inventory: Path | None, lab: bool, limit: str | None, policy: Any, resume: str | None,
          revert_in: int | None) -> Any:
-    from network.drivers.registry import driver_for
-    from network.journal import Journal, new_run_id
-    from network.push import Rollout
+    from govctl.network.drivers.registry import driver_for
+    from govctl.network.journal import Journal, new_run_id
+    from govctl.network.push import Rollout
 
-    from network.drivers.credentials import preflight
+    from govctl.network.drivers.credentials import preflight
 
     ctx = _context(inventory, lab)
     nodes = ctx.select(limit)
@@ -248,8 +248,8 @@ def verify_cmd(
 
     Example: `govctl net verify --lab --json`
     """
-    from network.errors import PushFailed
-    from network.verify import verify_network
+    from govctl.network.errors import PushFailed
+    from govctl.network.verify import verify_network
 
     ctx = _context(inventory, lab)
     nodes = ctx.select(limit)
@@ -283,10 +283,10 @@ def rollback_cmd(
 
     Example: `govctl net rollback 20261125T153000Z-1a2b --lab`
     """
-    from network.drivers.registry import driver_for
-    from network.errors import PushFailed
-    from network.journal import Journal
-    from network.push import rollback_run
+    from govctl.network.drivers.registry import driver_for
+    from govctl.network.errors import PushFailed
+    from govctl.network.journal import Journal
+    from govctl.network.push import rollback_run
 
     journal = Journal(run_id, create=False)
     meta = journal.meta()
@@ -316,7 +316,7 @@ def runs_cmd(
 
     Example: `govctl net runs` then `govctl net runs 20261125T153000Z-1a2b`
     """
-    from network.journal import Journal, list_runs
+    from govctl.network.journal import Journal, list_runs
 
     if run_id is None:
         rows = []
@@ -367,19 +367,19 @@ def lab_up(
 
     Example: `sudo govctl lab up --max-nodes 20 && govctl net push --lab`
     """
-    from inventory.validate import load_valid
-    from ipv6.planner import plan as ipv6_plan
-    from network.intent import build
-    from network.lab import runner
-    from network.lab.topology import build_topology
-    from network.render import render
-    from network.workflow import lab_options
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.network.intent import build
+    from govctl.network.lab import runner
+    from govctl.network.lab.topology import build_topology
+    from govctl.network.render import render
+    from govctl.network.workflow import lab_options
 
     directory, shown = _dir(inventory)
     inv = load_valid(directory, shown).inventory
     plan = ipv6_plan(inv)
     topo = build_topology(inv, plan, max_nodes)
-    from network.models import LabState
+    from govctl.network.models import LabState
 
     probe = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="",
                      nodes=[], links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
@@ -404,8 +404,8 @@ def lab_status(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None
 
     Example: `govctl lab status --json`
     """
-    from inventory.validate import load_valid
-    from network.lab import runner
+    from govctl.inventory.validate import load_valid
+    from govctl.network.lab import runner
 
     directory, shown = _dir(inventory)
     inv = load_valid(directory, shown).inventory
@@ -430,8 +430,8 @@ def lab_down(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
 
     Example: `govctl lab down`
     """
-    from inventory.validate import load_valid
-    from network.lab import runner
+    from govctl.inventory.validate import load_valid
+    from govctl.network.lab import runner
 
     directory, shown = _dir(inventory)
     inv = load_valid(directory, shown).inventory

@@ -18,9 +18,9 @@ import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from inventory import models as m
-from ipv6.models import Ipv6Plan, p2p_key
-from network.models import (
+from govctl.inventory import models as m
+from govctl.ipv6.models import Ipv6Plan, p2p_key
+from govctl.network.models import (
     BgpIntent, BgpPeer, CarrierGroup, DeviceIntent, InterfaceIntent, OspfIntent, PrefixEntry, PrefixList,
 )
 

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from network.errors import UnknownDevice
+from govctl.network.errors import UnknownDevice
 
 TERMINAL_OK = {"changed", "unchanged"}
 

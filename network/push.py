@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from network.drivers.base import DeviceDriver
-from inventory.errors import GovctlError
-from network.errors import DeviceError
-from network.journal import Journal
-from network.models import Check, DeviceIntent, DeviceResult, DeviceTarget, PushPolicy, RunResult, Status
-from network.verify import device_checks, wait_checks
+from govctl.network.drivers.base import DeviceDriver
+from govctl.inventory.errors import GovctlError
+from govctl.network.errors import DeviceError
+from govctl.network.journal import Journal
+from govctl.network.models import Check, DeviceIntent, DeviceResult, DeviceTarget, PushPolicy, RunResult, Status
+from govctl.network.verify import device_checks, wait_checks
 
 TIER_ORDER = ("province", "city", "county", "town")
 DriverFactory = Callable[[DeviceTarget], DeviceDriver]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import jinja2
 
-from network.errors import TemplateFailure, UnknownPlatform
-from network.models import DeviceIntent, RenderedConfig
-from network.templating import environment
+from govctl.network.errors import TemplateFailure, UnknownPlatform
+from govctl.network.models import DeviceIntent, RenderedConfig
+from govctl.network.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FEATURES = ("system", "filters", "interfaces", "ospfv3", "bgp")

@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from inventory.errors import GovctlError
+from govctl.inventory.errors import GovctlError
 
-from network.drivers.base import DeviceDriver
-from network.models import Check, DeviceIntent, DeviceResult, Status
-from network.render import port_name
+from govctl.network.drivers.base import DeviceDriver
+from govctl.network.models import Check, DeviceIntent, DeviceResult, Status
+from govctl.network.render import port_name
 
 
 def _addr(v: str | None) -> str:
@@ -109,8 +109,8 @@ def wait_checks(run: Callable[[bool], list[Check]], timeout: float, interval: fl
 
 def verify_network(ctx: object, nodes: list[str], parallel: int, timeout: float) -> list[DeviceResult]:
     """Every check on every selected device, waiting up to ``timeout`` for convergence."""
-    from network.drivers.credentials import preflight
-    from network.drivers.registry import driver_for
+    from govctl.network.drivers.credentials import preflight
+    from govctl.network.drivers.registry import driver_for
 
     intents: dict[str, DeviceIntent] = ctx.intents  # type: ignore[attr-defined]
     platform: str | None = ctx.platform  # type: ignore[attr-defined]

@@ -11,14 +11,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from inventory import models as m
-from inventory.validate import load_valid
-from ipv6.models import Ipv6Plan
-from ipv6.planner import plan as ipv6_plan
-from network.errors import LabError, UnknownDevice
-from network.intent import IntentOptions, build
-from network.models import DeviceIntent, DeviceTarget, LabState
-from network.render import render
+from govctl.inventory import models as m
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.models import Ipv6Plan
+from govctl.ipv6.planner import plan as ipv6_plan
+from govctl.network.errors import LabError, UnknownDevice
+from govctl.network.intent import IntentOptions, build
+from govctl.network.models import DeviceIntent, DeviceTarget, LabState
+from govctl.network.render import render
 
 
 @dataclass
@@ -68,7 +68,7 @@ def load(directory: Path, shown: str | None = None, lab: bool = False) -> Contex
     plan = ipv6_plan(inv)
     if not lab:
         return Context(inv, Path(directory), plan, build(inv, plan), production_targets(inv, plan), None)
-    from network.lab import runner
+    from govctl.network.lab import runner
 
     state = runner.load_state(inv.name)
     keep = {n.node for n in state.nodes}

@@ -5,19 +5,17 @@ project) and ``govctl:platform`` (platform id; defaults to the stack name).
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import pulumi
+
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan
+from govctl.stacks.models import StackContext
+from govctl.stacks.program import build
+
+# The Pulumi project directory (where Pulumi.yaml lives): a relative inventory is read from there.
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import pulumi  # noqa: E402
-
-from inventory.validate import load_valid  # noqa: E402
-from ipv6.planner import plan  # noqa: E402
-from stacks.models import StackContext  # noqa: E402
-from stacks.program import build  # noqa: E402
 
 config = pulumi.Config("govctl")
 inventory_dir = ROOT / config.get("inventory", "inventories/example")

@@ -20,8 +20,8 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from pulumi.runtime.proto import resource_pb2
 
-from stacks.errors import ProgramError
-from stacks.models import (ID_PREFIX, LOOKUP_PREFIX, PROJECT, ROOT_STACK_TYPE, SECRET, STACK_REFERENCE_TYPE,
+from govctl.stacks.errors import ProgramError
+from govctl.stacks.models import (ID_PREFIX, LOOKUP_PREFIX, PROJECT, ROOT_STACK_TYPE, SECRET, STACK_REFERENCE_TYPE,
                            Resource, StackGraph)
 
 _SECRET_SIG = rpc._special_secret_sig if hasattr(rpc, "_special_secret_sig") else "1b47061264138c4ac30d75fd1eb44270"

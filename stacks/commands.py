@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli import (EXIT_CHANGES, EXIT_POLICY, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors,
+from govctl.cli import (EXIT_CHANGES, EXIT_POLICY, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors,
                  out)
-from inventory.errors import InputError
+from govctl.inventory.errors import InputError
 
 StackOpt = Annotated[list[str] | None, typer.Option("--stack", "-s", help="Only this stack (platform id); "
                                                                           "repeat for several.")]
@@ -20,8 +20,8 @@ DEFAULT_STATE_DIR = Path(".govctl")
 
 
 def _source(inventory: Path | None) -> tuple[Any, Path]:
-    from ipv6.planner import plan
-    from stacks.engine import Source
+    from govctl.ipv6.planner import plan
+    from govctl.stacks.engine import Source
 
     loaded, shown = _load(inventory)
     return Source(loaded.inventory, plan(loaded.inventory), shown), loaded.directory
@@ -62,12 +62,12 @@ def plan_cmd(
 
     Example: `govctl plan --base origin/main --markdown --detailed-exitcode`
     """
-    from stacks import engine, gitrev
-    from stacks.render import markdown as to_markdown
-    from stacks.render import print_plan
-    from stacks.state import Store, read_states
-    from inventory.validate import load_valid
-    from ipv6.planner import plan as plan6
+    from govctl.stacks import engine, gitrev
+    from govctl.stacks.render import markdown as to_markdown
+    from govctl.stacks.render import print_plan
+    from govctl.stacks.state import Store, read_states
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan as plan6
 
     if base is not None and state is not None:
         raise InputError("--base and --state: give one thing to compare with")
@@ -116,7 +116,7 @@ def plan_cmd(
 
 
 def _live_preview(stacks: list[str], directory: Path, state_dir: Path) -> None:
-    from stacks import live
+    from govctl.stacks import live
 
     live.pulumi_command()  # fail at once, before touching anything, when the CLI is missing
     for s in stacks:
@@ -140,8 +140,8 @@ def apply_cmd(
 
     Example: `govctl apply inventories/guangdong --stack gd-prov --yes`
     """
-    from stacks import engine, live
-    from stacks.state import Store
+    from govctl.stacks import engine, live
+    from govctl.stacks.state import Store
 
     live.pulumi_command()  # no CLI: exit 1 at once, nothing changed
     src, directory = _source(inventory)
@@ -164,7 +164,7 @@ def stacks_cmd(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None
 
     Example: `govctl stacks inventories/guangdong --json`
     """
-    from stacks.program import hub_of, regions_of
+    from govctl.stacks.program import hub_of, regions_of
 
     loaded, shown = _load(inventory)
     inv = loaded.inventory

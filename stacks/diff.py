@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.models import (ID_PREFIX, LOOKUP_PREFIX, ROOT_STACK_TYPE, Change, InputChange, Resource, StackGraph)
+from govctl.stacks.models import (ID_PREFIX, LOOKUP_PREFIX, ROOT_STACK_TYPE, Change, InputChange, Resource, StackGraph)
 
 
 def _symbolic_ids(base: StackGraph) -> dict[str, str]:

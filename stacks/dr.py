@@ -15,7 +15,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_openstack as openstack
 
-from stacks.models import DR_TYPE, DrLayoutArgs, DrTargets
+from govctl.stacks.models import DR_TYPE, DrLayoutArgs, DrTargets
 
 SYNC_TYPE = "replicated-sync"
 ASYNC_TYPE = "replicated-async"

@@ -24,14 +24,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from inventory import models as m
-from stacks.capture import capture
-from stacks.diff import diff
-from stacks.errors import UnknownStack
-from stacks.models import PROJECT, PlanResult, StackContext, StackDiff, StackGraph, Violation
-from stacks.policies import evaluate
-from stacks.incremental import Delta, Slices, delta, slices_of, splice
-from stacks.program import TenantPlan, build, hub_of, tenant_plans, with_local_shares
+from govctl.inventory import models as m
+from govctl.stacks.capture import capture
+from govctl.stacks.diff import diff
+from govctl.stacks.errors import UnknownStack
+from govctl.stacks.models import PROJECT, PlanResult, StackContext, StackDiff, StackGraph, Violation
+from govctl.stacks.policies import evaluate
+from govctl.stacks.incremental import Delta, Slices, delta, slices_of, splice
+from govctl.stacks.program import TenantPlan, build, hub_of, tenant_plans, with_local_shares
 
 HERE = Path(__file__).resolve().parent
 _CODE_FILES = ("program.py", "incremental.py", "platform.py", "dr.py", "tenant.py", "models.py", "capture.py")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from stacks.errors import BaseRevisionError
+from govctl.stacks.errors import BaseRevisionError
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

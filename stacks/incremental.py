@@ -21,9 +21,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory import models as m
-from stacks.models import PROJECT, Resource, StackGraph
-from stacks.program import TENANT_OUTPUTS, TenantPlan, hub_of
+from govctl.inventory import models as m
+from govctl.stacks.models import PROJECT, Resource, StackGraph
+from govctl.stacks.program import TENANT_OUTPUTS, TenantPlan, hub_of
 
 
 def _digest(doc: Any) -> str:

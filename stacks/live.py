@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inventory.errors import InputError
-from stacks.errors import LiveFailure, PulumiMissing
+from govctl.inventory.errors import InputError
+from govctl.stacks.errors import LiveFailure, PulumiMissing
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_HINT = ("install the Pulumi CLI (https://www.pulumi.com/docs/install/, e.g. "

@@ -5,7 +5,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from inventory import models as m
+from govctl.inventory import models as m
 
 PROJECT = "govctl"  # the Pulumi project name (Pulumi.yaml)
 COMPONENT_PREFIX = "govctl:cloud:"

@@ -11,8 +11,8 @@ import ipaddress
 import pulumi
 import pulumi_openstack as openstack
 
-from inventory import models as m
-from stacks.models import PLATFORM_TYPE, PlatformArgs, RegionPlan
+from govctl.inventory import models as m
+from govctl.stacks.models import PLATFORM_TYPE, PlatformArgs, RegionPlan
 
 
 def provider_name(platform: m.Platform, region: RegionPlan) -> str:

@@ -16,7 +16,7 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyCustomTim
                            PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
                            StackValidationArgs, StackValidationPolicy)
 
-from inventory.rules import MANAGEMENT_PORTS
+from govctl.inventory.rules import MANAGEMENT_PORTS
 
 OPENSTACK = "openstack:"
 PROVIDER_TYPE = "pulumi:providers:openstack"

@@ -11,12 +11,12 @@ from typing import Any
 
 import pulumi
 
-from inventory import models as m
-from stacks.dr import DrLayout
-from stacks.errors import ProgramError
-from stacks.models import DrLayoutArgs, PlatformArgs, RegionPlan, StackContext, TenantArgs
-from stacks.platform import Platform
-from stacks.tenant import Tenant
+from govctl.inventory import models as m
+from govctl.stacks.dr import DrLayout
+from govctl.stacks.errors import ProgramError
+from govctl.stacks.models import DrLayoutArgs, PlatformArgs, RegionPlan, StackContext, TenantArgs
+from govctl.stacks.platform import Platform
+from govctl.stacks.tenant import Tenant
 
 STRONG_EXTERNAL_LENGTH = 28  # each strong-isolation tenant's own external range
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from stacks.models import Change, PlanResult, StackDiff
+from govctl.stacks.models import Change, PlanResult, StackDiff
 
 MARKDOWN_LIMIT = 65_000
 SIGN = {"create": "+", "update": "~", "delete": "-"}

@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from stacks.capture import redact
-from stacks.errors import StateInvalid
-from stacks.models import PROJECT, ROOT_STACK_TYPE, Resource, StackGraph
+from govctl.stacks.capture import redact
+from govctl.stacks.errors import StateInvalid
+from govctl.stacks.models import PROJECT, ROOT_STACK_TYPE, Resource, StackGraph
 
 
 def write_private(path: Path, text: str) -> None:

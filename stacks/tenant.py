@@ -16,10 +16,10 @@ import re
 import pulumi
 import pulumi_openstack as openstack
 
-from inventory import models as m
-from stacks.errors import ProgramError
-from stacks.models import TENANT_TYPE, TenantArgs
-from stacks.platform import external_ipv6_subnet
+from govctl.inventory import models as m
+from govctl.stacks.errors import ProgramError
+from govctl.stacks.models import TENANT_TYPE, TenantArgs
+from govctl.stacks.platform import external_ipv6_subnet
 
 MEMBER_ROLE = "member"
 

@@ -16,10 +16,10 @@ import typer
 import yaml
 from typer.testing import CliRunner, Result
 
-import cli
-from inventory.loader import load
-from inventory.rules import RULES
-from ipv6.planner import plan
+from govctl import cli
+from govctl.inventory.loader import load
+from govctl.inventory.rules import RULES
+from govctl.ipv6.planner import plan
 
 EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"
 DOC_V6 = ipaddress.ip_network("2001:db8::/32")

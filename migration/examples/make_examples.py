@@ -1,25 +1,22 @@
 """Regenerate the committed example spreadsheets (systems.xlsx, systems.csv) for inventories/example.
 
-Run from the repository root: `python migration/examples/make_examples.py`. The rows are generated
+Run with govctl installed: `python -m govctl.migration.examples.make_examples`. The rows are generated
 (migration.synth, fixed seed) for the example inventory's departments; some rows have an empty
 负责人 (owner) cell, which the assessment lists as zombie candidates ("no owner").
 """
 from __future__ import annotations
 
 import random
-import sys
 from datetime import date
 from pathlib import Path
 
+from govctl.inventory import models as m
+from govctl.inventory.validate import load_valid
+from govctl.migration.models import SystemExtra
+from govctl.migration.sources import write_csv, write_xlsx
+from govctl.migration.synth import generate
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
-
-from inventory import models as m  # noqa: E402
-from inventory.validate import load_valid  # noqa: E402
-from migration.models import SystemExtra  # noqa: E402
-from migration.sources import write_csv, write_xlsx  # noqa: E402
-from migration.synth import generate  # noqa: E402
-
 OWNERS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏"]
 
 

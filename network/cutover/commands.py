@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli import EXIT_FAILURE, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
-from inventory.errors import InputError, RuntimeFailure
+from govctl.cli import EXIT_FAILURE, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
+from govctl.inventory.errors import InputError, RuntimeFailure
 
 cutover_app = typer.Typer(no_args_is_help=True, help="Dedicated-network cutover (专网割接): plan, document, "
                                                      "rehearse on the lab, run with a journal, resume, roll back.")
@@ -34,8 +34,8 @@ def _now(at: str | None) -> datetime:
 
 
 def _plan(inventory: Path | None, network: str, at: str | None, check_window: bool = True):  # noqa: ANN202
-    from ipv6.planner import plan as ipv6_plan
-    from network.cutover.planner import plan_cutover
+    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.network.cutover.planner import plan_cutover
 
     loaded, shown = _load(inventory)
     p = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), network, now=_now(at), origins=loaded.origins,
@@ -112,7 +112,7 @@ def doc_cmd(
 
     Example: `govctl cutover doc health-net --lang en --out docs/cutover/health-net.en.md`
     """
-    from network.cutover.document import render_document
+    from govctl.network.cutover.document import render_document
 
     if lang not in ("zh", "en"):
         raise InputError(f"--lang: expected zh or en, got '{lang}'")
@@ -125,7 +125,7 @@ def doc_cmd(
         return
     try:
         if output.suffix == ".docx":
-            from network.cutover.document import write_docx
+            from govctl.network.cutover.document import write_docx
 
             write_docx(text, output)
         else:
@@ -164,7 +164,7 @@ def _plan_digest(p: Any) -> str:
 
 
 def _lab_for(p: Any, create: bool):  # noqa: ANN202
-    from network.cutover.lab import Lab, preflight
+    from govctl.network.cutover.lab import Lab, preflight
 
     why = preflight()
     if why:
@@ -194,7 +194,7 @@ def _confirmer(confirmed: list[str] | None, yes: bool):  # noqa: ANN202 - runner
     """Manual steps are confirmed by --yes, --confirm-manual STEP, or a person at the prompt; never assumed."""
     import sys
 
-    from network.cutover.runner import rollback_id
+    from govctl.network.cutover.runner import rollback_id
 
     ids = set(confirmed or ())
 
@@ -214,7 +214,7 @@ def _confirmer(confirmed: list[str] | None, yes: bool):  # noqa: ANN202 - runner
 
 def _device_executor(p: Any, loaded: Any, devices: Path | None, observe_seconds: float | None = None):  # noqa: ANN202
     """The production executor: drivers on the inventory's PEs (or the overlay's addresses), checked up front."""
-    from network.cutover.devices import device_executor
+    from govctl.network.cutover.devices import device_executor
 
     if devices is None:
         raise InputError(f"a device run of '{p.network}' needs --devices FILE: the probe points its baseline and "
@@ -226,7 +226,7 @@ def _executor_for(journal: Any, p: Any):  # noqa: ANN202
     """The executor a journaled run was started with (resume and rollback continue on the same devices)."""
     start = journal.start()
     if start.get("lab"):
-        from network.cutover.lab import LabExecutor
+        from govctl.network.cutover.lab import LabExecutor
 
         return LabExecutor(_lab_for(p, create=False), p)
     loaded, _ = _load(Path(start["inventory"]))
@@ -234,7 +234,7 @@ def _executor_for(journal: Any, p: Any):  # noqa: ANN202
 
 
 def _finish(outcome: Any, journal: Any, p: Any, as_json: bool, ok_states: tuple[str, ...] = ("done", "stopped")) -> None:
-    from network.cutover.runner import report
+    from govctl.network.cutover.runner import report
 
     rep = report(p, journal)
     rep["message"] = outcome.message
@@ -275,10 +275,10 @@ def run_cmd(
 
     Example: `govctl cutover run health-net --devices devices.yaml --confirm-manual swing-乙市卫健局`
     """
-    from network.cutover.errors import OutsideWindow
-    from network.cutover.journal import Journal, RunLock
-    from network.cutover.lab import LabExecutor
-    from network.cutover.runner import Options, execute
+    from govctl.network.cutover.errors import OutsideWindow
+    from govctl.network.cutover.journal import Journal, RunLock
+    from govctl.network.cutover.lab import LabExecutor
+    from govctl.network.cutover.runner import Options, execute
 
     p, loaded, _ = _plan(inventory, network, at)
     now = _now(at)
@@ -293,7 +293,7 @@ def run_cmd(
         return
     with RunLock(journal_dir, network):
         _refuse_unfinished(journal_dir, network)
-        from network.cutover.lab import Lab
+        from govctl.network.cutover.lab import Lab
 
         old = Lab.attach(network)
         if old is not None:
@@ -311,7 +311,7 @@ def run_cmd(
 
 def _refuse_unfinished(journal_dir: Path, network: str) -> None:
     """A new run must not start over an interrupted one: its devices are half-way and its journal knows where."""
-    from network.cutover.journal import Journal
+    from govctl.network.cutover.journal import Journal
 
     try:
         last = Journal.latest(journal_dir, network)
@@ -325,9 +325,9 @@ def _refuse_unfinished(journal_dir: Path, network: str) -> None:
 def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal_dir: Path, at: str | None,
                 confirm_manual: list[str] | None, yes: bool, observe_seconds: float | None,
                 stop_before_no_return: bool, crash_after: str | None, as_json: bool) -> None:
-    from network.cutover.devices import overlay_summary
-    from network.cutover.journal import Journal, RunLock
-    from network.cutover.runner import Options, execute
+    from govctl.network.cutover.devices import overlay_summary
+    from govctl.network.cutover.journal import Journal, RunLock
+    from govctl.network.cutover.runner import Options, execute
 
     ex = _device_executor(p, loaded, devices, observe_seconds)  # bad overlay / unset credentials: exit 2 here
     with RunLock(journal_dir, network):
@@ -346,7 +346,7 @@ def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal
 
 
 def _reopen(network: str, run: str | None, journal_dir: Path):  # noqa: ANN202
-    from network.cutover.journal import Journal
+    from govctl.network.cutover.journal import Journal
 
     journal = Journal.named(journal_dir, run) if run else Journal.latest(journal_dir, network)
     start = journal.start()
@@ -371,8 +371,8 @@ def resume_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirO
 
     Example: `govctl cutover resume health-net --confirm-manual swing-乙市卫健局`
     """
-    from network.cutover.journal import RunLock
-    from network.cutover.runner import Options, execute
+    from govctl.network.cutover.journal import RunLock
+    from govctl.network.cutover.runner import Options, execute
 
     with RunLock(journal_dir, network):
         journal, p = _reopen(network, run, journal_dir)
@@ -394,9 +394,9 @@ def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDi
 
     Example: `govctl cutover rollback health-net`
     """
-    from network.cutover.errors import JournalError
-    from network.cutover.journal import RunLock
-    from network.cutover.runner import rollback
+    from govctl.network.cutover.errors import JournalError
+    from govctl.network.cutover.journal import RunLock
+    from govctl.network.cutover.runner import rollback
 
     with RunLock(journal_dir, network):
         journal, p = _reopen(network, run, journal_dir)
@@ -422,8 +422,8 @@ def status_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirO
 
     Example: `govctl cutover status health-net --json`
     """
-    from network.cutover.journal import Journal
-    from network.cutover.runner import report
+    from govctl.network.cutover.journal import Journal
+    from govctl.network.cutover.runner import report
 
     journal = Journal.named(journal_dir, run) if run else Journal.latest(journal_dir, network)
     _print_report(report(None, journal), as_json)
@@ -436,7 +436,7 @@ def lab_down_cmd(network: NetworkArg) -> None:
 
     Example: `govctl cutover lab-down health-net`
     """
-    from network.cutover.lab import Lab
+    from govctl.network.cutover.lab import Lab
 
     lab = Lab.attach(network)
     if lab is None:
@@ -462,9 +462,9 @@ def rehearse_cmd(
 
     Example: `govctl cutover rehearse health-net`
     """
-    from network.cutover.journal import Journal, RunLock
-    from network.cutover.lab import Lab, LabExecutor
-    from network.cutover.runner import Options, execute, report
+    from govctl.network.cutover.journal import Journal, RunLock
+    from govctl.network.cutover.lab import Lab, LabExecutor
+    from govctl.network.cutover.runner import Options, execute, report
 
     p, loaded, _ = _plan(inventory, network, None, check_window=False)
     for w in p.warnings:

@@ -26,14 +26,14 @@ from typing import Any
 
 import yaml
 
-from inventory.errors import InputError
-from network.cutover.errors import CutoverFailed, DeviceAccessFailed
-from network.cutover.journal import Journal
-from network.cutover.models import CutoverPlan, Probe, Step
-from network.drivers.base import DeviceDriver
-from network.drivers.credentials import resolve
-from network.errors import DeviceError
-from network.models import DeviceTarget
+from govctl.inventory.errors import InputError
+from govctl.network.cutover.errors import CutoverFailed, DeviceAccessFailed
+from govctl.network.cutover.journal import Journal
+from govctl.network.cutover.models import CutoverPlan, Probe, Step
+from govctl.network.drivers.base import DeviceDriver
+from govctl.network.drivers.credentials import resolve
+from govctl.network.errors import DeviceError
+from govctl.network.models import DeviceTarget
 
 # Platforms whose driver can carry out a transaction (network.drivers.registry).
 CONFIG_PLATFORMS = ("frr", "h3c_comware", "huawei_vrp", "ios")
@@ -202,7 +202,7 @@ class DeviceExecutor:
     def __init__(self, plan: CutoverPlan, overlay: DeviceOverlay, *, render: Render | None = None,
                  driver_for: Callable[[DeviceTarget], DeviceDriver] | None = None, revert_in: int = 300,
                  observe_seconds: float | None = None) -> None:
-        from network.drivers.registry import driver_for as registry_driver_for
+        from govctl.network.drivers.registry import driver_for as registry_driver_for
 
         self.plan, self.overlay = plan, overlay
         self.render = render or production_render(plan)
@@ -415,13 +415,13 @@ def device_executor(plan: CutoverPlan, loaded: Any, devices: Path,
                     observe_seconds: float | None = None) -> DeviceExecutor:
     """The production executor for ``govctl cutover`` and the playbook's module alike: the overlay checked and
     credentials resolved (exit 2 on bad input), then every device logged in to, all before any change."""
-    from ipv6.planner import plan as ipv6_plan
-    from network.workflow import production_targets
+    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.network.workflow import production_targets
 
     overlay = load_overlay(devices, plan, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
     render = None
     if overlay.lab_rendering is not None:
-        from network.cutover.lab import Lab, lab_render
+        from govctl.network.cutover.lab import Lab, lab_render
 
         lab = Lab.attach(str(overlay.lab_rendering))
         if lab is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from network.cutover.models import CutoverPlan, Phase
+from govctl.network.cutover.models import CutoverPlan, Phase
 
 L: dict[str, dict[str, str]] = {
     "title": {"zh": "专网割接方案", "en": "Dedicated-network cutover plan"},
@@ -235,7 +235,7 @@ def write_docx(markdown: str, path: object) -> None:
         import docx
         from docx.shared import Pt
     except ImportError:  # pragma: no cover - python-docx is a dependency
-        from inventory.errors import InputError
+        from govctl.inventory.errors import InputError
 
         raise InputError("--out *.docx needs python-docx (pip install python-docx)") from None
     doc = docx.Document()

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from network.cutover.errors import JournalError
-from network.cutover.models import JournalRecord
+from govctl.network.cutover.errors import JournalError
+from govctl.network.cutover.models import JournalRecord
 
 
 def _fsync_write(path: Path, text: str) -> None:

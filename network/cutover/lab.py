@@ -30,9 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from network.cutover.errors import CutoverFailed
-from network.cutover.models import CutoverPlan, Probe, Step, VpnPe
-from network.cutover.render import _env, render_feature
+from govctl.network.cutover.errors import CutoverFailed
+from govctl.network.cutover.models import CutoverPlan, Probe, Step, VpnPe
+from govctl.network.cutover.render import _env, render_feature
 
 FRR_BIN = Path("/usr/lib/frr")
 STATE_ROOT = Path(os.environ.get("GOVCTL_CUTOVER_LAB_DIR", "/run/govctl-cutover"))

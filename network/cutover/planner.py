@@ -9,11 +9,11 @@ import ipaddress
 from collections.abc import Iterable
 from datetime import datetime
 
-from inventory import models as m
-from inventory.errors import Problem
-from ipv6.models import Ipv6Plan, subnet_key
-from network.cutover.errors import CutoverRefused, UnknownNetwork
-from network.cutover.models import (
+from govctl.inventory import models as m
+from govctl.inventory.errors import Problem
+from govctl.ipv6.models import Ipv6Plan, subnet_key
+from govctl.network.cutover.errors import CutoverRefused, UnknownNetwork
+from govctl.network.cutover.models import (
     AccessLink,
     CheckResult,
     Contact,
@@ -25,7 +25,7 @@ from network.cutover.models import (
     Step,
     VpnPe,
 )
-from network.cutover.render import PE_FEATURES, render_pe, render_teardown
+from govctl.network.cutover.render import PE_FEATURES, render_pe, render_teardown
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -73,7 +73,7 @@ class _Problems:
         if self.origins is not None:
             self.problems.append(self.origins.problem("dedicated_network", self.net.id, sub, message, value))  # type: ignore[attr-defined]
         else:
-            from inventory.loader import format_path  # noqa: PLC0415 - only for unlocated use
+            from govctl.inventory.loader import format_path  # noqa: PLC0415 - only for unlocated use
 
             self.problems.append(Problem(f"{self.inv.name}/dedicated_networks.yaml", None,
                                          f"dedicated_networks[{self.net.id}]." + format_path(sub), message,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import jinja2
 
-from inventory.errors import InputError
-from network.cutover.models import Rendered, VpnPe
-from network.templating import environment
+from govctl.inventory.errors import InputError
+from govctl.network.cutover.models import Rendered, VpnPe
+from govctl.network.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLATFORMS = ("frr", "h3c_comware", "huawei_vrp", "ios")

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from network.cutover.errors import CutoverFailed, JournalError, ManualStepPending
-from network.cutover.journal import Journal, RunLock
-from network.cutover.models import CutoverPlan, Probe, Step
+from govctl.network.cutover.errors import CutoverFailed, JournalError, ManualStepPending
+from govctl.network.cutover.journal import Journal, RunLock
+from govctl.network.cutover.models import CutoverPlan, Probe, Step
 
 NO_DEVICE = {"precheck", "baseline", "postcheck", "observe"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.models import BgpNeighbor, OspfNeighbor
 
 
 @runtime_checkable

@@ -22,11 +22,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from network.drivers import comware_cli as cli
-from network.drivers import comware_config as cfg
-from network.drivers.credentials import resolve
-from network.errors import DeviceError
-from network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
+from govctl.network.drivers import comware_cli as cli
+from govctl.network.drivers import comware_config as cfg
+from govctl.network.drivers.credentials import resolve
+from govctl.network.errors import DeviceError
+from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
 
 CONNECT_TIMEOUT = 15.0
 

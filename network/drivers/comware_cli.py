@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from network.drivers.vrp_cli import STATES
-from network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.drivers.vrp_cli import STATES
+from govctl.network.models import BgpNeighbor, OspfNeighbor
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"
@@ -157,7 +157,7 @@ def parse_ping(text: str) -> bool:
 
 def interfaces_ip(running: str) -> dict[str, dict[str, list[str]]]:
     """Configured addresses per interface, from ``display current-configuration``."""
-    from network.drivers.comware_config import parse
+    from govctl.network.drivers.comware_config import parse
 
     out: dict[str, dict[str, list[str]]] = {}
     for block in parse(running).children:

@@ -27,8 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from network.errors import CredentialsMissing
-from network.models import Credentials, DeviceTarget
+from govctl.network.errors import CredentialsMissing
+from govctl.network.models import Credentials, DeviceTarget
 
 VAULT_FILE_ENV = "GOVCTL_VAULT_FILE"
 PASSWORD_FILE_ENVS = ("GOVCTL_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_PASSWORD_FILE")

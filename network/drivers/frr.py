@@ -24,10 +24,10 @@ import socket
 
 import paramiko
 
-from network.drivers import frr_diff
-from network.drivers.credentials import resolve
-from network.errors import DeviceError
-from network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
+from govctl.network.drivers import frr_diff
+from govctl.network.drivers.credentials import resolve
+from govctl.network.errors import DeviceError
+from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
 
 CONNECT_TIMEOUT = 8.0
 # the device's ``apply`` prints this line, then its running config after the change

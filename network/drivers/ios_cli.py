@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.models import BgpNeighbor, OspfNeighbor
 
 OSPFV3_NEIGHBORS = "show ipv6 ospf neighbor"
 IPV6_ROUTES = "show ipv6 route"

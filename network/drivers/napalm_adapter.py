@@ -30,11 +30,11 @@ import ipaddress
 import time
 from typing import Any
 
-from network.drivers import ios_cli, vrp_cli, vrp_config
-from network.drivers.comware_config import commands, diff_text, remediation
-from network.drivers.credentials import resolve
-from network.errors import DeviceError
-from network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
+from govctl.network.drivers import ios_cli, vrp_cli, vrp_config
+from govctl.network.drivers.comware_config import commands, diff_text, remediation
+from govctl.network.drivers.credentials import resolve
+from govctl.network.errors import DeviceError
+from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
 
 NAPALM_NAMES = {"ios": "ios", "huawei_vrp": "huawei_vrp"}
 

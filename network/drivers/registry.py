@@ -1,12 +1,12 @@
 """Platform name -> driver. The one place that knows which class serves which platform."""
 from __future__ import annotations
 
-from network.drivers.base import DeviceDriver
-from network.drivers.comware import ComwareDriver
-from network.drivers.frr import FrrDriver
-from network.drivers.napalm_adapter import NAPALM_NAMES, NapalmAdapter
-from network.errors import DeviceError
-from network.models import DeviceTarget
+from govctl.network.drivers.base import DeviceDriver
+from govctl.network.drivers.comware import ComwareDriver
+from govctl.network.drivers.frr import FrrDriver
+from govctl.network.drivers.napalm_adapter import NAPALM_NAMES, NapalmAdapter
+from govctl.network.errors import DeviceError
+from govctl.network.models import DeviceTarget
 
 
 def driver_for(target: DeviceTarget) -> DeviceDriver:

@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.models import BgpNeighbor, OspfNeighbor
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from inventory import models as m
-from ipv6.models import Ipv6Plan
-from network.errors import LabError, LabNotRunning
-from network.lab.topology import LabTopology, build_topology
-from network.models import DeviceTarget, LabNode, LabState
+from govctl.inventory import models as m
+from govctl.ipv6.models import Ipv6Plan
+from govctl.network.errors import LabError, LabNotRunning
+from govctl.network.lab.topology import LabTopology, build_topology
+from govctl.network.models import DeviceTarget, LabNode, LabState
 
 FRR_BIN = Path("/usr/lib/frr")
 RELOAD = FRR_BIN / "frr-reload.py"

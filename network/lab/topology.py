@@ -18,9 +18,9 @@ import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass
 
-from inventory import models as m
-from ipv6.models import Ipv6Plan, p2p_key
-from network.errors import LabError
+from govctl.inventory import models as m
+from govctl.ipv6.models import Ipv6Plan, p2p_key
+from govctl.network.errors import LabError
 
 LINK_POOL = ipaddress.ip_network("198.51.100.0/24")
 LOOPBACK_POOL = ipaddress.ip_network("203.0.113.0/25")

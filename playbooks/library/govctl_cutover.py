@@ -14,7 +14,6 @@ short_description: Plan, step through, or roll back a govctl dedicated-network c
 options:
   network: {description: dedicated network id, required: true, type: str}
   inventory: {description: inventory directory, required: true, type: path}
-  root: {description: the govctl checkout (put on sys.path), required: true, type: path}
   action: {description: what to do, required: true, type: str,
            choices: [plan, begin, step, rollback, lab_down]}
   step: {description: step id (action=step), type: str}
@@ -32,7 +31,6 @@ options:
   inject: {description: lab fault before the post-checks (rehearsal), type: str}
 """
 
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,7 +41,6 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             network=dict(type="str", required=True), inventory=dict(type="path", required=True),
-            root=dict(type="path", required=True),
             action=dict(type="str", required=True, choices=["plan", "begin", "step", "rollback", "lab_down"]),
             step=dict(type="str"), run=dict(type="str"), journal_dir=dict(type="path", default=".govctl/cutover"),
             lab=dict(type="bool", default=True), at=dict(type="str"), force=dict(type="bool", default=False),
@@ -54,12 +51,11 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    sys.path.insert(0, p["root"])
-    from inventory.errors import GovctlError, InputError
-    from inventory.validate import load_valid
-    from ipv6.planner import plan as ipv6_plan
-    from network.cutover.journal import Journal
-    from network.cutover.planner import plan_cutover
+    from govctl.inventory.errors import GovctlError, InputError
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.network.cutover.journal import Journal
+    from govctl.network.cutover.planner import plan_cutover
 
     journals = Path(p["journal_dir"])
     try:
@@ -90,9 +86,9 @@ def main() -> None:
                                  "before": "", "after": c.apply})
             module.exit_json(changed=bool(diff) or p["action"] in ("begin", "rollback"), diff=diff,
                              run=p["run"] or "check-mode")
-        from network.cutover.devices import device_executor
-        from network.cutover.lab import Lab, LabExecutor
-        from network.cutover.runner import Options, rollback, rollback_id, run_one
+        from govctl.network.cutover.devices import device_executor
+        from govctl.network.cutover.lab import Lab, LabExecutor
+        from govctl.network.cutover.runner import Options, rollback, rollback_id, run_one
 
         confirmed = set(p["confirm_manual"] or [])
 
@@ -141,7 +137,7 @@ def main() -> None:
         start = {"network": p["network"], "inventory": str(loaded.directory), "at": p["at"], "lab": True,
                  "check_window": True, "plan": "ansible", "via": "playbooks/cutover.yml"}
         if p["action"] == "step":
-            from network.cutover.runner import Options
+            from govctl.network.cutover.runner import Options
 
             res = run_one(plan, ex, journal, p["step"], start=start, opts=Options(inject=p["inject"]), fault=ex)
             module.exit_json(**res, run=journal.run)
@@ -155,7 +151,7 @@ def main() -> None:
 
 
 def _journal(journals, run):
-    from network.cutover.journal import Journal
+    from govctl.network.cutover.journal import Journal
 
     return Journal.named(journals, run) if Path(journals / f"{run}.jsonl").exists() else Journal(journals, run)
 

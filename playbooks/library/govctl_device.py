@@ -15,14 +15,12 @@ description:
 options:
   node: {description: device id (the inventory hostname), required: true, type: str}
   inventory: {description: govctl inventory directory, required: true, type: path}
-  project: {description: the govctl checkout (for imports), required: true, type: path}
   lab: {description: address the running lab's routers, type: bool, default: false}
   action: {description: push, verify or rollback, type: str, default: push, choices: [push, verify, rollback]}
   run_id: {description: journal run id shared by the play, required: true, type: str}
   verify_timeout: {description: seconds to wait for convergence, type: float, default: 60}
 """
 
-import sys
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -35,7 +33,6 @@ def main() -> None:
         argument_spec={
             "node": {"type": "str", "required": True},
             "inventory": {"type": "path", "required": True},
-            "project": {"type": "path", "required": True},
             "lab": {"type": "bool", "default": False},
             "action": {"type": "str", "default": "push", "choices": ["push", "verify", "rollback"]},
             "run_id": {"type": "str", "required": True},
@@ -44,16 +41,15 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    sys.path.insert(0, p["project"])
     from pathlib import Path
 
-    from inventory.errors import GovctlError
-    from network.drivers.registry import driver_for
-    from network.journal import Journal
-    from network.models import PushPolicy, Status
-    from network.push import Rollout
-    from network.verify import device_checks, wait_checks
-    from network.workflow import load_slim
+    from govctl.inventory.errors import GovctlError
+    from govctl.network.drivers.registry import driver_for
+    from govctl.network.journal import Journal
+    from govctl.network.models import PushPolicy, Status
+    from govctl.network.push import Rollout
+    from govctl.network.verify import device_checks, wait_checks
+    from govctl.network.workflow import load_slim
 
     node = p["node"]
     t0 = time.monotonic()

@@ -14,7 +14,6 @@ management addresses) instead of production devices.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from ansible.errors import AnsibleParserError
@@ -30,8 +29,6 @@ description:
 options: {}
 """
 
-ROOT = Path(__file__).resolve().parents[2]  # the govctl checkout this plugin ships in
-
 
 class InventoryModule(BaseInventoryPlugin):
     NAME = "govctl_extranet"
@@ -42,10 +39,8 @@ class InventoryModule(BaseInventoryPlugin):
 
     def parse(self, inventory, loader, path, cache=True):  # noqa: ANN001, ANN201
         super().parse(inventory, loader, path, cache)
-        if str(ROOT) not in sys.path:
-            sys.path.insert(0, str(ROOT))
-        from inventory.errors import GovctlError
-        from network.workflow import load
+        from govctl.inventory.errors import GovctlError
+        from govctl.network.workflow import load
 
         directory = Path(path).parent
         lab = os.environ.get("GOVCTL_LAB") in ("1", "true", "yes")

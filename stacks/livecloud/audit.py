@@ -12,14 +12,14 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from inventory import models as m
-from stacks.livecloud.cloud import Api
-from stacks.livecloud.errors import CloudError, Unresolved
-from stacks.livecloud.graph import Item, levels
-from stacks.livecloud.mapping import (SPECS, NetworkSpec, ProjectSpec, RbacPolicySpec, SecGroupRuleSpec,
+from govctl.inventory import models as m
+from govctl.stacks.livecloud.cloud import Api
+from govctl.stacks.livecloud.errors import CloudError, Unresolved
+from govctl.stacks.livecloud.graph import Item, levels
+from govctl.stacks.livecloud.mapping import (SPECS, NetworkSpec, ProjectSpec, RbacPolicySpec, SecGroupRuleSpec,
                                       SecGroupSpec, SubnetSpec, TypeSpec, resolve_all)
-from stacks.livecloud.models import MANAGEMENT_PORTS, WORLD, AuditReport, Finding, Profile
-from stacks.livecloud.seed import LiveCtx
+from govctl.stacks.livecloud.models import MANAGEMENT_PORTS, WORLD, AuditReport, Finding, Profile
+from govctl.stacks.livecloud.seed import LiveCtx
 
 BUILTIN_PROJECTS = ("admin", "service")  # the cloud operator's own projects
 
@@ -302,7 +302,7 @@ class Auditor:
         the cloud lacks are left out; only if nothing else is placed there does the answer become
         "unverifiable" rather than a verdict.
         """
-        from stacks.program import regions_of
+        from govctl.stacks.program import regions_of
 
         for p in self.inv.platforms:
             if p.id not in self.platforms:

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cli import (EXIT_CHANGES, EXIT_POLICY, InventoryArg, JsonOpt, _emit_json, _load, app, handle_errors, out,
+from govctl.cli import (EXIT_CHANGES, EXIT_POLICY, InventoryArg, JsonOpt, _emit_json, _load, app, handle_errors, out,
                  plan_ipv6)
-from inventory.errors import InputError
+from govctl.inventory.errors import InputError
 
 if TYPE_CHECKING:
-    from stacks.livecloud.models import AuditReport
+    from govctl.stacks.livecloud.models import AuditReport
 
 CLASS_STYLE = {"violation": "bold red", "missing": "red", "drifted": "yellow", "unverifiable": "dim"}
 
@@ -46,11 +46,11 @@ def audit(
 
     Example: `govctl audit inventories/example --platform prov --cloud govctl-lab --region '*=RegionOne'`
     """
-    from stacks.livecloud.audit import BUILTIN_PROJECTS, Auditor
-    from stacks.livecloud.cloud import Cloud
-    from stacks.livecloud.errors import UnknownPlatform
-    from stacks.livecloud.graph import capture, items_of
-    from stacks.livecloud.models import Profile
+    from govctl.stacks.livecloud.audit import BUILTIN_PROJECTS, Auditor
+    from govctl.stacks.livecloud.cloud import Cloud
+    from govctl.stacks.livecloud.errors import UnknownPlatform
+    from govctl.stacks.livecloud.graph import capture, items_of
+    from govctl.stacks.livecloud.models import Profile
 
     if markdown and as_json:
         raise InputError("--json and --markdown exclude each other")

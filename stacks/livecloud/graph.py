@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory import models as m
-from stacks.livecloud.mapping import TypeSpec, is_ref, spec_for
-from stacks.livecloud.models import Profile
-from stacks.models import ID_PREFIX, PROVIDER_TYPE, StackGraph
+from govctl.inventory import models as m
+from govctl.stacks.livecloud.mapping import TypeSpec, is_ref, spec_for
+from govctl.stacks.livecloud.models import Profile
+from govctl.stacks.models import ID_PREFIX, PROVIDER_TYPE, StackGraph
 
 IDENTITY = "openstack:identity/project:Project"
 
@@ -49,7 +49,7 @@ def _refs(value: Any) -> Iterable[str]:
 
 def capture(inv: m.Inventory, ipv6: Any, platforms: list[str], shown: str = "inventory") -> dict[str, StackGraph]:
     """The stacks' graphs of ``platforms`` through the offline planner's capture (the hub first when needed)."""
-    from stacks.engine import Source, graphs
+    from govctl.stacks.engine import Source, graphs
 
     return graphs(Source(inventory=inv, ipv6=ipv6, shown=shown), platforms, store=None, workers=1)
 

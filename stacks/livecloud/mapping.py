@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from stacks.livecloud.cloud import Api
-from stacks.livecloud.errors import CloudError, UnmappedType
-from stacks.livecloud.models import Profile
-from stacks.models import (COMPONENT_PREFIX, ID_PREFIX, LOOKUP_PREFIX, PROVIDER_TYPE, ROOT_STACK_TYPE,
+from govctl.stacks.livecloud.cloud import Api
+from govctl.stacks.livecloud.errors import CloudError, UnmappedType
+from govctl.stacks.livecloud.models import Profile
+from govctl.stacks.models import (COMPONENT_PREFIX, ID_PREFIX, LOOKUP_PREFIX, PROVIDER_TYPE, ROOT_STACK_TYPE,
                            STACK_REFERENCE_TYPE)
 
 Key = tuple[Any, ...]

@@ -5,7 +5,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from inventory.rules import MANAGEMENT_PORTS  # noqa: F401 - one list for validate, plan policies and audit
+from govctl.inventory.rules import MANAGEMENT_PORTS  # noqa: F401 - one list for validate, plan policies and audit
 
 WORLD = ("0.0.0.0/0", "::/0")
 

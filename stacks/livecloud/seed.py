@@ -13,12 +13,12 @@ from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from stacks.livecloud.cloud import Api
-from stacks.livecloud.errors import CloudError, Unresolved
-from stacks.livecloud.graph import Item, levels
-from stacks.livecloud.mapping import resolve_all
-from stacks.livecloud.models import Outcome, Profile, SeedResult
-from stacks.models import ID_PREFIX, LOOKUP_PREFIX
+from govctl.stacks.livecloud.cloud import Api
+from govctl.stacks.livecloud.errors import CloudError, Unresolved
+from govctl.stacks.livecloud.graph import Item, levels
+from govctl.stacks.livecloud.mapping import resolve_all
+from govctl.stacks.livecloud.models import Outcome, Profile, SeedResult
+from govctl.stacks.models import ID_PREFIX, LOOKUP_PREFIX
 
 SCOPE_ROLE = "admin"
 CASCADED = ("openstack:networking/secGroupRule:SecGroupRule", "openstack:networking/subnet:Subnet")  # what the seeding user needs in a project to act inside it, like a scoped provider

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from inventory import models as m
-from inventory.rules import distance_km
-from inventory.validate import Report, validate
-from ipv6.models import Ipv6Plan
-from ipv6.planner import plan
+from govctl.inventory import models as m
+from govctl.inventory.rules import distance_km
+from govctl.inventory.validate import Report, validate
+from govctl.ipv6.models import Ipv6Plan
+from govctl.ipv6.planner import plan
 
 ROOT = Path(__file__).resolve().parents[2] / "inventories"
 BUNDLED = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith("."))

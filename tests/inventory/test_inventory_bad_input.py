@@ -27,7 +27,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-import cli
+from govctl import cli
 
 EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -533,7 +533,7 @@ def test_corpus_is_big_and_ids_are_unique() -> None:
 
 
 def test_every_rule_is_broken_by_some_case() -> None:
-    from inventory.rules import RULES
+    from govctl.inventory.rules import RULES
 
     broken = {c.rule for c in CASES if c.rule}
     assert {r.id for r in RULES} <= broken, f"rules without a corpus case: {sorted({r.id for r in RULES} - broken)}"

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-import cli
-from inventory import models as m
-from inventory.errors import InventoryInvalid, Problem
-from inventory.loader import load, load_partial
+from govctl import cli
+from govctl.inventory import models as m
+from govctl.inventory.errors import InventoryInvalid, Problem
+from govctl.inventory.loader import load, load_partial
 
 EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"
 

@@ -13,10 +13,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cli
-from inventory import models as m
-from inventory.rules import RULES, distance_km, overlaps
-from inventory.validate import validate
+from govctl import cli
+from govctl.inventory import models as m
+from govctl.inventory.rules import RULES, distance_km, overlaps
+from govctl.inventory.validate import validate
 
 EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"
 

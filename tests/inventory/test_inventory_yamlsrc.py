@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.yamlsrc import SourceFile, format_path, read_yaml
+from govctl.inventory.yamlsrc import SourceFile, format_path, read_yaml
 
 
 def parse(tmp_path: Path, text: str | bytes, name: str = "x.yaml"):

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from inventory.errors import AllocationError
-from inventory.loader import load
-from ipv6.allocator import Block
-from ipv6.models import Kind
-from ipv6.planner import plan
+from govctl.inventory.errors import AllocationError
+from govctl.inventory.loader import load
+from govctl.ipv6.allocator import Block
+from govctl.ipv6.models import Kind
+from govctl.ipv6.planner import plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
 

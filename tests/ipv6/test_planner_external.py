@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory import models as m
-from inventory.errors import AllocationError
-from inventory.loader import load
-from ipv6.models import Kind
-from ipv6.planner import plan
+from govctl.inventory import models as m
+from govctl.inventory.errors import AllocationError
+from govctl.inventory.loader import load
+from govctl.ipv6.models import Kind
+from govctl.ipv6.planner import plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
 BASE = load(EXAMPLE).inventory

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory import models as m
-from inventory.loader import load
-from ipv6.models import Kind
-from ipv6.planner import plan
+from govctl.inventory import models as m
+from govctl.inventory.loader import load
+from govctl.ipv6.models import Kind
+from govctl.ipv6.planner import plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
 BASE = load(EXAMPLE).inventory
@@ -127,7 +127,7 @@ def test_renaming_order_of_cities_in_the_file_does_not_matter_once_pinned():
 
 @pytest.mark.parametrize("towns", [0, 1, 256, 257])
 def test_town_counts_at_the_edges_of_a_county_block(towns):
-    from inventory.errors import AllocationError
+    from govctl.inventory.errors import AllocationError
     inv = _inventory([[towns]], [])
     # /44 county, /52 town: 256 towns fit; 257 do not
     if towns > 256:

@@ -11,6 +11,6 @@ EXAMPLE = ROOT / "inventories" / "example"
 
 @pytest.fixture(scope="session")
 def example_loaded():
-    from inventory.validate import load_valid
+    from govctl.inventory.validate import load_valid
 
     return load_valid(EXAMPLE, "inventories/example")

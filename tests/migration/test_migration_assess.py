@@ -5,11 +5,11 @@ from datetime import date
 
 import pytest
 
-from inventory import models as m
-from migration.assess import assess, dr_grade, placement_of, score
-from migration.graph import strongly_connected
-from migration.models import AssessSettings, Placement, ScoreWeights, SystemExtra
-from migration.sources import CellError, SheetLocator, SystemSource, _p_date, _p_level, _p_minutes, _p_size, header_field
+from govctl.inventory import models as m
+from govctl.migration.assess import assess, dr_grade, placement_of, score
+from govctl.migration.graph import strongly_connected
+from govctl.migration.models import AssessSettings, Placement, ScoreWeights, SystemExtra
+from govctl.migration.sources import CellError, SheetLocator, SystemSource, _p_date, _p_level, _p_minutes, _p_size, header_field
 
 AS_OF = date(2026, 11, 25)
 

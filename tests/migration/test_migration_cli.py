@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli import app
+from govctl.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventories" / "example"
@@ -146,7 +146,7 @@ def test_export_import_round_trip(tmp_path: Path, inv_copy: Path) -> None:
         assert r.exit_code == 0, r.output
         original = yaml.safe_load((EXAMPLE / "systems.yaml").read_text(encoding="utf-8"))["systems"]
         again = yaml.safe_load(out.read_text(encoding="utf-8"))["systems"]
-        from inventory.models import System
+        from govctl.inventory.models import System
         assert [System.model_validate(s) for s in again] == [System.model_validate(s) for s in original]
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from migration.assess import assess
-from migration.files import dump_yaml
-from migration.models import AssessSettings, WaveSettings
-from migration.render import changes_document, runbook, waves_markdown
-from migration.sources import from_inventory
-from migration.waves import plan_waves
+from govctl.migration.assess import assess
+from govctl.migration.files import dump_yaml
+from govctl.migration.models import AssessSettings, WaveSettings
+from govctl.migration.render import changes_document, runbook, waves_markdown
+from govctl.migration.sources import from_inventory
+from govctl.migration.waves import plan_waves
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

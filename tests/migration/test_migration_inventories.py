@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from govctl.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted(p for p in (ROOT / "inventories").iterdir() if (p / "systems.yaml").exists())

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from inventory import models as m
-from migration.assess import assess
-from migration.errors import SystemsInvalid
-from migration.models import AssessSettings, Disposition, WaveSettings
-from migration.render import plan_dict
-from migration.sources import SheetLocator, SystemSource
-from migration.waves import plan_waves
+from govctl.inventory import models as m
+from govctl.migration.assess import assess
+from govctl.migration.errors import SystemsInvalid
+from govctl.migration.models import AssessSettings, Disposition, WaveSettings
+from govctl.migration.render import plan_dict
+from govctl.migration.sources import SheetLocator, SystemSource
+from govctl.migration.waves import plan_waves
 
 AS_OF = date(2026, 11, 25)
 DEPARTMENTS = ["gov-office", "health-comm", "public-security", "finance", "alpha-edu", "beta-hr"]
@@ -90,7 +90,7 @@ _EXAMPLE: list = []
 
 def _example():  # noqa: ANN202 - loaded once: hypothesis calls the test hundreds of times
     if not _EXAMPLE:
-        from inventory.validate import load_valid
+        from govctl.inventory.validate import load_valid
         
         _EXAMPLE.append(load_valid(Path(__file__).resolve().parents[2] / "inventories" / "example"))
     return _EXAMPLE[0]
@@ -185,7 +185,7 @@ def test_easiest_independent_system_goes_first(systems: list[m.System]) -> None:
 
 
 def test_waves_respect_freezes_and_cadence(example_loaded) -> None:
-    from migration.waves import wave_dates
+    from govctl.migration.waves import wave_dates
 
     freezes = example_loaded.inventory.province.change_freezes  # 2026-03-01 .. 03-15 (UTC+8)
     dates = wave_dates(4, date(2026, 2, 22), 7, 8, freezes)
@@ -197,7 +197,7 @@ def test_waves_respect_freezes_and_cadence(example_loaded) -> None:
 
 
 def test_example_plan_is_what_the_rules_say(example_loaded) -> None:
-    from migration.sources import from_inventory
+    from govctl.migration.sources import from_inventory
 
     src = from_inventory(example_loaded, "inventories/example")
     a = assess(example_loaded.inventory, src, AssessSettings(as_of=AS_OF))
@@ -218,8 +218,8 @@ def test_example_plan_is_what_the_rules_say(example_loaded) -> None:
 @given(systems=system_lists())
 def test_inventory_after_the_waves_is_valid(systems: list[m.System]) -> None:
     """The tenant/quota changes of any plan give an inventory `govctl validate` accepts."""
-    from migration import files as fs
-    from migration.render import apply_to_systems, apply_to_tenants
+    from govctl.migration import files as fs
+    from govctl.migration.render import apply_to_systems, apply_to_tenants
 
     ws = WaveSettings(max_per_wave=5, window_hours=1000)
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from inventory.validate import load_valid
-from ipv6.planner import plan
-from network.errors import DeviceError
-from network.models import BgpNeighbor, DeviceIntent, DeviceTarget, OspfNeighbor
-from network.render import port_name
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan
+from govctl.network.errors import DeviceError
+from govctl.network.models import BgpNeighbor, DeviceIntent, DeviceTarget, OspfNeighbor
+from govctl.network.render import port_name
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "extranet"

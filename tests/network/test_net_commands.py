@@ -8,7 +8,7 @@ import pytest
 from net_helpers import FIXTURE, GOLDEN
 from typer.testing import CliRunner
 
-from cli import app
+from govctl.cli import app
 
 runner = CliRunner()
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from net_helpers import GOLDEN, vendor_sample
 
-from network.drivers import comware_cli as cli
-from network.drivers import comware_config as cfg
-from network.drivers.comware import ComwareDriver, prompt_answer
-from network.errors import DeviceError
-from network.models import DeviceTarget
+from govctl.network.drivers import comware_cli as cli
+from govctl.network.drivers import comware_config as cfg
+from govctl.network.drivers.comware import ComwareDriver, prompt_answer
+from govctl.network.errors import DeviceError
+from govctl.network.models import DeviceTarget
 
 INTENDED = (GOLDEN / "h3c_comware" / "alpha-west-town01-r1.cfg").read_text()
 CHECKPOINT = cfg.checkpoint_name("alpha-west-town01-r1", "20261125T180000")

@@ -11,10 +11,10 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 from net_helpers import FIXTURE
 from typer.testing import CliRunner
 
-from cli import app
-from network.drivers.credentials import preflight, resolve
-from network.errors import CredentialsMissing
-from network.models import DeviceTarget
+from govctl.cli import app
+from govctl.network.drivers.credentials import preflight, resolve
+from govctl.network.errors import CredentialsMissing
+from govctl.network.models import DeviceTarget
 
 runner = CliRunner()
 VAULT_PASSWORD = "correct horse battery"

@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from net_helpers import CheckpointSession
 
-from network.drivers.credentials import resolve
-from network.drivers.frr import clean_running, parse_reload_test
-from network.drivers.napalm_adapter import NapalmAdapter
-from network.drivers.registry import driver_for
-from network.errors import CredentialsMissing, DeviceError
-from network.models import DeviceTarget
+from govctl.network.drivers.credentials import resolve
+from govctl.network.drivers.frr import clean_running, parse_reload_test
+from govctl.network.drivers.napalm_adapter import NapalmAdapter
+from govctl.network.drivers.registry import driver_for
+from govctl.network.errors import CredentialsMissing, DeviceError
+from govctl.network.models import DeviceTarget
 
 RELOAD_TEST = """
 Lines To Delete

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from network.drivers import frr_diff
-from network.drivers.frr import RUNNING_MARK, SNAPSHOT, FrrDriver, parse_reload_test
-from network.errors import DeviceError
-from network.models import DeviceTarget
+from govctl.network.drivers import frr_diff
+from govctl.network.drivers.frr import RUNNING_MARK, SNAPSHOT, FrrDriver, parse_reload_test
+from govctl.network.errors import DeviceError
+from govctl.network.models import DeviceTarget
 
 needs_frr = pytest.mark.skipif(not frr_diff.available(), reason="needs frr-pythontools (frr-reload.py) and vtysh")
 

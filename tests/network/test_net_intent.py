@@ -5,7 +5,7 @@ import ipaddress
 
 from net_helpers import fixture
 
-from network.intent import DEPT_FILTER, EGRESS_FILTER, IntentOptions, build, expected_neighbors
+from govctl.network.intent import DEPT_FILTER, EGRESS_FILTER, IntentOptions, build, expected_neighbors
 
 
 def test_loopbacks_are_the_plans_128s_and_p2p_links_use_both_127_addresses():

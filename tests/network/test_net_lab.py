@@ -42,7 +42,7 @@ def _skip_reason() -> str | None:
 
 
 def _govctl(*args: str) -> tuple[int, str]:
-    from cli import app
+    from govctl.cli import app
 
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.stdout
@@ -59,7 +59,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
     os.environ["GOVCTL_STATE_DIR"] = str(root / "state")
     inventory = root / "extranet"
     shutil.copytree(FIXTURE, inventory)
-    from network.lab import runner
+    from govctl.network.lab import runner
 
     try:
         t0 = time.monotonic()
@@ -76,20 +76,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        from network.lab.topology import lab_tag
+        from govctl.network.lab.topology import lab_tag
 
         left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
         assert not [x for x in left if x.startswith(f"gl{lab_tag('extranet')}-")]
 
 
 def _context(lab: dict[str, object]):  # noqa: ANN202
-    from network.workflow import load
+    from govctl.network.workflow import load
 
     return load(Path(str(lab["inventory"])), lab=True)
 
 
 def _driver(ctx, node: str):  # noqa: ANN001,ANN202
-    from network.drivers.frr import FrrDriver
+    from govctl.network.drivers.frr import FrrDriver
 
     d = FrrDriver(ctx.targets[node], timeout=10)
     d.open()
@@ -113,8 +113,8 @@ def test_lab_starts_as_todays_ipv4_only_network(lab: dict[str, object]) -> None:
     # bad input meets real devices: each is a per-device error and the device stays as it was
     from dataclasses import replace
 
-    from network.drivers.frr import FrrDriver
-    from network.errors import DeviceError
+    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.errors import DeviceError
 
     target = ctx.targets["alpha-r1"]
     stranger = Path(str(lab["inventory"])).parent / "stranger"
@@ -141,10 +141,10 @@ def test_lab_starts_as_todays_ipv4_only_network(lab: dict[str, object]) -> None:
 
 
 def test_push_rolls_back_exactly_the_devices_that_fail(lab: dict[str, object]) -> None:
-    from network.drivers.frr import FrrDriver
-    from network.journal import Journal, new_run_id
-    from network.models import PushPolicy, Status
-    from network.push import Rollout
+    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.journal import Journal, new_run_id
+    from govctl.network.models import PushPolicy, Status
+    from govctl.network.push import Rollout
 
     ctx = _context(lab)
     configs = ctx.configs()
@@ -198,7 +198,7 @@ def test_push_rolls_back_exactly_the_devices_that_fail(lab: dict[str, object]) -
     assert restored, "the cut-off router did not restore its previous config"
     # FRR 8.4: a router re-added before its flushed (MaxAge) LSAs are gone everywhere can stay
     # unflooded; an operator waits for the LSDB to settle before pushing again, and so do we
-    from network.lab import runner
+    from govctl.network.lab import runner
 
     deadline = time.monotonic() + 120
     while sum(runner.ospf_maxage("extranet").values()) and time.monotonic() < deadline:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from net_helpers import FakeNetwork, fixture
 
-from network.intent import build
-from network.journal import Journal
-from network.models import DeviceTarget, PushPolicy, Status
-from network.push import Rollout, batches, rollback_run
-from network.render import render
+from govctl.network.intent import build
+from govctl.network.journal import Journal
+from govctl.network.models import DeviceTarget, PushPolicy, Status
+from govctl.network.push import Rollout, batches, rollback_run
+from govctl.network.render import render
 
 POLICY = PushPolicy(parallel=4, verify_timeout=0.0)
 
@@ -138,7 +138,7 @@ def test_resume_skips_finished_devices_and_rollback_undoes_a_run(tmp_path: Path)
 
 
 def test_unknown_run_is_an_input_error(tmp_path: Path):
-    from network.errors import UnknownDevice
+    from govctl.network.errors import UnknownDevice
 
     with pytest.raises(UnknownDevice, match="no run 'nope'"):
         Journal("nope", root=tmp_path, create=False)

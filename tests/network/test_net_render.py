@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from net_helpers import GOLDEN, fixture
 
-from network.errors import TemplateFailure, UnknownPlatform
-from network.intent import IntentOptions, build
-from network.render import FEATURES, TEMPLATES, platforms, render
+from govctl.network.errors import TemplateFailure, UnknownPlatform
+from govctl.network.intent import IntentOptions, build
+from govctl.network.render import FEATURES, TEMPLATES, platforms, render
 
 # a route reflector, the Internet egress, a city ABR, a county with IPv4 on a link, a town
 NODES = ["example-core1", "example-egress1", "alpha-r1", "alpha-east-legacy", "alpha-west-town01-r1"]
@@ -79,7 +79,7 @@ def test_unknown_platform_is_an_input_error() -> None:
 
 
 def test_template_error_names_the_file_and_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import network.render as r
+    import govctl.network.render as r
 
     (tmp_path / "frr").mkdir()
     for feature in FEATURES:

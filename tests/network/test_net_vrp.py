@@ -10,12 +10,12 @@ import os
 import pytest
 from net_helpers import CheckpointSession, fixture, vendor_sample
 
-from network.drivers import comware_config, vrp_cli
-from network.drivers.napalm_adapter import NapalmAdapter
-from network.errors import DeviceError
-from network.intent import build
-from network.models import DeviceTarget
-from network.verify import device_checks
+from govctl.network.drivers import comware_config, vrp_cli
+from govctl.network.drivers.napalm_adapter import NapalmAdapter
+from govctl.network.errors import DeviceError
+from govctl.network.intent import build
+from govctl.network.models import DeviceTarget
+from govctl.network.verify import device_checks
 
 
 
@@ -131,7 +131,7 @@ class VrpCliDouble:
 
 
 def _beta_r1(monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str]) -> tuple[list, VrpCliDouble]:
-    from network.render import port_name
+    from govctl.network.render import port_name
 
     monkeypatch.setenv("GOVCTL_T_PW", "pw")
     inv, plan = fixture()

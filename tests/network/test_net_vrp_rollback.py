@@ -13,12 +13,12 @@ import os
 import pytest
 from net_helpers import GOLDEN, vendor_sample
 
-from network.drivers import napalm_adapter, vrp_config
-from network.drivers.napalm_adapter import NapalmAdapter
-from network.errors import DeviceError
-from network.journal import Journal
-from network.models import DeviceTarget, Status
-from network.push import rollback_run
+from govctl.network.drivers import napalm_adapter, vrp_config
+from govctl.network.drivers.napalm_adapter import NapalmAdapter
+from govctl.network.errors import DeviceError
+from govctl.network.journal import Journal
+from govctl.network.models import DeviceTarget, Status
+from govctl.network.push import rollback_run
 
 NODE = "alpha-west-town01-r1"
 STAMP = "20261125T180000"
@@ -291,9 +291,9 @@ def test_a_push_whose_verification_fails_leaves_the_vrp_device_exactly_as_before
     from the checkpoint; the journal tells it and nothing of the rollout stays."""
     from net_helpers import fixture
 
-    from network.intent import build
-    from network.models import PushPolicy
-    from network.push import Rollout
+    from govctl.network.intent import build
+    from govctl.network.models import PushPolicy
+    from govctl.network.push import Rollout
 
     box = VrpDevice(BEFORE)
     napalm = NapalmVrp(box)

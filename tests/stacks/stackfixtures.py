@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from inventory.validate import load_valid
-from ipv6.planner import plan
-from stacks import engine
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan
+from govctl.stacks import engine
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORIES = sorted(p.parent for p in (ROOT / "inventories").glob("*/clouds.yaml"))

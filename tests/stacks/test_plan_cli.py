@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from govctl.cli import app
 from stackfixtures import ROOT, planned
-from stacks.models import ROOT_STACK_TYPE
+from govctl.stacks.models import ROOT_STACK_TYPE
 
 runner = CliRunner()
 EXAMPLE = ROOT / "inventories" / "example"
@@ -230,8 +230,8 @@ def test_stacks_lists_one_stack_per_platform() -> None:
 
 
 def test_mandatory_policy_violations_exit_4(cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from stacks import engine
-    from stacks.models import Violation
+    from govctl.stacks import engine
+    from govctl.stacks.models import Violation
 
     real = engine.violations
 

@@ -12,16 +12,16 @@ import pulumi
 import pulumi_openstack as openstack
 import pytest
 
-from inventory import models as m
+from govctl.inventory import models as m
 from stackfixtures import planned
-from stacks import engine
-from stacks.capture import capture
-from stacks.diff import diff
-from stacks.errors import ProgramError
-from stacks.models import SECRET, Resource, StackContext, StackGraph
-from stacks.policies import evaluate
-from stacks.render import markdown
-from stacks.state import Store, graph_from_state
+from govctl.stacks import engine
+from govctl.stacks.capture import capture
+from govctl.stacks.diff import diff
+from govctl.stacks.errors import ProgramError
+from govctl.stacks.models import SECRET, Resource, StackContext, StackGraph
+from govctl.stacks.policies import evaluate
+from govctl.stacks.render import markdown
+from govctl.stacks.state import Store, graph_from_state
 
 
 class Outer(pulumi.ComponentResource):
@@ -225,7 +225,7 @@ def test_the_pulumi_entry_point_registers_the_same_graph() -> None:
 
 
 def _source(base: engine.Source, tenants: list, platforms: list | None = None) -> engine.Source:
-    from ipv6.planner import plan as plan6
+    from govctl.ipv6.planner import plan as plan6
 
     update: dict = {"tenants": tenants}
     if platforms is not None:
@@ -361,7 +361,7 @@ def test_changed_hub_outputs_rerun_the_stacks_that_read_them(tmp_path: Path, run
 
 
 def test_a_partial_run_that_disagrees_on_platform_resources_falls_back_to_a_whole_run() -> None:
-    from stacks.incremental import splice
+    from govctl.stacks.incremental import splice
 
     _, graphs = planned("example")
     g = graphs["prov"]

@@ -5,10 +5,10 @@ import ipaddress
 
 import pytest
 
-from inventory import models as m
-from inventory.rules import MANAGEMENT_PORTS
-from stacks.models import PLATFORM_TYPE, PROVIDER_TYPE, TENANT_TYPE
-from stacks.program import hub_of, regions_of
+from govctl.inventory import models as m
+from govctl.inventory.rules import MANAGEMENT_PORTS
+from govctl.stacks.models import PLATFORM_TYPE, PROVIDER_TYPE, TENANT_TYPE
+from govctl.stacks.program import hub_of, regions_of
 
 from stackfixtures import inventory_params, planned
 
@@ -247,6 +247,6 @@ def test_offline_policies_pass_on_bundled_inventories(case: tuple) -> None:
 
 
 def engine_violations(src, graphs):  # noqa: ANN001, ANN201
-    from stacks.engine import violations
+    from govctl.stacks.engine import violations
 
     return violations(src.inventory, graphs)

@@ -12,18 +12,18 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli import app
+from govctl.cli import app
 from cutover_fixtures import NOW, inv_dir  # noqa: F401 - inv_dir is a fixture
-from inventory.errors import InputError
-from inventory.validate import load_valid
-from ipv6.planner import plan as ipv6_plan
-from network.cutover.devices import DeviceExecutor, load_overlay, production_render
-from network.cutover.errors import ManualStepPending
-from network.cutover.journal import Journal
-from network.cutover.planner import plan_cutover
-from network.cutover.runner import Options, execute, report, rollback
-from network.errors import CredentialsMissing
-from network.workflow import production_targets
+from govctl.inventory.errors import InputError
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan as ipv6_plan
+from govctl.network.cutover.devices import DeviceExecutor, load_overlay, production_render
+from govctl.network.cutover.errors import ManualStepPending
+from govctl.network.cutover.journal import Journal
+from govctl.network.cutover.planner import plan_cutover
+from govctl.network.cutover.runner import Options, execute, report, rollback
+from govctl.network.errors import CredentialsMissing
+from govctl.network.workflow import production_targets
 
 AT = ["--at", "2026-12-05T01:00:00+08:00"]
 

@@ -33,21 +33,21 @@ if not Path("/usr/lib/frr/bgpd").exists() or not Path("/usr/sbin/sshd").exists()
     pytest.skip("FRR and openssh-server are needed (apt-get install frr frr-pythontools openssh-server)",
                 allow_module_level=True)
 
-from inventory.validate import load_valid  # noqa: E402
-from ipv6.planner import plan as ipv6_plan  # noqa: E402
-from network.cutover.devices import DeviceExecutor, load_overlay  # noqa: E402
-from network.cutover.journal import Journal  # noqa: E402
-from network.cutover.lab import Lab, device_overlay, lab_render, swing_config  # noqa: E402
-from network.cutover.planner import plan_cutover  # noqa: E402
-from network.cutover.runner import Options, execute, rollback  # noqa: E402
-from network.workflow import production_targets  # noqa: E402
+from govctl.inventory.validate import load_valid  # noqa: E402
+from govctl.ipv6.planner import plan as ipv6_plan  # noqa: E402
+from govctl.network.cutover.devices import DeviceExecutor, load_overlay  # noqa: E402
+from govctl.network.cutover.journal import Journal  # noqa: E402
+from govctl.network.cutover.lab import Lab, device_overlay, lab_render, swing_config  # noqa: E402
+from govctl.network.cutover.planner import plan_cutover  # noqa: E402
+from govctl.network.cutover.runner import Options, execute, rollback  # noqa: E402
+from govctl.network.workflow import production_targets  # noqa: E402
 
 NETWORK = "health-net"
 AT = "2026-12-05T01:00:00+08:00"  # inside health-net's window
 
 
 def govctl(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from cli import main; main()", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-c", "from govctl.cli import main; main()", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from inventory.validate import load_valid
-from ipv6.planner import plan as ipv6_plan
-from network.cutover.errors import CutoverRefused, UnknownNetwork
-from network.cutover.planner import plan_cutover
-from network.cutover.render import PLATFORMS, render_pe
+from govctl.cli import app
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan as ipv6_plan
+from govctl.network.cutover.errors import CutoverRefused, UnknownNetwork
+from govctl.network.cutover.planner import plan_cutover
+from govctl.network.cutover.render import PLATFORMS, render_pe
 
 from cutover_fixtures import HERE, NOW, inv_dir, make_inventory  # noqa: F401 - inv_dir is a fixture
 
@@ -135,7 +135,7 @@ def test_overlapping_prefixes_in_the_target_vpn(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["cutover", "plan", "finance-net", str(inv), *AT])
     assert r.exit_code == 2 and "overlaps 203.0.113.32/27" in r.output and "dedicated_networks.yaml:" in r.output
     # A second network in the same VPN is checked by the planner itself (it reads the loader's model directly).
-    from inventory.loader import load
+    from govctl.inventory.loader import load
 
     loaded = load(make_inventory(tmp_path / "b", lambda t: t.replace(
         "vpn: vpn-finance", "vpn: vpn-health").replace("203.0.113.48/28", "203.0.113.0/27")))

@@ -54,17 +54,17 @@ def test_failed_post_check_goes_to_rescue_and_rolls_back(tmp_path: Path) -> None
                       "-e", "at=2026-12-12T01:00:00+08:00", "-e", "inject=cloud-return-route", "-e", "keep_lab=false")
         assert r.returncode != 0
         assert "rescued=1" in r.stdout and "rolled back: every device's configuration is the saved one" in r.stdout
-        st = subprocess.run([sys.executable, "-c", "from cli import main; main()", "cutover", "status", "finance-net",
+        st = subprocess.run([sys.executable, "-c", "from govctl.cli import main; main()", "cutover", "status", "finance-net",
                              "--journal-dir", str(j), "--json"], cwd=ROOT, capture_output=True, text=True,
                             timeout=60)
         rep = json.loads(st.stdout)
         assert rep["state"] == "rolled-back"
         assert all(c["ok"] for c in rep["checks"] if c["phase"] == "rollback")
-        from network.cutover.lab import Lab
+        from govctl.network.cutover.lab import Lab
 
         assert Lab.attach("finance-net") is None  # keep_lab=false: the play removed it
     finally:
-        from network.cutover.lab import Lab
+        from govctl.network.cutover.lab import Lab
 
         lab = Lab.attach("finance-net")
         if lab is not None:
@@ -80,10 +80,10 @@ def test_on_devices_a_failed_post_check_goes_to_rescue_and_restores_every_device
 
     import yaml
 
-    from inventory.validate import load_valid
-    from ipv6.planner import plan as ipv6_plan
-    from network.cutover.lab import Lab, device_overlay
-    from network.cutover.planner import plan_cutover
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.network.cutover.lab import Lab, device_overlay
+    from govctl.network.cutover.planner import plan_cutover
 
     inv = make_inventory(tmp_path)
     loaded = load_valid(inv)

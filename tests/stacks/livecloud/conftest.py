@@ -51,6 +51,6 @@ def openstack_lab() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def lab_api(openstack_lab: Path):  # noqa: ANN201
-    from stacks.livecloud.cloud import Cloud
+    from govctl.stacks.livecloud.cloud import Cloud
 
     return Cloud("govctl-lab")

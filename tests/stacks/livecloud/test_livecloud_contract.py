@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from inventory import models as m
-from inventory.validate import load_valid
-from ipv6.planner import plan
-from stacks.livecloud.graph import Item, capture, items_of
-from stacks.livecloud.mapping import ContainerSpec, ZoneSpec
-from stacks.livecloud.models import Outcome, Profile
-from stacks.livecloud.seed import Seeder
-from stacks.program import regions_of
+from govctl.inventory import models as m
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan
+from govctl.stacks.livecloud.graph import Item, capture, items_of
+from govctl.stacks.livecloud.mapping import ContainerSpec, ZoneSpec
+from govctl.stacks.livecloud.models import Outcome, Profile
+from govctl.stacks.livecloud.seed import Seeder
+from govctl.stacks.program import regions_of
 
 pytestmark = pytest.mark.openstack
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli import EXIT_CHANGES, EXIT_INPUT, EXIT_OK, EXIT_POLICY, app
-from inventory.validate import load_valid
-from ipv6.planner import plan
-from stacks.livecloud.audit import Auditor
-from stacks.livecloud.graph import capture, items_of
-from stacks.livecloud.models import AuditReport, Profile
-from stacks.livecloud.seed import Seeder
+from govctl.cli import EXIT_CHANGES, EXIT_INPUT, EXIT_OK, EXIT_POLICY, app
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan
+from govctl.stacks.livecloud.audit import Auditor
+from govctl.stacks.livecloud.graph import capture, items_of
+from govctl.stacks.livecloud.models import AuditReport, Profile
+from govctl.stacks.livecloud.seed import Seeder
 
 pytestmark = pytest.mark.openstack
 
