@@ -335,7 +335,27 @@ import govctl.network.commands  # noqa: E402,F401
 import govctl.stacks.livecloud.commands  # noqa: E402,F401
 
 
+def _quiet_library_threads() -> None:
+    """paramiko's transport thread logs a lost or refused connection as a traceback through its
+    logger (printed by Python's last-resort handler) besides the device's one-line DeviceError;
+    a library thread dying of an exception would print another. Neither reaches the terminal."""
+    import logging
+    import threading
+
+    for name in ("paramiko", "netmiko"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
+
+    def one_line(args: threading.ExceptHookArgs) -> None:
+        first = (str(args.exc_value).strip().splitlines() or [""])[0]
+        name = args.thread.name if args.thread is not None else "?"
+        sys.stderr.write(f"govctl: thread {name}: {args.exc_type.__name__}{': ' + first if first else ''}\n")
+
+    threading.excepthook = one_line
+
+
 def main() -> None:
+    _quiet_library_threads()
     app()
 
 

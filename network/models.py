@@ -151,6 +151,7 @@ class DeviceTarget:
     username: str = "govctl"
     credentials: str = ""  # a reference (env:VAR, file:path), never the secret
     known_hosts: str | None = None  # None: the user's ~/.ssh/known_hosts
+    host_key: str | None = None  # a pinned server key, "ssh-ed25519 AAAA...", trusted besides known_hosts
     tier: str = "town"
     role: str = "access"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -53,6 +53,22 @@ class DeviceDriver(Protocol):
     def rollback(self) -> None:
         """Restore the configuration saved by the last ``commit_config`` exactly."""
 
+    def restore(self, config: str) -> None:
+        """Make the running config exactly ``config`` (a config read from this device earlier, as the
+        journal saved it), in this session or a later one, and persist it to the startup config.
+        Raises ``DeviceError`` (step 'rollback') unless the result equals ``config``."""
+
+    def running_drift(self, config: str) -> str:
+        """How the running config differs from ``config`` (one read from this device earlier): '-'
+        lines the device lacks, '+' lines it has beyond it; '' when they are the same config.
+        Recovery and the end of a rollback decide with this what a device holds."""
+
+    def save_config(self) -> None:
+        """Persist the running config as the startup config (what a reboot brings back)."""
+
+    def startup_drift(self, config: str) -> str:
+        """Like ``running_drift``, against the startup config."""
+
     def get_config(self) -> str:
         """The running configuration as text."""
 

@@ -9,7 +9,11 @@ napalm-h3c-comware has getters only, so the transaction is built from what Comwa
 - commit-confirm: ``configuration commit delay <minutes>`` before the remediation, ``configuration
   commit`` to keep it (Comware rolls back by itself otherwise);
 - rollback: ``configuration replace file <checkpoint>``, then the running config must equal the
-  checkpoint again, or the rollback fails;
+  checkpoint again, or the rollback fails; only then ``save force`` writes it as the startup
+  configuration (``restore``'s promise; the commit itself never saves);
+- startup configuration: ``save force`` (``save_config``), ``display saved-configuration``
+  (``startup_drift``); configs compared as ``comware_config.same_config`` does, drift shown with
+  ``comware_config.drift``;
 - getters: ``display ospfv3 peer``, ``display ipv6 routing-table``, ``display bgp peer ipv6``,
   ``ping ipv6`` (``comware_cli``); addresses as configured.
 The sequences and parsers are pure functions, tested against golden files; this class only sends
@@ -24,6 +28,7 @@ from typing import Any
 
 from govctl.network.drivers import comware_cli as cli
 from govctl.network.drivers import comware_config as cfg
+from govctl.network.drivers import hostkeys
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
@@ -89,9 +94,6 @@ class ComwareDriver:
         args: dict[str, Any] = {
             "device_type": "hp_comware", "host": t.host, "port": t.port, "username": creds.username,
             "password": creds.password or "", "conn_timeout": CONNECT_TIMEOUT,
-            # netmiko's default auto-accepts unknown host keys: verify them instead
-            "ssh_strict": True, "system_host_keys": t.known_hosts is None,
-            "alt_host_keys": t.known_hosts is not None, "alt_key_file": t.known_hosts or "",
         }
         if creds.key_file:
             args.update(use_keys=True, key_file=creds.key_file)
@@ -101,11 +103,16 @@ class ComwareDriver:
 
             connect = ConnectHandler
         try:
-            self._conn = connect(**args)
+            # netmiko's default auto-accepts unknown host keys: only the device's trusted keys
+            with hostkeys.netmiko_trust(t) as trust:
+                self._conn = connect(**args, **trust)
+        except DeviceError:
+            raise
         except Exception as exc:  # noqa: BLE001
             kind = type(exc).__name__
-            reason = "authentication failed" if "Authentication" in kind else f"{kind}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            raise self._fail("connect", reason) from None
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            reason = "authentication failed" if "Authentication" in kind else f"{kind}: {lines[0] if lines else ''}"
+            raise hostkeys.refusal(t, exc) or self._fail("connect", reason) from None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -169,7 +176,11 @@ class ComwareDriver:
     def restore(self, before: str) -> None:
         """Back to ``before`` (a config the journal saved before a commit), in this session or a later
         one (`govctl net rollback RUN_ID`): replace from the checkpoint file whose content is
-        ``before``. A diff-based "replace" could not remove whole views the rollout added."""
+        ``before``. A diff-based "replace" could not remove whole views the rollout added.
+        A device already running ``before`` (a crash before the commit) only has it saved."""
+        if not self._pending and not self.running_drift(before):
+            self._save("rollback")
+            return
         if self._checkpoint and self._before is not None and cfg.same_config(self._before, before):
             self._replace_from(self._checkpoint, before)
             return
@@ -191,9 +202,28 @@ class ComwareDriver:
         self._do("rollback", self._conn.exit_config_mode)
         if cfg.refused(out):
             raise self._fail("rollback", cfg.refused(out)[0])
-        if not cfg.same_config(self.get_config(), self._before):
+        left = self.running_drift(self._before)
+        if left:
             raise self._fail("rollback", f"after `configuration replace file {checkpoint}` the running "
-                                         "config still differs from the checkpoint")
+                                         f"config still differs from the checkpoint:\n{left}")
+        self._save("rollback")
+
+    def running_drift(self, config: str) -> str:
+        return cfg.drift(config, self.get_config())
+
+    def startup_drift(self, config: str) -> str:
+        return cfg.drift(config, self._show(cfg.SAVED_CONFIG))
+
+    def save_config(self) -> None:
+        self._save("save")
+
+    def _save(self, step: str) -> None:
+        out = self._interactive(cfg.SAVE_STARTUP, step)
+        if not cfg.saved(out):
+            lines = [line.strip() for line in out.splitlines() if line.strip()] or ["no answer"]
+            why = next((line for line in lines if re.search(r"%|fail|error", line, re.I)), lines[-1])
+            raise self._fail(step, f"`{cfg.SAVE_STARTUP}` did not save the running config as the startup "
+                                   f"configuration: {why}")
 
     # ------------------------------------------------------------ getters
 

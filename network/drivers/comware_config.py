@@ -20,6 +20,7 @@ The diff is per block, as Comware shows it in ``display current-configuration``:
 """
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 import re
@@ -279,6 +280,20 @@ def rollback_sequence(name: str) -> list[str]:
     return [f"configuration replace file {name}"]
 
 
+# User view. ``save force`` writes the running config to the main next-startup configuration file
+# without asking ("Saved the current configuration to mainboard device successfully."); the
+# startup configuration is what ``display saved-configuration`` shows (that file's content).
+SAVE_STARTUP = "save force"
+SAVED_CONFIG = "display saved-configuration"
+
+
+def saved(output: str) -> bool:
+    """``save`` succeeded: Comware reports '... successfully.' for the main board (and each IRF
+    member); a refused command or a failure line means it did not."""
+    return (bool(re.search(r"successful", output, re.I)) and not refused(output)
+            and not re.search(r"\bfail(ed|ure)?\b", output, re.I))
+
+
 REFUSED = re.compile(r"^\s*% ?(Unrecognized command|Incomplete command|Wrong parameter|Too many parameters|"
                      r"Ambiguous command|Unknown command)[^\n]*", re.M)
 
@@ -300,6 +315,64 @@ def _flat(node: Node, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
         out.append(path)
         out.extend(_flat(c, path))
     return out
+
+
+def _rendered(text: str) -> list[str]:
+    """The configuration as ``same_config`` sees it: one canonical command a line, indented one space
+    per view. Two configs render alike exactly when ``same_config`` holds."""
+    return [" " * (len(path) - 1) + path[-1] for path in _flat(parse(text))]
+
+
+def drift(expected: str, actual: str) -> str:
+    """How ``actual`` differs from ``expected`` as a configuration (see ``drift_text``); '' exactly
+    when ``same_config(expected, actual)``."""
+    return drift_text(_rendered(expected), _rendered(actual))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _views(lines: list[str], i: int) -> list[str]:
+    """The views around ``lines[i]``, outermost first (a line belongs to the closest line above it
+    with less indentation)."""
+    chain: list[str] = []
+    indent = _indent(lines[i])
+    for j in range(i - 1, -1, -1):
+        if indent == 0:
+            break
+        if _indent(lines[j]) < indent:
+            chain.append(lines[j])
+            indent = _indent(lines[j])
+    return chain[::-1]
+
+
+def drift_text(expected: list[str], actual: list[str]) -> str:
+    """'-' lines of ``expected`` that ``actual`` lacks, '+' lines ``actual`` has beyond it, in order,
+    each under the views it sits in (' ' lines, shown once), as ``diff_text`` shows a change; ''
+    exactly when the two lists are equal. Lines are indented by view, as Comware, VRP and IOS
+    display them (also used for VRP and IOS)."""
+    out: list[str] = []
+    shown: list[str] = []  # the views (and line) printed last, outermost first
+
+    def emit(sign: str, lines: list[str], i: int) -> None:
+        chain = _views(lines, i)
+        same = 0
+        while same < min(len(chain), len(shown)) and chain[same] == shown[same]:
+            same += 1
+        out.extend(f"  {v}" for v in chain[same:])
+        out.append(f"{sign} {lines[i]}")
+        shown[:] = [*chain, lines[i]]
+
+    matcher = difflib.SequenceMatcher(a=expected, b=actual, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        for i in range(i1, i2):
+            emit("-", expected, i)
+        for j in range(j1, j2):
+            emit("+", actual, j)
+    return "\n".join(out) + ("\n" if out else "")
 
 
 def transcript(changes: list[Change], checkpoint: str, revert_in: int | None = None) -> str:

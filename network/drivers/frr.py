@@ -24,7 +24,7 @@ import socket
 
 import paramiko
 
-from govctl.network.drivers import frr_diff
+from govctl.network.drivers import frr_diff, hostkeys
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
@@ -96,12 +96,7 @@ class FrrDriver:
     def open(self) -> None:
         t = self.target
         creds = resolve(t.credentials, t.username, t.node)
-        client = paramiko.SSHClient()
-        if t.known_hosts:
-            client.load_host_keys(t.known_hosts)
-        else:
-            client.load_system_host_keys()
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())  # never accept an unknown key silently
+        client = hostkeys.strict_client(t)  # only the device's trusted keys; any other is refused before auth
         try:
             client.connect(t.host, port=t.port, username=creds.username, password=creds.password,
                            key_filename=creds.key_file, timeout=CONNECT_TIMEOUT, banner_timeout=CONNECT_TIMEOUT,
@@ -109,7 +104,7 @@ class FrrDriver:
         except paramiko.AuthenticationException:
             raise DeviceError(t.node, "connect", "authentication failed") from None
         except paramiko.SSHException as exc:
-            raise DeviceError(t.node, "connect", f"SSH: {exc}") from None
+            raise hostkeys.refusal(t, exc) or DeviceError(t.node, "connect", f"SSH: {exc}") from None
         except (OSError, socket.timeout) as exc:
             raise DeviceError(t.node, "connect", f"unreachable ({t.host} port {t.port}): "
                                                  f"{exc.strerror or exc}") from None
@@ -303,10 +298,13 @@ class FrrDriver:
         if self.local_diff:
             delta = self._delta(config, self.get_config(), "rollback")
             if delta:
-                self._apply(delta, config, "apply", "rollback")
+                self._apply(delta, config, "apply", "rollback")  # `apply` saves the startup config too
+            else:
+                self._persist(config)
             return
         rc, out = self._exec("frr-reload --reload", stdin=config, step="rollback")
         if self.get_config() == config:
+            self._persist(config)
             return
         # the text can differ only in order; ask frr-reload whether anything is really left
         _, left_out = self._exec("frr-reload --test", stdin=config, step="rollback")
@@ -314,6 +312,43 @@ class FrrDriver:
         if left:
             why = f" (frr-reload exited {rc}: {_reason(out)})" if rc else ""
             raise DeviceError(self.target.node, "rollback", f"config differs after restore{why}:\n{left}")
+
+    def _persist(self, config: str) -> None:
+        """Running is ``config``; make the startup config say so too (a controller that died after a
+        router applied a change but before it saved leaves the two apart)."""
+        if self.startup_drift(config):
+            self.save_config()
+
+    def save_config(self) -> None:
+        rc, out = self._exec("write memory", step="save")
+        if rc != 0 or _reason(out).startswith("%"):
+            raise DeviceError(self.target.node, "save", "write memory refused: " + _reason(out))
+
+    def get_startup_config(self) -> str:
+        rc, out = self._exec("startup", step="get", stderr=False)
+        if rc != 0:
+            raise DeviceError(self.target.node, "get", f"cannot read the startup config (exit {rc})")
+        return clean_running(out)
+
+    def running_drift(self, config: str) -> str:
+        return self._drift(config, self.get_config())
+
+    def startup_drift(self, config: str) -> str:
+        return self._drift(config, self.get_startup_config())
+
+    def _drift(self, config: str, actual: str) -> str:
+        """'-' lines of ``config`` that ``actual`` lacks, '+' lines ``actual`` has beyond it: what
+        frr-reload would delete and add to turn ``config`` into ``actual``. Semantic where the
+        controller has frr-reload.py (order and spelling vtysh normalises do not count), else by text."""
+        if clean_running(config) == actual:
+            return ""
+        if not self.local_diff:
+            import difflib
+
+            return "".join(line + "\n" for line in difflib.unified_diff(
+                clean_running(config).splitlines(), actual.splitlines(), lineterm="", n=0)
+                if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+        return parse_reload_test(self._delta(actual, config, "get").test_output())
 
     # ------------------------------------------------------------ getters
 

@@ -18,6 +18,10 @@ runs the commands through the driver's ``cli()``; these pure functions read the 
   is cleared instead of read.
 Parsers are strict: a line they do not understand raises ``IosParseError`` rather than being
 skipped, because a silently dropped neighbour or route would turn into a wrong verdict.
+
+Crash recovery compares configurations: ``config_lines`` is the text of ``show running-config`` /
+``show startup-config`` without the lines that change by themselves (``VOLATILE``), ``drift`` the
+difference, and ``write memory``'s answer is read by ``saved``.
 """
 from __future__ import annotations
 
@@ -258,3 +262,66 @@ def parse_ping(text: str) -> bool:
     if len(rows) != 1 or not rows[0]["SUCCESS_QTY"]:
         raise IosParseError("ping ipv6", "no 'Success rate is ... percent' line")
     return int(rows[0]["SUCCESS_QTY"]) > 0
+
+
+# ------------------------------------------------------------------ running and startup configuration
+
+SAVE_STARTUP = "write memory"
+# what ends the device's answer to ``write memory``: a prompt (privileged "#"; ">" in user EXEC, where
+# the command does not exist), or the one question it asks (after an IOS upgrade: "Overwrite the
+# previous NVRAM configuration?[confirm]")
+SAVE_EXPECT = r"([>#]\s*$|\[confirm\]\s*$)"
+
+# Lines that change on their own, never by configuration: the headers IOS prints above the config
+# (``show running-config``: "Building configuration...", "Current configuration : N bytes";
+# ``show startup-config``: "Using N out of M bytes[, uncompressed size = K bytes]"), the change and
+# save timestamps, and the clock drift NTP writes into the config ("ntp clock-period N").
+# NAPALM's ios ``get_config`` drops the first four kinds already; they are listed for raw output.
+VOLATILE = re.compile(
+    r"^(Building configuration\.*|Current configuration : \d+ bytes|Using \d+ out of \d+ bytes.*|"
+    r"! Last configuration change at .*|! NVRAM config last updated at .*|"
+    r"! No configuration change since last restart.*|ntp clock-period \d+)\s*$")
+
+
+def config_lines(text: str) -> list[str]:
+    """The configuration lines of ``show running-config`` / ``show startup-config`` that carry
+    configuration: without the ``VOLATILE`` lines, blank lines and bare "!" separators, trailing
+    spaces cut, indentation (the sub-command level) kept. (A banner's blank lines go too.)"""
+    out = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or line.strip() == "!" or VOLATILE.match(line):
+            continue
+        out.append(line)
+    return out
+
+
+def drift(expected: str, actual: str) -> str:
+    """How the config ``actual`` differs from ``expected`` ('-' lines it lacks, '+' lines it has beyond
+    it, under their parent lines); '' when they are the same configuration."""
+    from govctl.network.drivers.comware_config import drift_text
+
+    return drift_text(config_lines(expected), config_lines(actual))
+
+
+def save_prompt_answer(output: str) -> str | None:
+    """The answer to the question ``write memory`` ends ``output`` with, if any: "[confirm]" (overwrite
+    an NVRAM config another image version wrote) is confirmed with Enter, since the running config
+    is what must be saved."""
+    tail = output.rstrip().splitlines()[-1] if output.strip() else ""
+    return "" if re.search(r"\[confirm\]\s*$", tail) else None
+
+
+# "%Error opening nvram:/startup-config (...)", "% Invalid input detected at '^' marker." (user EXEC);
+# "% Warning: ..." lines precede the [confirm] question and are not failures
+_SAVE_ERROR = re.compile(r"^\s*%+ ?(?!Warning)\S[^\n]*", re.M)
+
+
+def save_errors(output: str) -> list[str]:
+    """The error lines IOS printed for ``write memory``."""
+    return [m.group(0).strip() for m in _SAVE_ERROR.finditer(output)]
+
+
+def saved(output: str) -> bool:
+    """``write memory`` succeeded: IOS ends it with "[OK]" and printed no error line."""
+    return bool(re.search(r"^\s*\[OK\]", output, re.M)) and not save_errors(output)

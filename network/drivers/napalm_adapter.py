@@ -15,6 +15,14 @@ What each upstream driver really does decides what the adapter can promise:
   config cannot remove what the rollout added, so the adapter keeps its own checkpoint
   (``vrp_config``: ``save <file>`` before the commit, ``rollback configuration to file`` and proof
   that the running config equals it), found again by content from a later session (``restore``).
+Startup configuration (what a reboot brings back; crash recovery reads it): ios's commit (without
+``revert_in``), ``confirm_commit`` and rollback end in napalm's own ``write memory``, whose answer
+napalm does not read; napalm-huawei-vrp's commit ends in ``save``. ``save_config`` sends ``write
+memory`` / ``save`` on napalm's netmiko session and reads the answer; ``startup_drift`` reads
+``show startup-config`` (napalm's ``get_config(retrieve="startup")``) / ``display
+saved-configuration`` (napalm-huawei-vrp returns no startup config). Configs compare as
+``ios_cli.drift`` (volatile header, timestamp and ``ntp clock-period`` lines aside) /
+``vrp_config.drift`` (as ``same_config``) do.
 - h3c_comware (napalm-h3c-comware 0.1.5): getters only, no config operations, so H3C is served
   by govctl's own netmiko-based driver (``comware.py``), not by this adapter.
 OSPFv3/BGP-IPv6/IPv6-RIB getters do not exist in NAPALM. For huawei_vrp the adapter runs
@@ -30,7 +38,7 @@ import ipaddress
 import time
 from typing import Any
 
-from govctl.network.drivers import ios_cli, vrp_cli, vrp_config
+from govctl.network.drivers import hostkeys, ios_cli, vrp_cli, vrp_config
 from govctl.network.drivers.comware_config import commands, diff_text, remediation
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
@@ -90,14 +98,19 @@ class NapalmAdapter:
         optional: dict[str, Any] = {"port": t.port}
         if creds.key_file:
             optional["key_file"] = creds.key_file
-        if t.known_hosts:
-            optional["ssh_config_file"] = None
-            optional["system_host_keys"] = False
-            optional["alt_host_keys"] = True
-            optional["alt_key_file"] = t.known_hosts
-        self._dev = cls(t.host, creds.username, creds.password or "", timeout=self._timeout,
-                        optional_args=optional)
-        self._call("connect", "open")
+        # netmiko's default auto-adds any host key. napalm's ios and napalm-huawei-vrp both hand the
+        # optional args netmiko knows (napalm.base.netmiko_helpers.netmiko_args) to ConnectHandler,
+        # so ssh_strict and the trusted keys reach paramiko's RejectPolicy there
+        with hostkeys.netmiko_trust(t) as trust:
+            self._dev = cls(t.host, creds.username, creds.password or "", timeout=self._timeout,
+                            optional_args={**optional, **trust})
+            try:
+                self._dev.open()
+            except Exception as exc:  # noqa: BLE001 - NAPALM/netmiko raise anything; one line per device
+                lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+                kind = type(exc).__name__
+                reason = "authentication failed" if "Authentication" in kind else f"{kind}: {lines[0] if lines else ''}"
+                raise hostkeys.refusal(t, exc) or DeviceError(t.node, "connect", reason) from None
 
     def close(self) -> None:
         if self._dev is not None:
@@ -165,7 +178,8 @@ class NapalmAdapter:
 
     def rollback(self) -> None:
         if self.name != "huawei_vrp":
-            self._call("rollback", "rollback")
+            self._call("rollback", "rollback")  # ios: configure replace (or revert now), write memory
+            self._pending = False
             return
         if self._checkpoint is None or self._before is None:
             raise DeviceError(self.target.node, "rollback", "no checkpoint from a commit in this session")
@@ -176,13 +190,25 @@ class NapalmAdapter:
         later one (`govctl net rollback RUN_ID`). huawei_vrp: from the checkpoint file on the device
         whose content is ``before`` (a merge of ``before`` would not remove what the rollout added).
         ios: napalm's rollback after a commit in this session, else ``configure replace`` with
-        ``before`` (exact on IOS)."""
+        ``before`` (exact on IOS); either way the running config must then equal ``before``
+        (``running_drift``), and the startup config too (napalm writes memory without reading the
+        answer: saved again, checked, if it differs). A device already running ``before`` (a crash
+        before the commit) only has it saved."""
+        if not self._pending and not self.running_drift(before):
+            self._save("rollback")
+            return
         if self.name != "huawei_vrp":
             if self._committed:
                 self.rollback()
             else:
-                self.load_replace_candidate(before)
-                self.commit_config(message="govctl rollback")
+                self._call("rollback", "load_replace_candidate", config=before)
+                self._call("rollback", "commit_config")
+            left = self.running_drift(before)
+            if left:
+                raise DeviceError(self.target.node, "rollback", "after `configure replace` the running config "
+                                                                f"still differs from the saved one:\n{left}")
+            if self.startup_drift(before):
+                self._save("rollback")
             return
         if self._checkpoint and self._before is not None and vrp_config.same_config(self._before, before):
             self._replace_from(self._checkpoint, before)
@@ -199,21 +225,26 @@ class NapalmAdapter:
     # ------------------------------------------------------------ huawei_vrp checkpoint and rollback
 
     def _interactive(self, command: str, step: str) -> str:
-        """One user-view command on napalm-huawei-vrp's netmiko session, its questions answered."""
+        """One user-view (VRP) / privileged EXEC (ios) command on the napalm driver's netmiko session,
+        its questions answered."""
         conn = getattr(self._dev, "device", None)
         if conn is None:
-            raise DeviceError(self.target.node, step, "napalm-huawei-vrp has no open session")
+            raise DeviceError(self.target.node, step, f"the napalm {self.name} driver has no open session")
+        if self.name == "huawei_vrp":
+            expect, answer_to = vrp_config.EXPECT, vrp_config.prompt_answer
+        else:
+            expect, answer_to = ios_cli.SAVE_EXPECT, ios_cli.save_prompt_answer
 
         def send(text: str) -> str:
             try:
-                return str(conn.send_command(text, expect_string=vrp_config.EXPECT, read_timeout=300,
+                return str(conn.send_command(text, expect_string=expect, read_timeout=300,
                                              strip_prompt=False, strip_command=False))
             except Exception as exc:  # noqa: BLE001 - netmiko raises many kinds; keep it per device
                 raise DeviceError(self.target.node, step, f"{type(exc).__name__}: {exc}") from None
 
         out = send(command)
         for _ in range(4):
-            answer = vrp_config.prompt_answer(out)
+            answer = answer_to(out)
             if answer is None:
                 break
             out += send(answer)
@@ -255,6 +286,36 @@ class NapalmAdapter:
             raise DeviceError(self.target.node, "rollback", "running config restored, but `save` to the "
                                                             "startup configuration did not succeed")
         self._pending = False
+
+    # ------------------------------------------------------------ startup configuration, drift
+
+    def _drift(self, config: str, actual: str) -> str:
+        return vrp_config.drift(config, actual) if self.name == "huawei_vrp" else ios_cli.drift(config, actual)
+
+    def running_drift(self, config: str) -> str:
+        return self._drift(config, self.get_config())
+
+    def startup_drift(self, config: str) -> str:
+        if self.name == "huawei_vrp":
+            startup = self._cli(vrp_config.SAVED_CONFIG, "get")
+        else:
+            startup = str(self._call("get", "get_config", retrieve="startup").get("startup", ""))
+        return self._drift(config, startup)
+
+    def save_config(self) -> None:
+        self._save("save")
+
+    def _save(self, step: str) -> None:
+        """``save`` (VRP, its question answered y) / ``write memory`` (ios), the answer checked."""
+        if self.name == "huawei_vrp":
+            command, ok, errors = vrp_config.SAVE_STARTUP, vrp_config.saved, vrp_config.refused
+        else:
+            command, ok, errors = ios_cli.SAVE_STARTUP, ios_cli.saved, ios_cli.save_errors
+        out = self._interactive(command, step)
+        if not ok(out):
+            bad = errors(out)
+            raise DeviceError(self.target.node, step, f"`{command}` did not save the running config as the "
+                                                      f"startup configuration{': ' + bad[0] if bad else ''}")
 
     def get_config(self) -> str:
         return str(self._call("get", "get_config", retrieve="running").get("running", ""))

@@ -1,20 +1,57 @@
-"""Platform name -> driver. The one place that knows which class serves which platform."""
+"""Platform name -> driver. The one place that knows which class serves which platform.
+
+Every driver handed out here verifies the device's SSH host key before its own ``open`` runs
+(``hostkeys.verify_host_key``: key exchange only, closed before any authentication), so no
+driver, present or future, can send a credential to a host whose key is not trusted, whatever
+its SSH library would do by default. The drivers' own connections are strict as well.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import TypeVar
+
+from govctl.network.drivers import hostkeys
 from govctl.network.drivers.base import DeviceDriver
 from govctl.network.drivers.comware import ComwareDriver
+from govctl.network.drivers.credentials import resolve
 from govctl.network.drivers.frr import FrrDriver
 from govctl.network.drivers.napalm_adapter import NAPALM_NAMES, NapalmAdapter
 from govctl.network.errors import DeviceError
 from govctl.network.models import DeviceTarget
 
+D = TypeVar("D", bound=DeviceDriver)
+
+DRIVERS: MappingProxyType[str, Callable[[DeviceTarget], DeviceDriver]] = MappingProxyType({
+    "frr": FrrDriver,
+    # napalm-h3c-comware has getters only: govctl's own netmiko-based driver
+    "h3c_comware": ComwareDriver,
+    **{platform: NapalmAdapter for platform in NAPALM_NAMES},
+})
+
+
+def platforms() -> list[str]:
+    """Every platform a config driver serves."""
+    return sorted(DRIVERS)
+
+
+def verified_open(driver: D, target: DeviceTarget) -> D:
+    """``driver`` whose ``open`` first checks the device's host key (one line, no traceback, when
+    it is unknown or changed). Set on the instance, so the driver's own ``__enter__`` goes through it."""
+    own_open = driver.open
+
+    def open_verified() -> None:
+        # a missing secret is the device's error before anything is dialled, as in every driver's open
+        resolve(target.credentials, target.username, target.node)
+        hostkeys.verify_host_key(target)
+        own_open()
+
+    driver.open = open_verified  # type: ignore[method-assign]
+    return driver
+
 
 def driver_for(target: DeviceTarget) -> DeviceDriver:
-    if target.platform == "frr":
-        return FrrDriver(target)
-    if target.platform == "h3c_comware":
-        # napalm-h3c-comware has getters only: govctl's own netmiko-based driver
-        return ComwareDriver(target)
-    if target.platform in NAPALM_NAMES:
-        return NapalmAdapter(target)
-    raise DeviceError(target.node, "open", f"no config driver for platform '{target.platform}'")
+    make = DRIVERS.get(target.platform)
+    if make is None:
+        raise DeviceError(target.node, "open", f"no config driver for platform '{target.platform}'")
+    return verified_open(make(target), target)

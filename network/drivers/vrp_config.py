@@ -12,7 +12,10 @@ its own checkpoint, with VRP's own facilities (user view):
   the rollback commits itself); a release without it refuses the command and the rollback fails;
 - proof: the running configuration must then equal the checkpoint (``same_config``), or the rollback
   fails loudly; only then ``save`` writes it as the startup configuration again (napalm's commit had
-  saved the rolled-out config there).
+  saved the rolled-out config there);
+- startup configuration (crash recovery): ``save`` persists the running config (its question
+  answered y), ``display saved-configuration`` shows what a reboot brings back; both configs are
+  compared with ``same_config`` and their difference shown with ``drift``.
 Pure functions: the adapter only sends what these return and reads its answers with them.
 """
 from __future__ import annotations
@@ -64,7 +67,8 @@ def rollback_command(name: str) -> str:
     return f"rollback configuration to file {name}"
 
 
-SAVE_STARTUP = "save"
+SAVE_STARTUP = "save"  # asks "Are you sure to continue?[Y/N]" (V5) / "Continue? [Y/N]:" (V8): y
+SAVED_CONFIG = "display saved-configuration"  # the startup configuration file's content
 
 
 # what ends the device's answer: the user-view prompt or a question
@@ -111,3 +115,9 @@ def same_config(a: str, b: str) -> bool:
     """Equal as VRP configurations: views, commands and address spelling; comments, blank lines and
     '#' separators aside."""
     return comware_config.same_config(_body(a), _body(b))
+
+
+def drift(expected: str, actual: str) -> str:
+    """How ``actual`` differs from ``expected`` as a VRP configuration ('-'/'+' lines under their
+    views, see ``comware_config.drift_text``); '' exactly when ``same_config``."""
+    return comware_config.drift(_body(expected), _body(actual))

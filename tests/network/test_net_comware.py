@@ -1,6 +1,7 @@
-"""H3C Comware: the remediation and the command sequences of a push (golden files), and the getters'
-parsers. No Comware device exists here: what is proven is the diff, the CLI lines govctl would type
-and the reading of documented output layouts, not a session with a device.
+"""H3C Comware: the remediation and the command sequences of a push (golden files), the getters'
+parsers, and the crash-recovery surface (running/startup drift, ``save force``, ``restore``'s proof)
+against a double of the netmiko session. No Comware device exists here: what is proven is the diff,
+the CLI lines govctl would type and the reading of documented output layouts, not a session with a device.
 
 Regenerate the golden files after an intended change with GOVCTL_UPDATE_GOLDEN=1 and review the diff.
 """
@@ -184,3 +185,134 @@ def test_host_keys_are_verified_and_auth_failure_is_per_device(monkeypatch: pyte
         dev.open()
     assert seen["device_type"] == "hp_comware" and seen["ssh_strict"] is True
     assert (seen["alt_host_keys"], seen["alt_key_file"], seen["system_host_keys"]) == (True, str(kh), False)
+
+
+# ------------------------------------------------------------ startup configuration, drift, restore
+
+
+class ComwareSession:
+    """netmiko's hp_comware session on one Comware V7 device, across sessions: the running config, the
+    saved (next-startup) config and the files on flash; ``save force`` and ``configuration replace
+    file`` answered with the texts of fixtures/comware (save_force*.txt, replace_file.txt)."""
+
+    def __init__(self, running: str, saved: str | None = None, files: dict[str, str] | None = None) -> None:
+        self.running, self.saved = running, running if saved is None else saved
+        self.files = dict(files or {})
+        self.save_answer = sample("save_force.txt")
+        self.replace_leaves = ""  # what `configuration replace file` fails to remove
+        self.sent: list[str] = []
+        self._replacing = ""
+
+    def send_command(self, command: str, **kwargs: object) -> str:
+        self.sent.append(command)
+        if command == cli.RUNNING:
+            return self.running
+        if command == cfg.SAVED_CONFIG:
+            return self.saved
+        if command == f"dir {cfg.CHECKPOINT_DIR}":
+            rows = "".join(f"   {i} -rw-        {len(t)} Nov 25 2026 18:00:02   {n.split('/')[-1]}\n"
+                           for i, (n, t) in enumerate(sorted(self.files.items())))
+            return f"Directory of flash:\n{rows}\n1046512 KB total (824356 KB free)\n"
+        if command.startswith("more ") and command[5:] in self.files:
+            return self.files[command[5:]]
+        return "                  ^\n % Unrecognized command found at '^' position.\n"
+
+    def send_command_timing(self, command: str, **kwargs: object) -> str:
+        self.sent.append(command)
+        if command == cfg.SAVE_STARTUP:
+            if "successfully" in self.save_answer:
+                self.saved = self.running
+            return self.save_answer
+        question, done = sample("replace_file.txt").split("\nN\n")
+        if command.startswith("configuration replace file "):
+            self._replacing = command.split()[-1]
+            return question
+        if command == "N" and self._replacing:
+            self.running = self.files[self._replacing].replace("\nreturn", f"\n{self.replace_leaves}return")
+            name, self._replacing = self._replacing, ""
+            return done.replace("FILE", name)
+        return "                  ^\n % Unrecognized command found at '^' position.\n"
+
+    def config_mode(self) -> str:
+        self.sent.append("system-view")
+        return ""
+
+    def exit_config_mode(self) -> str:
+        self.sent.append("return")
+        return ""
+
+    def disconnect(self) -> None:
+        pass
+
+
+BEFORE, AFTER = sample("running/ipv4-only.txt"), sample("running/converged.txt")
+NODE = "alpha-west-town01-r1"
+
+
+def _comware(monkeypatch: pytest.MonkeyPatch, session: ComwareSession) -> ComwareDriver:
+    monkeypatch.setenv("GOVCTL_T_PW", "pw")
+    dev = ComwareDriver(DeviceTarget(node=NODE, platform="h3c_comware", host="2001:db8:fffd::8",
+                                     credentials="env:GOVCTL_T_PW"), connect=lambda **kwargs: session)
+    dev.open()
+    return dev
+
+
+def test_running_drift_is_empty_on_the_same_config_and_names_the_lines_otherwise(monkeypatch):
+    box = ComwareSession(AFTER.replace("2001:DB8:FFFE::19/127", "2001:db8:fffe::19/127").replace("#\n", "#\n\n"))
+    dev = _comware(monkeypatch, box)
+    assert dev.running_drift(AFTER) == ""  # address spelling, blank lines and '#' aside
+    box.running = (AFTER.replace(" ospfv3 network-type p2p\n", "")
+                   .replace(" ssh server enable\n", " ssh server enable\n telnet server enable\n"))
+    assert dev.running_drift(AFTER) == ("  interface GigabitEthernet1/0/1\n"
+                                        "-  ospfv3 network-type p2p\n"
+                                        "+ telnet server enable\n")
+
+
+def test_startup_drift_reads_the_saved_configuration_and_save_force_writes_it(monkeypatch):
+    box = ComwareSession(AFTER, saved=BEFORE)  # the commit never saves: the startup config is the old one
+    dev = _comware(monkeypatch, box)
+    assert dev.startup_drift(BEFORE) == ""
+    assert dev.startup_drift(AFTER) == cfg.drift(AFTER, BEFORE)
+    assert dev.startup_drift(AFTER).startswith("- ipv6 prefix-list DEPT-VPN-V6 index 10 deny 2001:db8:ff00:: 56")
+    dev.save_config()
+    assert box.sent[-1] == "save force" and box.saved == AFTER
+    assert dev.startup_drift(AFTER) == ""
+
+
+def test_save_the_device_refuses_fails_loudly(monkeypatch):
+    box = ComwareSession(AFTER, saved=BEFORE)
+    box.save_answer = sample("save_force_denied.txt")
+    dev = _comware(monkeypatch, box)
+    with pytest.raises(DeviceError, match=f"{NODE}: save: `save force` did not save the running config as the "
+                                          "startup configuration: Permission denied."):
+        dev.save_config()
+    assert box.saved == BEFORE
+    assert not cfg.saved("Validating file. Please wait...\nFailed to save the current configuration successfully.\n")
+
+
+def test_restore_from_a_later_session_replaces_proves_and_saves(monkeypatch):
+    older = cfg.checkpoint_name(NODE, "20261124T091240")
+    box = ComwareSession(AFTER, saved=AFTER, files={CHECKPOINT: BEFORE, older: AFTER})
+    dev = _comware(monkeypatch, box)
+    dev.restore(BEFORE)
+    assert box.running == BEFORE and box.saved == BEFORE
+    assert box.sent == [cli.RUNNING, "dir flash:/", f"more {CHECKPOINT}", "system-view",
+                        f"configuration replace file {CHECKPOINT}", "N", "return", cli.RUNNING, "save force"]
+
+
+def test_restore_of_a_device_already_running_the_saved_config_only_saves_it(monkeypatch):
+    box = ComwareSession(BEFORE, saved=AFTER)
+    dev = _comware(monkeypatch, box)
+    dev.restore(BEFORE)
+    assert box.sent == [cli.RUNNING, "save force"] and box.saved == BEFORE
+
+
+def test_a_replace_that_leaves_lines_fails_and_saves_nothing(monkeypatch):
+    box = ComwareSession(AFTER, saved=AFTER, files={CHECKPOINT: BEFORE})
+    box.replace_leaves = " ipv6 route-static 2001:DB8:10:: 52 NULL0\n#\n"
+    dev = _comware(monkeypatch, box)
+    with pytest.raises(DeviceError, match=f"{NODE}: rollback: after `configuration replace file {CHECKPOINT}` the "
+                                          "running config still differs from the checkpoint:\n"
+                                          r"\+ ipv6 route-static 2001:db8:10:: 52 NULL0"):
+        dev.restore(BEFORE)
+    assert box.saved == AFTER and "save force" not in box.sent

@@ -185,11 +185,30 @@ def test_what_one_pass_leaves_frr_reload_finishes_and_what_it_cannot_is_a_refuse
 
 
 @needs_frr
-def test_restore_of_an_unchanged_device_sends_nothing():
-    d = Scripted(lambda command, stdin: (0, _show_run(RUNNING), "") if command == "show running-config"
+def test_restore_of_an_unchanged_device_changes_nothing_and_checks_the_startup_config():
+    d = Scripted(lambda command, stdin: (0, _show_run(RUNNING), "") if command in ("show running-config", "startup")
                  else pytest.fail(command))
     d.restore(RUNNING)
-    assert [c for c, _ in d.sent] == ["show running-config"]
+    assert [c for c, _ in d.sent] == ["show running-config", "startup"]
+
+
+def test_restore_of_an_unchanged_device_whose_startup_lags_saves_it():
+    """A router that applied a change and was restored by hand, or died before `write memory`: the
+    running config is right, the startup config is not; the restore persists it."""
+    stale = RUNNING.replace("hostname", "hostname old-name\n!\nhostname", 1)
+
+    def device(command: str, stdin: str | None):  # noqa: ANN202
+        if command == "show running-config":
+            return 0, _show_run(RUNNING), ""
+        if command == "startup":
+            return 0, stale, ""
+        if command == "write memory":
+            return 0, "Building Configuration...\n[OK]\n", ""
+        pytest.fail(command)
+
+    d = Scripted(device)
+    d.restore(RUNNING)
+    assert [c for c, _ in d.sent] == ["show running-config", "startup", "write memory"]
 
 
 def test_getters_answer_one_pass_from_one_session():

@@ -1,10 +1,13 @@
 """Cisco IOS verification getters: show-command output (fixtures/ios, Cisco's layouts) -> getter shapes,
-and verify's checks through the NAPALM adapter on an ios node.
+and verify's checks through the NAPALM adapter on an ios node; then the crash-recovery surface (running
+and startup config drift, ``write memory``, ``restore``'s proof) against a double of NAPALM ios and its
+netmiko session.
 
 No IOS device exists here: NAPALM's ios driver is replaced by a double whose ``cli()`` answers with the
 fixture text. What is proven is the parsing and the verdicts built on it, not the SSH session."""
 from __future__ import annotations
 
+import re
 
 import pytest
 from net_helpers import fixture, vendor_sample
@@ -252,11 +255,29 @@ def test_unparsable_output_is_a_per_device_verify_error(monkeypatch):
         _egress1(monkeypatch, out)
 
 
-class NapalmIosConfig:
-    """NAPALM ios's config surface, recording the calls (its replace/rollback are exact on IOS)."""
+# ------------------------------------------------------------ running and startup config, restore
 
-    def __init__(self) -> None:
+RUNNING = sample("example-egress1/show_running-config.txt")
+STARTUP = sample("example-egress1/show_startup-config.txt")
+# what NAPALM ios's get_config drops itself (napalm/ios/ios.py, filter_strings)
+_NAPALM_FILTER = re.compile(r"^(Building configuration.*|Current configuration :.*|! Last configuration change at.*|"
+                            r"! NVRAM config last updated at.*)$", re.M)
+
+
+class NapalmIos:
+    """One IOS router behind NAPALM's ios driver, as the adapter uses it for config work: ``get_config``
+    (running or startup, filtered as napalm filters), replace and rollback (exact on IOS; both end in
+    napalm's own ``write memory``, as napalm ios does), and napalm's netmiko session as ``device``,
+    answering ``write memory`` with the texts of fixtures/ios (write_memory*.txt)."""
+
+    def __init__(self, running: str, startup: str | None = None) -> None:
+        self.running, self.startup = running, running if startup is None else startup
         self.calls: list[str] = []
+        self.sent: list[str] = []  # on the netmiko session
+        self.device = self
+        self.privileged, self.nvram_question, self.replace_leaves = True, False, ""
+        self._candidate = self._rollback_cfg = ""
+        self._asking = False
 
     def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
         return self
@@ -264,28 +285,137 @@ class NapalmIosConfig:
     def open(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
+    def get_config(self, retrieve: str = "all") -> dict:
+        text = self.startup if retrieve == "startup" else self.running
+        return {retrieve: _NAPALM_FILTER.sub("", text).strip()}
+
     def load_replace_candidate(self, config: str) -> None:
         self.calls.append(f"load_replace_candidate {config.splitlines()[0]}")
+        self._candidate = config
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         self.calls.append("commit_config")
+        self._rollback_cfg = self.running
+        self.running = self.startup = self._candidate + self.replace_leaves
 
     def rollback(self) -> None:
         self.calls.append("rollback")
+        self.running = self.startup = self._rollback_cfg + self.replace_leaves
+
+    # netmiko's send_command on the session: the echo, the answer, the prompt (or the question)
+    def send_command(self, text: str, expect_string: str = "", **kwargs: object) -> str:
+        self.sent.append(text)
+        if self._asking:
+            self._asking = False
+            return f"{text}\n{self._written()}\nexample-egress1#"
+        if text != "write memory" or not self.privileged:
+            return f"{text}\n{sample('write_memory_user_exec.txt')}\nexample-egress1>"
+        if self.nvram_question:
+            self._asking = True
+            return f"{text}\n{sample('write_memory_confirm.txt').rstrip()}"
+        return f"{text}\n{self._written()}\nexample-egress1#"
+
+    def _written(self) -> str:
+        self.startup = self.running
+        return sample("write_memory.txt").rstrip()
+
+
+def _ios(monkeypatch: pytest.MonkeyPatch, device: NapalmIos) -> NapalmAdapter:
+    monkeypatch.setenv("GOVCTL_T_PW", "pw")
+    dev = NapalmAdapter(DeviceTarget(node="example-egress1", platform="ios", host="2001:db8:fffd::13",
+                                     credentials="env:GOVCTL_T_PW"), driver_class=device)
+    dev.open()
+    return dev
+
+
+def test_ios_configs_differing_only_in_what_changes_by_itself_are_the_same():
+    # headers, change/save timestamps and NTP's clock-period differ between the two outputs
+    assert "ntp clock-period 17179912" in RUNNING and "ntp clock-period 17179869" in STARTUP
+    assert ios_cli.config_lines(RUNNING) == ios_cli.config_lines(STARTUP)
+    assert ios_cli.drift(RUNNING, STARTUP) == ""
+
+
+def test_ios_running_drift_names_missing_and_extra_lines_under_their_parents(monkeypatch):
+    changed = (RUNNING.replace("  neighbor 2001:DB8:FFFF::11 activate\n", "")
+               .replace("ipv6 route 2001:DB8::/32 Null0\n",
+                        "ipv6 route 2001:DB8::/32 Null0\nipv6 route 2001:DB8:300::/40 Null0\n")
+               .replace("ntp clock-period 17179912", "ntp clock-period 17179999"))
+    dev = _ios(monkeypatch, NapalmIos(changed))
+    assert dev.running_drift(RUNNING) == (
+        "  router bgp 64512\n"
+        "   address-family ipv6\n"
+        "-   neighbor 2001:DB8:FFFF::11 activate\n"
+        "+ ipv6 route 2001:DB8:300::/40 Null0\n")
+    same = _ios(monkeypatch, NapalmIos(RUNNING.replace("ntp clock-period 17179912", "ntp clock-period 17179999")))
+    assert same.running_drift(RUNNING) == ""
+    assert same.running_drift(same.get_config()) == ""  # napalm's filtered text, as the journal saves it
+
+
+def test_ios_startup_drift_reads_the_startup_config_and_write_memory_saves_it(monkeypatch):
+    before = RUNNING.replace(" ipv6 ospf network point-to-point\n", "")
+    box = NapalmIos(RUNNING, startup=STARTUP.replace(" ipv6 ospf network point-to-point\n", ""))
+    dev = _ios(monkeypatch, box)
+    assert dev.startup_drift(before) == ""  # the startup config still holds the config before the push
+    assert dev.startup_drift(RUNNING) == (
+        "  interface GigabitEthernet0/1\n"
+        "-  ipv6 ospf network point-to-point\n"
+        "  interface GigabitEthernet0/2\n"
+        "-  ipv6 ospf network point-to-point\n")
+    dev.save_config()
+    assert box.sent == ["write memory"]
+    assert dev.startup_drift(RUNNING) == ""
+
+
+def test_ios_write_memory_confirms_overwriting_an_nvram_config_of_another_image(monkeypatch):
+    box = NapalmIos(RUNNING, startup="")
+    box.nvram_question = True
+    dev = _ios(monkeypatch, box)
+    dev.save_config()
+    assert box.sent == ["write memory", ""]  # Enter answers "[confirm]"
+    assert dev.startup_drift(RUNNING) == ""
+
+
+def test_ios_write_memory_the_device_refuses_fails_loudly(monkeypatch):
+    box = NapalmIos(RUNNING, startup="")
+    box.privileged = False
+    dev = _ios(monkeypatch, box)
+    with pytest.raises(DeviceError, match=r"example-egress1: save: `write memory` did not save the running config as "
+                                          r"the startup configuration: % Invalid input detected at '\^' marker\."):
+        dev.save_config()
+    assert box.startup == ""
 
 
 def test_ios_restore_uses_napalms_rollback_after_a_commit_and_configure_replace_in_a_later_session(monkeypatch):
-    monkeypatch.setenv("GOVCTL_T_PW", "pw")
-    target = DeviceTarget(node="example-egress1", platform="ios", host="2001:db8:fffd::13", credentials="env:GOVCTL_T_PW")
-    same = NapalmIosConfig()
-    dev = NapalmAdapter(target, driver_class=same)
-    dev.open()
+    same = NapalmIos("hostname before\n")
+    dev = _ios(monkeypatch, same)
     dev.load_replace_candidate("hostname example-egress1\n")
     dev.commit_config()
     dev.restore("hostname before\n")
     assert same.calls == ["load_replace_candidate hostname example-egress1", "commit_config", "rollback"]
-    later = NapalmIosConfig()
-    dev = NapalmAdapter(target, driver_class=later)
-    dev.open()
+    assert same.running == same.startup == "hostname before\n"
+    later = NapalmIos("hostname example-egress1\n")
+    dev = _ios(monkeypatch, later)
     dev.restore("hostname before\n")
     assert later.calls == ["load_replace_candidate hostname before", "commit_config"]
+    assert later.sent == []  # napalm's own write memory saved it: startup_drift shows nothing to save
+
+
+def test_ios_restore_of_a_device_already_running_the_config_only_saves_it(monkeypatch):
+    box = NapalmIos(RUNNING, startup="")
+    dev = _ios(monkeypatch, box)
+    dev.restore(RUNNING)
+    assert box.calls == [] and box.sent == ["write memory"]
+    assert dev.startup_drift(RUNNING) == ""
+
+
+def test_ios_restore_that_does_not_reach_the_config_fails(monkeypatch):
+    box = NapalmIos(RUNNING)
+    box.replace_leaves = "ipv6 route 2001:DB8:300::/40 Null0\n"  # e.g. a line configure replace could not remove
+    dev = _ios(monkeypatch, box)
+    before = RUNNING.replace(" ipv6 ospf network point-to-point\n", "")
+    with pytest.raises(DeviceError, match="example-egress1: rollback: after `configure replace` the running config "
+                                          "still differs from the saved one:\n\\+ ipv6 route 2001:DB8:300::/40 Null0"):
+        dev.restore(before)

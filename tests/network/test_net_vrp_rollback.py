@@ -5,10 +5,12 @@ and from a later one (``govctl net rollback RUN_ID``).
 No VRP device exists here. ``VrpDevice`` answers the user-view commands govctl sends with the texts of
 Huawei's command reference (``save``, ``rollback configuration``, ``dir``, ``more``) and keeps its
 running config and files across sessions; the golden transcripts hold every line sent and received.
-What is proven is the sequence and how its answers are read, not VRP itself."""
+What is proven is the sequence and how its answers are read, not VRP itself. The startup configuration
+(``save``, ``display saved-configuration``) and the drift crash recovery reads are tested the same way."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from net_helpers import GOLDEN, vendor_sample
@@ -39,6 +41,8 @@ class VrpDevice:
         self.running, self.files, self.startup = running, dict(files or {}), running
         self.rollback_keeps_additions = False  # a release whose rollback only merges the file
         self.knows_rollback = True
+        self.v5 = False  # VRP V5's wording of `save` (question and answer)
+        self.save_error = ""  # what `save` answers when it cannot write the startup configuration
         self.log: list[str] = []
         self._question: tuple[str, str] | None = None
 
@@ -69,6 +73,9 @@ class VrpDevice:
             return f"Warning: Are you sure to save the configuration to cfcard:/{words[1]}? [Y/N]:"
         if cmd == "save":
             self._question = ("save-startup", "")
+            if self.v5:
+                return ("Warning: The current configuration will be written to the device.\n"
+                        "Are you sure to continue?[Y/N]")
             return "Warning: The current configuration will be written to the device. Continue? [Y/N]:"
         if words[:3] == ["rollback", "configuration", "to"] and self.knows_rollback:
             self._question = ("rollback", words[-1])
@@ -82,6 +89,8 @@ class VrpDevice:
                     "1,927,716 KB total available (1,130,244 KB free)")
         if words[:1] == ["more"] and words[1] in self.files:
             return self.files[words[1]].rstrip("\n")
+        if cmd == "display saved-configuration":
+            return ("!Last configuration was saved at 2026-11-25 18:00:00+00:00\n" + self.startup).rstrip("\n")
         return "              ^\nError: Unrecognized command found at '^' position."
 
     def _answer(self, kind: str, arg: str) -> str:
@@ -89,7 +98,13 @@ class VrpDevice:
             self.files[arg] = self.saved_file()
             return "Now saving the current configuration to the slot 1.\nInfo: Save the configuration successfully."
         if kind == "save-startup":
+            if self.save_error:
+                return self.save_error
             self.startup = self.running
+            if self.v5:
+                return (" It will take several minutes to save configuration file, please wait........\n"
+                        " Configuration file had been saved successfully\n"
+                        " Note: The configuration file will take effect after being activated")
             return "Now saving the current configuration to the slot 1.\nInfo: Save the configuration successfully."
         if arg not in self.files:
             return f"Error: The file {arg} does not exist."
@@ -312,3 +327,63 @@ def test_a_push_whose_verification_fails_leaves_the_vrp_device_exactly_as_before
     assert vrp_config.same_config(box.running, BEFORE) and box.startup == box.running
     steps = [s.step for s in journal.steps() if s.node == NODE]
     assert steps[-4:] == ["committed", "verify-error", "rolled-back", "result"]
+
+
+# ------------------------------------------------------------ startup configuration and drift (crash recovery)
+
+
+def test_running_drift_is_empty_on_the_same_config_and_names_the_lines_otherwise(monkeypatch):
+    box = VrpDevice("!Last configuration was updated at 2026-11-25 18:05:00+00:00\n" + AFTER.replace("#\n", "#\n\n"))
+    dev = _adapter(monkeypatch, box)
+    assert dev.running_drift(AFTER) == ""  # comments, blank lines and address spelling aside
+    box.running = (AFTER.replace(" ospfv3 network-type p2p\n", "")
+                   .replace("sysname alpha-west-town01-r1\n",
+                            "sysname alpha-west-town01-r1\n#\nntp-service unicast-server 198.51.100.123\n"))
+    assert dev.running_drift(AFTER) == ("+ ntp-service unicast-server 198.51.100.123\n"
+                                        "  interface GigabitEthernet0/0/1\n"
+                                        "-  ospfv3 network-type p2p\n")
+
+
+def test_startup_drift_reads_the_saved_configuration(monkeypatch):
+    box = VrpDevice(BEFORE)
+    dev = _adapter(monkeypatch, box)
+    assert dev.startup_drift(BEFORE) == ""
+    dev.load_replace_candidate(_intended())
+    dev.compare_config()
+    dev.commit_config()  # napalm-huawei-vrp's commit ends in `save`
+    assert dev.startup_drift(AFTER) == ""
+    assert dev.startup_drift(BEFORE) == vrp_config.drift(BEFORE, AFTER) != ""
+    assert box.log[-1].startswith(f"<{NODE}>display saved-configuration\n!Last configuration was saved at")
+
+
+@pytest.mark.parametrize("v5", [False, True])
+def test_save_config_answers_the_question_and_reads_the_answer(monkeypatch, v5):
+    box = VrpDevice(BEFORE)
+    box.startup = ""
+    box.v5 = v5
+    dev = _adapter(monkeypatch, box)
+    dev.save_config()
+    assert box.startup == BEFORE
+    assert box.log[-1].startswith(f"<{NODE}>save\nWarning: The current configuration will be written to the device.")
+    assert re.search(r"\[Y/N\]:?y\n", box.log[-1])  # answered yes
+
+
+def test_save_config_the_device_cannot_carry_out_fails_loudly(monkeypatch):
+    box = VrpDevice(AFTER)
+    box.startup = BEFORE
+    box.save_error = "Error: Failed to save the configuration file."
+    dev = _adapter(monkeypatch, box)
+    with pytest.raises(DeviceError, match=f"{NODE}: save: `save` did not save the running config as the startup "
+                                          "configuration: Error: Failed to save the configuration file."):
+        dev.save_config()
+    assert box.startup == BEFORE
+
+
+def test_restore_of_a_device_already_running_the_saved_config_only_saves_it(monkeypatch):
+    """A crash between journalling the config and the commit: nothing to roll back, no checkpoint needed."""
+    box = VrpDevice(BEFORE)
+    box.startup = AFTER
+    dev = _adapter(monkeypatch, box)
+    dev.restore(BEFORE)
+    assert box.running == BEFORE and box.startup == BEFORE
+    assert not any(line.startswith((f"<{NODE}>rollback", f"<{NODE}>dir")) for line in box.log)
