@@ -147,8 +147,13 @@ def diff_cmd(
 
     Example: `govctl net diff --lab --limit 'alpha-*'`
     """
+    from govctl.network.errors import PushFailed
+
     result = _run(inventory, lab, limit, _policy(parallel, 0, 1.0, 0, 0, True), resume=None, revert_in=None)
     _report(result, as_json, "diff", show_diff=True)
+    unread = [r.node for r in result.results if r.status.value == "failed"]
+    if unread:  # a device that could not be read is not "in sync": CI must not read it so
+        raise PushFailed(f"could not read {len(unread)} of {len(result.results)} device(s): {', '.join(unread[:10])}")
     if detailed_exitcode and any(r.status.value == "would-change" for r in result.results):
         raise typer.Exit(EXIT_CHANGES)
 
@@ -209,6 +214,16 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, policy: Any, resu
     rollout = Rollout(ctx.intents, configs, ctx.targets, driver_for, journal, policy, ctx.platform,
                       revert_in=revert_in)
     result = rollout.run(nodes, done)
+    if resume and not policy.dry_run:
+        # a resume ends by proving the whole run is in place: intended config running and saved
+        from govctl.network.models import Status
+
+        ok = [r.node for r in result.results if r.status in (Status.changed, Status.unchanged)]
+        checked = {c.node: c for c in rollout.final_check(ok, policy.parallel)}
+        for r in result.results:
+            c = checked.get(r.node)
+            if c is not None and c.failed:
+                r.status, r.error = Status.failed, c.error
     journal.write_meta({"finished": time.time(), "result": result.as_dict()})
     return result
 
@@ -300,10 +315,11 @@ def rollback_cmd(
     else:
         out.print(_results_table(f"rollback of {run_id}", results, show_batch=False))
         if not results:
-            out.print("nothing to roll back: the run committed nothing that is still in place")
-    bad = [r.node for r in results if r.status.value != "rolled-back"]
+            out.print("nothing to roll back: the run sent no commit to any device")
+    bad = [r for r in results if r.status.value != "rolled-back"]
     if bad:
-        raise PushFailed(f"rollback failed on {', '.join(bad)}")
+        raise PushFailed(f"rollback of {run_id} incomplete: {len(bad)} device(s) not on their saved config:\n"
+                         + "\n".join(f"  {r.node}: {r.error}" for r in bad))
 
 
 @net_app.command("runs")

@@ -2,9 +2,14 @@
 
 Layout under ``<state dir>/runs/<run id>/``:
   run.json        what was run (inventory, lab or not, policy, batches) and, at the end, the results
-  journal.jsonl   one line per step: time, node, step, detail; appended and flushed as it happens
-  before/<node>.cfg    the running config saved just before a commit (mode 0600): what rollback restores
+  journal.jsonl   one line per step: time, node, step, detail; a step returns once its line is on disk
+  before/<node>.cfg    the running config saved just before the run's first commit to the device (mode
+                       0600, on disk before the intent line names it): what rollback restores
   intended/<node>.cfg  the config that was pushed
+
+Write-ahead: a device's ``commit-intent`` line (naming its checkpoint and the checkpoint's digest) is
+on disk before anything is sent to it, and ``committed`` / ``commit-failed`` / ``rolled-back`` after.
+A device with an intent and no outcome is unknown after a crash: recovery reads it (``push.recover``).
 
 Secrets: credentials are references and never reach the journal. Device configs are stored as
 the device returns them, readable by root/the operator only; FRR configs rendered by govctl
@@ -94,12 +99,30 @@ class Journal:
             self._synced = upto
 
     def _write_private(self, path: Path, text: str) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        """Atomic and durable: a crash leaves the old file or the new one, never a torn one, and the
+        journal line that names the file is written only after this returns."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
-    def save_before(self, node: str, config: str) -> None:
+    def save_before(self, node: str, config: str) -> str:
+        """Save the config a rollback gives back, once per run and device: an attempt resumed after a
+        crash finds the device half-way or changed, and must not take that for the starting point.
+        Returns the saved config (the earlier one where there is one)."""
+        earlier = self.before(node)
+        if earlier is not None:
+            return earlier
         self._write_private(self.dir / "before" / f"{node}.cfg", config)
+        return config
 
     def save_intended(self, node: str, config: str) -> None:
         self._write_private(self.dir / "intended" / f"{node}.cfg", config)
@@ -139,6 +162,15 @@ class Journal:
             if s.node:
                 out[s.node] = s.detail.get("status", s.step) if s.step == "result" else s.step
         return out
+
+    def touched(self) -> list[str]:
+        """Every device this run may have changed: an intent to commit was journaled for it (older
+        journals: a commit), whatever happened after. Rollback and its final check cover all of them."""
+        order: list[str] = []
+        for s in self.steps():
+            if s.step in ("commit-intent", "committed") and s.node and s.node not in order:
+                order.append(s.node)
+        return order
 
     def committed_not_undone(self) -> list[str]:
         """Nodes whose commit went through in this run and were not restored since (rollback candidates)."""

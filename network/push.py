@@ -7,6 +7,7 @@ reported as skipped. Every step is journaled before the next one starts.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class Rollout:
         # False: commit and stop there (the Ansible playbook verifies in a task of its own, so that
         # block/rescue does the rollback)
         self.verify_after_commit = True
+        # devices an earlier attempt of this run may have changed (resume after a crash)
+        self.earlier: set[str] = set(journal.touched())
 
     def _step(self, node: str, step: str, **detail: object) -> None:
         self.journal.record(node, step, **detail)
@@ -121,26 +124,36 @@ class Rollout:
             return DeviceResult(node, Status.failed, batch, error=str(exc))
         self._step(node, "compared", lines=diff.count("\n"))
         if not diff:
-            driver.discard_config()
-            with self._lock:
-                self.ready.add(node)
-            return DeviceResult(node, Status.unchanged, batch)
-        if self.policy.dry_run:
+            try:
+                before = self._applied_earlier(driver, node)
+            except DeviceError as exc:
+                self._step(node, "load-failed", error=str(exc))
+                return DeviceResult(node, Status.failed, batch, error=str(exc))
+            if before is None:
+                driver.discard_config()
+                with self._lock:
+                    self.ready.add(node)
+                return DeviceResult(node, Status.unchanged, batch)
+            diff = "# applied by an earlier attempt of this run (found on the device)\n"
+        elif self.policy.dry_run:
             driver.discard_config()
             return DeviceResult(node, Status.would_change, batch, diff=diff)
-        try:
-            before = driver.get_config()
-        except DeviceError as exc:
-            self._step(node, "save-failed", error=str(exc))
-            return DeviceResult(node, Status.failed, batch, diff=diff, error=str(exc))
-        self.journal.save_before(node, before)
-        self._step(node, "saved")
-        try:
-            driver.commit_config(message=f"govctl {self.journal.run_id}", revert_in=self.revert_in)
-            self._step(node, "committed", revert_in=self.revert_in)
-        except DeviceError as exc:
-            self._step(node, "commit-failed", error=str(exc))
-            return self._undo(driver, node, before, batch, diff, str(exc), [])
+        else:
+            try:
+                # an earlier attempt's checkpoint wins: the device may be half-way now
+                before = self.journal.save_before(node, driver.get_config())
+            except (DeviceError, OSError) as exc:
+                self._step(node, "save-failed", error=str(exc))
+                return DeviceResult(node, Status.failed, batch, diff=diff, error=str(exc))
+            self._step(node, "saved")
+            # write-ahead: on disk before the device hears of the commit
+            self._step(node, "commit-intent", checkpoint=f"before/{node}.cfg", sha256=_digest(before))
+            try:
+                driver.commit_config(message=f"govctl {self.journal.run_id}", revert_in=self.revert_in)
+                self._step(node, "committed", revert_in=self.revert_in)
+            except DeviceError as exc:
+                self._step(node, "commit-failed", error=str(exc))
+                return self._undo(driver, node, before, batch, diff, str(exc), [])
         if not self.verify_after_commit:
             return DeviceResult(node, Status.changed, batch, diff=diff)
         try:
@@ -174,15 +187,58 @@ class Rollout:
             self.ready.add(node)
         return DeviceResult(node, Status.changed, batch, diff=diff, checks=checks)
 
+    def _applied_earlier(self, driver: DeviceDriver, node: str) -> str | None:
+        """The device already runs the intent. If an earlier attempt of this run sent it (the
+        controller died before journaling the outcome, or the device finished after it died), that
+        is this run's change: journaled as committed, so rollback undoes it, and saved to startup,
+        which the interrupted attempt may not have reached. Returns the run's checkpoint then."""
+        before = self.journal.before(node) if node in self.earlier else None
+        if before is None or not driver.running_drift(before):
+            return None
+        self._step(node, "committed", recovered=True)
+        if driver.startup_drift(driver.get_config()):
+            driver.save_config()
+            self._step(node, "startup-saved")
+        return before
+
+    def final_check(self, nodes: list[str], parallel: int = 10) -> list[DeviceResult]:
+        """The end of a resume: every device read again in a new session runs its intended config
+        and has saved it as its startup config (a device found applied by the resume, or caught
+        mid-commit by the crash, might not have). A device whose startup lags is saved now."""
+        def one(node: str) -> DeviceResult:
+            try:
+                driver = self.factory(self.targets[node])
+                driver.open()
+                try:
+                    driver.load_replace_candidate(self.configs[node])
+                    left = driver.compare_config()
+                    driver.discard_config()
+                    if left:
+                        raise DeviceError(node, "check", f"running config differs from the intended one by "
+                                                         f"{left.count(chr(10))} lines:\n{_head(left)}")
+                    if driver.startup_drift(driver.get_config()):
+                        driver.save_config()
+                        self._step(node, "startup-saved")
+                        lag = driver.startup_drift(driver.get_config())
+                        if lag:
+                            raise DeviceError(node, "check", f"startup config still differs by "
+                                                             f"{lag.count(chr(10))} lines after saving")
+                finally:
+                    driver.close()
+            except (DeviceError, GovctlError) as exc:
+                self._step(node, "check-failed", error=str(exc))
+                return DeviceResult(node, Status.failed, error=str(exc))
+            self._step(node, "checked")
+            return DeviceResult(node, Status.changed)
+
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            return list(pool.map(one, nodes))
+
     def _undo(self, driver: DeviceDriver, node: str, before: str, batch: int, diff: str, why: str,
               checks: list[Check]) -> DeviceResult:
         try:
             driver.discard_config()
-            restore = getattr(driver, "restore", None)
-            if restore is not None:
-                restore(before)
-            else:
-                driver.rollback()
+            driver.restore(before)
             self._step(node, "rolled-back")
             return DeviceResult(node, Status.rolled_back, batch, diff=diff, error=why, checks=checks)
         except DeviceError as exc:
@@ -193,34 +249,78 @@ class Rollout:
                                 error=f"{why}; rollback: {exc}{note}", checks=checks)
 
 
+def _digest(config: str) -> str:
+    return hashlib.sha256(config.encode()).hexdigest()
+
+
+def _head(diff: str, lines: int = 8) -> str:
+    rows = diff.splitlines()
+    return "\n".join(rows[:lines] + ([f"... {len(rows) - lines} more"] if len(rows) > lines else []))
+
+
 def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: DriverFactory,
                  parallel: int = 10) -> list[DeviceResult]:
-    """Undo a run: every device it committed (and did not already restore) gets its saved config back."""
-    nodes = [n for n in journal.committed_not_undone() if n in targets]
+    """Undo a run: every device it may have changed (an intent to commit was journaled, whatever
+    followed: a crash can leave a device changed with no outcome on record) is read and, unless it
+    already runs its saved config, restored to it. Then every one of them is read again in a new
+    session: a device counts as rolled back only if its running and startup configs both equal the
+    saved config. Safe to run again after any interruption."""
+    touched = journal.touched()
+    nodes = [n for n in touched if n in targets]
     journal.record("", "rollback-run", nodes=nodes)
+    lost = [DeviceResult(n, Status.rollback_failed, error="no longer in the inventory: cannot reach it to restore")
+            for n in touched if n not in targets]
 
     def undo(node: str) -> DeviceResult:
         t0 = time.monotonic()
         before = journal.before(node)
         if before is None:
-            return DeviceResult(node, Status.failed, error="no saved config in the journal")
+            return DeviceResult(node, Status.rollback_failed, error="no saved config in the journal")
         try:
             driver = factory(targets[node])
             driver.open()
             try:
-                restore = getattr(driver, "restore", None)
-                if restore is None:
-                    driver.load_replace_candidate(before)
-                    driver.commit_config(message=f"govctl rollback {journal.run_id}")
+                drift = driver.running_drift(before)
+                if drift:
+                    journal.record(node, "restore-intent", checkpoint=f"before/{node}.cfg", sha256=_digest(before),
+                                   lines=drift.count("\n"))
+                    driver.restore(before)
+                    journal.record(node, "restored")
                 else:
-                    restore(before)
+                    if driver.startup_drift(before):
+                        driver.save_config()
+                    journal.record(node, "restored", already=True)
             finally:
                 driver.close()
         except (DeviceError, GovctlError) as exc:
             journal.record(node, "restore-failed", error=str(exc))
             return DeviceResult(node, Status.rollback_failed, error=str(exc), seconds=time.monotonic() - t0)
-        journal.record(node, "restored")
         return DeviceResult(node, Status.rolled_back, seconds=round(time.monotonic() - t0, 3))
 
+    def check(res: DeviceResult) -> DeviceResult:
+        if res.status != Status.rolled_back:
+            return res
+        node, before = res.node, journal.before(res.node) or ""
+        try:
+            driver = factory(targets[node])
+            driver.open()
+            try:
+                running, startup = driver.running_drift(before), driver.startup_drift(before)
+            finally:
+                driver.close()
+        except (DeviceError, GovctlError) as exc:
+            journal.record(node, "rollback-check-failed", error=str(exc))
+            return DeviceResult(node, Status.rollback_failed, error=f"could not read it back: {exc}")
+        wrong = [f"running config differs from the saved one by {running.count(chr(10))} lines:\n{_head(running)}"
+                 if running else "",
+                 f"startup config differs from the saved one by {startup.count(chr(10))} lines" if startup else ""]
+        why = "; ".join(w for w in wrong if w)
+        journal.record(node, "rollback-checked", ok=not why, running_lines=running.count("\n"),
+                       startup_lines=startup.count("\n"))
+        if why:
+            return DeviceResult(node, Status.rollback_failed, error=why, seconds=res.seconds)
+        return res
+
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        return list(pool.map(undo, list(reversed(nodes))))
+        restored = list(pool.map(undo, list(reversed(nodes))))
+        return lost + list(pool.map(check, restored))

@@ -96,6 +96,11 @@ case "$CMD" in
     cancel_revert
     exit 0
     ;;
+"startup")
+    # the startup config: what `write memory` saved and a restart of this router loads
+    cat "/etc/frr/$N/frr.conf"
+    exit $?
+    ;;
 "ping6 "*)
     # ping6 SRC DST [DST...]: one line per destination, "DST ok" or "DST fail"
     set -- $CMD

@@ -103,11 +103,15 @@ def main() -> None:
                 module.exit_json(changed=False, msg="nothing committed for this device in this run")
             if module.check_mode:
                 module.exit_json(changed=True, msg="would restore the saved config")
-            restore = getattr(driver, "restore", None)
-            if restore is not None:
-                restore(before)
-            else:
-                driver.rollback()
+            if not driver.running_drift(before):
+                module.exit_json(changed=False, status="rolled-back", msg="already on the saved config")
+            journal.record(node, "restore-intent", by="ansible")
+            driver.restore(before)
+            left = driver.running_drift(before)
+            if left:
+                journal.record(node, "restore-failed", by="ansible", lines=left.count("\n"))
+                module.fail_json(msg=f"running config still differs from the saved one by "
+                                     f"{left.count(chr(10))} lines after the restore")
             journal.record(node, "rolled-back", by="ansible")
             module.exit_json(changed=True, status="rolled-back", seconds=round(time.monotonic() - t0, 3))
         finally:

@@ -38,6 +38,8 @@ class FakeNetwork:
         self.unreachable: set[str] = set()
         self.broken_after_commit: set[str] = set()  # config applies but the device then fails checks
         self.log: list[tuple[str, str]] = []
+        self.startup: dict[str, str] = dict(running)
+        self.unsaved: set[str] = set()  # a commit applies but does not reach the startup config
 
     def converged(self, node: str) -> bool:
         return self.running[node] == self.intended[node] and node not in self.broken_after_commit
@@ -81,6 +83,8 @@ class FakeDevice:
             raise DeviceError(self.node, "commit", "refused")
         self.saved = self.net.running[self.node]
         self.net.running[self.node] = self.candidate or ""
+        if self.node not in self.net.unsaved:
+            self.net.startup[self.node] = self.net.running[self.node]
         self.net.log.append((self.node, "commit"))
 
     def confirm_commit(self) -> None:
@@ -97,9 +101,26 @@ class FakeDevice:
         self.restore(self.saved)
 
     def restore(self, config: str) -> None:
-        self.net.running[self.node] = config
+        self.net.running[self.node] = self.net.startup[self.node] = config
         self.net.broken_after_commit.discard(self.node)
         self.net.log.append((self.node, "restore"))
+
+    @staticmethod
+    def _drift(config: str, actual: str) -> str:
+        if config == actual:
+            return ""
+        a, b = config.splitlines(), actual.splitlines()
+        return "".join(f"- {x}\n" for x in a if x not in b) + "".join(f"+ {x}\n" for x in b if x not in a) or "~\n"
+
+    def running_drift(self, config: str) -> str:
+        return self._drift(config, self.net.running[self.node])
+
+    def startup_drift(self, config: str) -> str:
+        return self._drift(config, self.net.startup[self.node])
+
+    def save_config(self) -> None:
+        self.net.startup[self.node] = self.net.running[self.node]
+        self.net.log.append((self.node, "save"))
 
     def get_config(self) -> str:
         return self.net.running[self.node]

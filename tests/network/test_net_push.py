@@ -65,7 +65,8 @@ def test_failed_verification_rolls_back_exactly_and_others_stay(tmp_path: Path):
     assert net.running["alpha-west-town01-r1"] == "hostname alpha-west-town01-r1\n"
     assert all(net.running[n] == configs[n] for n in intents if n != "alpha-west-town01-r1")
     steps = [s.step for s in journal.steps() if s.node == "alpha-west-town01-r1"]
-    assert steps == ["start", "compared", "saved", "committed", "verify-failed", "rolled-back", "result"]
+    assert steps == ["start", "compared", "saved", "commit-intent", "committed", "verify-failed", "rolled-back",
+                     "result"]
     assert journal.before("alpha-west-town01-r1") == "hostname alpha-west-town01-r1\n"
     assert (journal.dir / "before" / "alpha-west-town01-r1.cfg").stat().st_mode & 0o077 == 0
 
@@ -179,3 +180,122 @@ def test_journal_steps_are_on_disk_when_recorded_and_concurrent_ones_share_fsync
     assert len(steps) == 64 and all(covered)
     assert [s.step for s in steps if s.node == "r3"] == ["start", "compared", "saved", "committed"]
     assert len(synced_lines) < 64  # shared, not one per line
+
+
+# ---------------------------------------------------------------- crashes: write-ahead intent and recovery
+
+class Crash(BaseException):
+    """The controller dies: nothing after this point of the run happens (not an Exception, so no
+    handler of the engine catches it)."""
+
+
+NODE = "alpha-west-town01-r1"
+
+
+def _crash_at(tmp_path: Path, step: str, device_after: str):  # noqa: ANN202
+    """Push everything, but the controller dies right after journaling ``step`` for NODE. What NODE
+    then holds is ``device_after``: 'before' (the commit never arrived), 'intended' (the router
+    finished applying after the controller died, without saving to startup), 'half' (neither)."""
+    intents, configs, net, targets = _setup(tmp_path)
+
+    def hook(node: str, done: str) -> None:
+        if node == NODE and done == step:
+            if device_after == "intended":
+                net.running[NODE] = configs[NODE]
+            elif device_after == "half":
+                net.running[NODE] = net.running[NODE] + configs[NODE].splitlines()[3] + "\n"
+            raise Crash
+
+    journal = Journal("run1", root=tmp_path)
+    rollout = Rollout(intents, configs, targets, net.factory, journal, PushPolicy(parallel=1, verify_timeout=0),
+                      platform="frr", hook=hook)
+    with pytest.raises(Crash):
+        rollout.run(list(intents))
+    return intents, configs, net, targets
+
+
+@pytest.mark.parametrize("device_after", ["before", "intended", "half"])
+def test_rollback_after_a_crash_at_the_intent_restores_whatever_the_device_did(tmp_path: Path, device_after: str):
+    intents, configs, net, targets = _crash_at(tmp_path, "commit-intent", device_after)
+    journal = Journal("run1", root=tmp_path, create=False)
+    assert journal.final_status()[NODE] == "commit-intent"
+    results = rollback_run(journal, targets, net.factory)
+    assert {r.status for r in results} == {Status.rolled_back}
+    assert NODE in {r.node for r in results}
+    for n in intents:
+        assert net.running[n] == net.startup[n] == f"hostname {n}\n", n
+    restores = [e for e in net.log if e == (NODE, "restore")]
+    assert len(restores) == (0 if device_after == "before" else 1)  # read first: nothing sent when unchanged
+
+
+def test_resume_finds_a_device_applied_behind_the_journal_records_and_saves_it(tmp_path: Path):
+    intents, configs, net, targets = _crash_at(tmp_path, "commit-intent", "intended")
+    net.startup[NODE] = f"hostname {NODE}\n"  # the router applied but never saved
+    journal = Journal("run1", root=tmp_path, create=False)
+    done = {n: st for n, st in journal.final_status().items() if st in ("changed", "unchanged")}
+    assert NODE not in done
+    rollout = Rollout(intents, configs, targets, net.factory, journal, POLICY, platform="frr")
+    result = rollout.run(list(intents), done)
+    assert not result.failed
+    mine = next(r for r in result.results if r.node == NODE)
+    assert mine.status == Status.changed
+    assert net.startup[NODE] == configs[NODE]
+    assert (NODE, "save") in net.log
+    steps = [s.step for s in journal.steps() if s.node == NODE]
+    assert steps[-5:] == ["compared", "committed", "startup-saved", "verified", "result"]
+    assert [s.detail for s in journal.steps() if s.node == NODE and s.step == "committed"] == [{"recovered": True}]
+    checks = rollout.final_check(list(intents))
+    assert {c.status for c in checks} == {Status.changed}
+    # and the rollback of the resumed run takes that device back too
+    undone = rollback_run(Journal("run1", root=tmp_path, create=False), targets, net.factory)
+    assert NODE in {r.node for r in undone} and {r.status for r in undone} == {Status.rolled_back}
+    assert all(net.running[n] == net.startup[n] == f"hostname {n}\n" for n in intents)
+
+
+def test_resume_of_a_half_applied_device_finishes_it_and_keeps_the_first_checkpoint(tmp_path: Path):
+    intents, configs, net, targets = _crash_at(tmp_path, "commit-intent", "half")
+    journal = Journal("run1", root=tmp_path, create=False)
+    done = {n: st for n, st in journal.final_status().items() if st in ("changed", "unchanged")}
+    result = Rollout(intents, configs, targets, net.factory, journal, POLICY, platform="frr").run(list(intents), done)
+    assert not result.failed and net.running[NODE] == configs[NODE]
+    assert journal.before(NODE) == f"hostname {NODE}\n"  # not the half-way config the resume found
+    rollback_run(journal, targets, net.factory)
+    assert net.running[NODE] == f"hostname {NODE}\n"
+
+
+def test_a_rollback_that_leaves_a_device_different_fails_naming_it_and_the_lines(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    rollout, journal = _rollout(tmp_path, intents, configs, net, targets)
+    rollout.run(list(intents))
+    from net_helpers import FakeDevice
+
+    class Liar(FakeDevice):
+        def restore(self, config: str) -> None:  # says done, leaves one line behind
+            super().restore(config)
+            if self.node == NODE:
+                self.net.running[NODE] += "ipv6 forwarding\n"
+
+    results = rollback_run(journal, targets, lambda t: Liar(net, t.node))
+    bad = [r for r in results if r.status == Status.rollback_failed]
+    assert [r.node for r in bad] == [NODE]
+    assert "running config differs from the saved one by 1 lines" in bad[0].error and "ipv6 forwarding" in bad[0].error
+    # run again with an honest driver: the device is restored and the rollback is complete
+    again = rollback_run(journal, targets, net.factory)
+    assert {r.status for r in again} == {Status.rolled_back}
+    assert net.running[NODE] == f"hostname {NODE}\n"
+
+
+def test_a_rollback_that_cannot_read_a_device_back_fails(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    rollout, journal = _rollout(tmp_path, intents, configs, net, targets)
+    rollout.run(list(intents))
+    from net_helpers import FakeDevice
+
+    class Vanishes(FakeDevice):
+        def restore(self, config: str) -> None:
+            super().restore(config)
+            if self.node == NODE:
+                self.net.unreachable.add(NODE)
+
+    results = rollback_run(journal, targets, lambda t: Vanishes(net, t.node))
+    assert [r.node for r in results if r.status == Status.rollback_failed] == [NODE]

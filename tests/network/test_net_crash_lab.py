@@ -1,0 +1,289 @@
+"""Crash matrix on the router lab: the controller is killed (SIGKILL) at each journal step boundary of a
+push, a rollback and a resume, and while a router is applying its change; then recovery runs. After
+every case each router's running and startup configs are read from the router (vtysh, frr.conf) and
+compared byte for byte with what the journal says: a rollback that exits 0 has given every router its
+saved config back, running and startup; a resume that exits 0 has every router on its intended config
+with the startup config saved.
+
+The lab is its own (inventory 'crashnet', management /64 2001:db8:fffc::/64), six routers; two city
+routers are pushed. The controller runs as a subprocess through a small wrapper that kills it right
+after a chosen journal line is on disk, or right after the change was sent to the router and before
+its answer is read: no fault hooks in the product.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from net_helpers import FIXTURE
+
+pytestmark = pytest.mark.lab
+
+NEEDS = ["/usr/lib/frr/zebra", "/usr/lib/frr/frr-reload.py", "/usr/sbin/sshd"]
+PAIR = ("alpha-r1", "alpha-r2")  # pushed in this order (--parallel 1)
+A, B = PAIR
+
+# Kills the controller at a point of its run. argv: NODE POINT govctl-args...; POINT is a journal step
+# (killed right after that step of NODE is on disk) or "apply" (killed right after the change was sent
+# to NODE's router, before its answer: the router applies on its own). Prints nothing of its own.
+WRAPPER = r"""
+import os, signal, sys, time
+node, point = sys.argv[1], sys.argv[2]
+if point == "apply":
+    from govctl.network.drivers import frr
+    real = frr.FrrDriver._channel
+    def channel(self, command, stdin, step, timeout):
+        if self.target.node == node and command.startswith("apply"):
+            chan = self._ssh.get_transport().open_session(timeout=8)
+            chan.exec_command(command)
+            chan.sendall(stdin.encode())
+            chan.shutdown_write()
+            time.sleep(0.05)  # the router has the change and is applying it
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, command, stdin, step, timeout)
+    frr.FrrDriver._channel = channel
+else:
+    from govctl.network import journal
+    real = journal.Journal.record
+    def record(self, n, step, **detail):
+        real(self, n, step, **detail)
+        if n == node and step == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+    journal.Journal.record = record
+from govctl.cli import main
+sys.argv = ["govctl", *sys.argv[3:]]
+main()
+"""
+
+
+def _skip_reason() -> str | None:
+    if os.geteuid() != 0:
+        return "the router lab needs root (network namespaces, FRR, sshd)"
+    missing = [p for p in NEEDS if not Path(p).exists()]
+    if missing:
+        msg = f"missing {', '.join(missing)}: apt-get install -y frr frr-pythontools openssh-server"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI must run the lab tests)")
+        return msg
+    return None
+
+
+class Lab:
+    def __init__(self, inventory: Path, env: dict[str, str]) -> None:
+        self.inventory, self.env = inventory, env
+        self.netns: dict[str, str] = {}
+        self.baseline: dict[str, tuple[str, str]] = {}
+
+    def govctl(self, *args: str, kill: tuple[str, str] | None = None, timeout: float = 180
+               ) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-c", WRAPPER, *(kill or ("", "")), *args]
+        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=timeout)
+
+    def push(self, *extra: str, kill: tuple[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return self.govctl("net", "push", str(self.inventory), "--lab", "--limit", ",".join(PAIR), "--canary", "0",
+                           "--parallel", "1", "--verify-timeout", "20", "--json", *extra, kill=kill)
+
+    def rollback(self, run: str, kill: tuple[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return self.govctl("net", "rollback", run, str(self.inventory), "--lab", "--json", kill=kill)
+
+    def vtysh(self, node: str, *commands: str) -> str:
+        args = ["ip", "netns", "exec", self.netns[node], "vtysh", "-N", self.netns[node]]
+        for c in commands:
+            args += ["-c", c]
+        return subprocess.run(args, capture_output=True, text=True, check=True, timeout=30).stdout
+
+    def read(self, node: str) -> tuple[str, str]:
+        """(running, startup) as the router has them, in the form the journal saves."""
+        from govctl.network.drivers.frr import clean_running
+
+        running = clean_running(self.vtysh(node, "show running-config"))
+        startup = clean_running(Path(f"/etc/frr/{self.netns[node]}/frr.conf").read_text())
+        return running, startup
+
+    def runs(self) -> set[str]:
+        base = Path(self.env["GOVCTL_STATE_DIR"]) / "runs"
+        return {p.name for p in base.iterdir()} if base.is_dir() else set()
+
+    def journal(self, run: str):  # noqa: ANN201
+        from govctl.network.journal import Journal
+
+        return Journal(run, root=Path(self.env["GOVCTL_STATE_DIR"]) / "runs", create=False)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp("crash")
+    inventory = root / "crashnet"
+    shutil.copytree(FIXTURE, inventory)
+    for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64: beside any other lab
+        p = inventory / name
+        p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fffc:"))
+    env = {**os.environ, "GOVCTL_LAB_DIR": str(root / "lab"), "GOVCTL_STATE_DIR": str(root / "state")}
+    saved = {k: os.environ.get(k) for k in ("GOVCTL_LAB_DIR", "GOVCTL_STATE_DIR")}
+    os.environ.update({k: env[k] for k in saved})
+    from govctl.network.lab import runner
+    from govctl.network.lab.topology import lab_tag
+
+    lab = Lab(inventory, env)
+    try:
+        up = lab.govctl("lab", "up", str(inventory), "--max-nodes", "6", "--json")
+        assert up.returncode == 0, up.stdout + up.stderr
+        state = runner.load_state("crashnet")
+        lab.netns = {n.node: n.netns for n in state.nodes}
+        for node in lab.netns:  # frr.conf as vtysh writes it, so startup and running compare as bytes
+            lab.vtysh(node, "write memory")
+        lab.baseline = {n: lab.read(n) for n in lab.netns}
+        assert all(running == startup for running, startup in lab.baseline.values())
+        yield lab
+    finally:
+        runner.down("crashnet")
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+        assert not [x for x in left if x.startswith(f"gl{lab_tag('crashnet')}-")]
+
+
+def _new_run(lab: Lab, before: set[str]) -> str:
+    (run,) = lab.runs() - before
+    return run
+
+
+def _assert_baseline(lab: Lab, run: str) -> None:
+    """Every router runs and has saved exactly its config from before the run, and for the devices
+    the run touched that is byte for byte the config the journal saved."""
+    journal = lab.journal(run)
+    for node in lab.netns:
+        running, startup = lab.read(node)
+        assert running == lab.baseline[node][0], f"{node}: running config is not the one from before the run"
+        assert startup == lab.baseline[node][1], f"{node}: startup config is not the one from before the run"
+        saved = journal.before(node)
+        if saved is not None:
+            assert running == saved, f"{node}: running config differs from the journal's saved config"
+
+
+def _assert_intended(lab: Lab, run: str) -> None:
+    """Both pushed routers run their intended config and have saved it (startup == running)."""
+    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.workflow import load
+
+    ctx = load(lab.inventory, lab=True)
+    configs = ctx.configs()
+    for node in PAIR:
+        d = FrrDriver(ctx.targets[node], timeout=15)
+        d.open()
+        try:
+            d.load_replace_candidate(configs[node])
+            assert d.compare_config() == "", f"{node} is not on its intended config"
+        finally:
+            d.close()
+        running, startup = lab.read(node)
+        assert startup == running, f"{node}: startup config not saved"
+        assert running != lab.baseline[node][0]
+    assert (lab.journal(run).dir / "intended" / f"{A}.cfg").read_text() == configs[A]
+
+
+def _rollback_ok(lab: Lab, run: str) -> dict[str, object]:
+    rb = lab.rollback(run)
+    assert rb.returncode == 0, rb.stdout + rb.stderr
+    _assert_baseline(lab, run)
+    return json.loads(rb.stdout)
+
+
+@pytest.mark.parametrize("point", ["saved", "commit-intent", "apply", "committed", "verified", "result"])
+def test_push_killed_then_rollback_restores_every_router(lab: Lab, point: str) -> None:
+    before = lab.runs()
+    killed = lab.push(kill=(A, point))
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    run = _new_run(lab, before)
+    # what the router did once the controller was gone: nothing before the commit was sent; the whole
+    # change once it was sent (the router finishes applying on its own: the case the journal missed)
+    time.sleep(1)
+    changed = lab.read(A)[0] != lab.baseline[A][0]
+    assert changed == (point not in ("saved", "commit-intent")), f"{A} after a kill at {point}: changed={changed}"
+    out = _rollback_ok(lab, run)
+    restored = {r["node"] for r in out["results"]}
+    # a router the controller had announced a commit to is covered, whatever it did after the kill
+    assert (A in restored) == (point != "saved"), out
+    assert B not in restored
+    steps = [s.step for s in lab.journal(run).steps() if s.node == A]
+    if point != "saved":
+        assert "rollback-checked" in steps and "restore-failed" not in steps
+
+
+@pytest.mark.parametrize("point", ["commit-intent", "apply", "committed"])
+def test_push_killed_then_resume_finishes_then_rollback_undoes_it_all(lab: Lab, point: str) -> None:
+    before = lab.runs()
+    assert lab.push(kill=(A, point)).returncode == -9
+    run = _new_run(lab, before)
+    resumed = lab.push("--resume", run)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert {r["node"]: r["status"] for r in result["results"]} == {A: "changed", B: "changed"}
+    _assert_intended(lab, run)
+    steps = [s.step for s in lab.journal(run).steps() if s.node == A]
+    assert steps.count("checked") == 1  # the resume's final read of the router
+    out = _rollback_ok(lab, run)
+    assert {r["node"] for r in out["results"]} == set(PAIR)
+
+
+def test_resume_killed_too_then_resume_again(lab: Lab) -> None:
+    before = lab.runs()
+    assert lab.push(kill=(A, "apply")).returncode == -9
+    run = _new_run(lab, before)
+    assert lab.push("--resume", run, kill=(B, "apply")).returncode == -9
+    again = lab.push("--resume", run)
+    assert again.returncode == 0, again.stdout + again.stderr
+    _assert_intended(lab, run)
+    _rollback_ok(lab, run)
+
+
+@pytest.mark.parametrize("point", ["restore-intent", "apply", "restored"])
+def test_rollback_killed_then_rollback_again(lab: Lab, point: str) -> None:
+    before = lab.runs()
+    done = lab.push()
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = _new_run(lab, before)
+    # rollback restores in reverse order: B first, then A
+    assert lab.rollback(run, kill=(B, point)).returncode == -9
+    _rollback_ok(lab, run)
+
+
+def test_a_router_changed_behind_the_journal_is_restored_or_named(lab: Lab) -> None:
+    before = lab.runs()
+    assert lab.push(kill=(A, "committed")).returncode == -9
+    run = _new_run(lab, before)
+    # someone changes A by hand after the crash, and then A cannot be reached: the rollback must not say done
+    lab.vtysh(A, "configure terminal", "ipv6 route 2001:db8:ffff:ffff::/64 blackhole", "end", "write memory")
+    subprocess.run(["ip", "-n", lab.netns[A], "link", "set", "mgmt0", "down"], check=True)
+    try:
+        failed = lab.rollback(run)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert A in failed.stderr and "unreachable" in failed.stderr
+    finally:
+        subprocess.run(["ip", "-n", lab.netns[A], "link", "set", "mgmt0", "up"], check=True)
+    time.sleep(1)
+    out = _rollback_ok(lab, run)  # the hand-made line goes too: A ends exactly on its saved config
+    assert {r["node"] for r in out["results"]} == {A}
+
+
+def test_net_diff_exits_1_when_a_router_cannot_be_read(lab: Lab) -> None:
+    subprocess.run(["ip", "-n", lab.netns[B], "link", "set", "mgmt0", "down"], check=True)
+    try:
+        r = lab.govctl("net", "diff", str(lab.inventory), "--lab", "--limit", ",".join(PAIR), "--json")
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert B in r.stderr
+    finally:
+        subprocess.run(["ip", "-n", lab.netns[B], "link", "set", "mgmt0", "up"], check=True)
