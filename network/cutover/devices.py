@@ -44,7 +44,7 @@ COMMIT_CONFIRM = ("frr", "h3c_comware", "ios")
 # candidate through frr-reload's diff; huawei_vrp, h3c_comware: the lines missing per view): a negation is
 # no config line there, so their steps are undone by restoring the step's checkpoint.
 MERGE_RUNS_NEGATIONS = ("ios",)
-TARGET_KEYS = {"host", "port", "platform", "username", "credentials", "known_hosts"}
+TARGET_KEYS = {"host", "port", "platform", "username", "credentials", "known_hosts", "host_key"}
 POINT_KEYS = {"device", "ipv4", "ipv6"}
 
 Render = Callable[[Step, bool], list[tuple[str, str]]]  # (step, undo) -> [(device, config text)]
@@ -292,11 +292,18 @@ class DeviceExecutor:
                 before = self.journal.checkpoint(device, step.id) if self.journal else None
                 if before is None:
                     continue  # the step never committed anything on this device
-                self._replace(device, before)
+                self._replace(device, before, f"undo {step.id}")
             else:
-                self._transaction(device, text, label, step=None if undo else step.id)
+                self._transaction(device, text, label, step=step.id, undo=undo)
 
-    def _transaction(self, device: str, text: str, label: str, *, step: str | None = None) -> None:
+    def _intent(self, device: str, step: str | None, kind: str, checkpoint: str, target: str) -> Any:
+        return self.journal.intent(device, step, kind, checkpoint, target) if self.journal is not None else None
+
+    def _settle(self, intent: Any, state: str, **detail: Any) -> None:
+        if intent is not None and self.journal is not None:
+            self.journal.settle(intent, state, **detail)
+
+    def _transaction(self, device: str, text: str, label: str, *, step: str, undo: bool = False) -> None:
         t = self.overlay.targets[device]
         try:
             with self._session(device) as drv:
@@ -304,9 +311,13 @@ class DeviceExecutor:
                 if not drv.compare_config().strip():
                     drv.discard_config()  # already there (a resumed step): nothing to commit
                     return
-                if step is not None and self.journal is not None:
-                    # fsync'd before the commit: a crash right after it still knows the way back
-                    self.journal.save_checkpoint(device, step, drv.get_config())
+                before = drv.get_config()
+                if not undo and self.journal is not None:
+                    # the undo of this step where the driver cannot merge a negation
+                    self.journal.save_checkpoint(device, step, before)
+                # write-ahead, fsync'd before anything is sent: a crash from here on leaves a device that
+                # recovery reads and decides on (checkpoint, the change, or neither)
+                intent = self._intent(device, f"undo {step}" if undo else step, "merge", before, text)
                 try:
                     drv.commit_config(label, revert_in=self.revert_in if t.platform in COMMIT_CONFIRM else None)
                 except DeviceError as exc:
@@ -314,12 +325,15 @@ class DeviceExecutor:
                     try:
                         drv.rollback()
                     except DeviceError as again:
+                        # no outcome: the device is unknown, so the rollback's recovery reads it
                         raise CutoverFailed(f"{exc}; taking the partial commit back failed too: {again}") from None
+                    self._settle(intent, "checkpoint", error=str(exc))
                     raise CutoverFailed(f"{exc} (the partial commit was taken back)") from None
                 self.settled_at = time.monotonic() + self.CONVERGE
                 if drv.has_pending_commit():
                     self._still_manageable(device)
                     drv.confirm_commit()
+                self._settle(intent, "applied")
         except DeviceError as exc:
             raise CutoverFailed(str(exc)) from None
 
@@ -338,27 +352,87 @@ class DeviceExecutor:
 
     def restore(self, device: str, saved: str) -> str:
         """Back to the saved config exactly (no revert timer: this is the way back)."""
-        return self._replace(device, saved)
+        return self._replace(device, saved, "restore")
 
-    def _replace(self, device: str, config: str) -> str:
+    def _replace(self, device: str, config: str, why: str = "restore") -> str:
         """The driver's own exact way back where it has one (``restore``: FRR replaces and checks the result,
         huawei_vrp / h3c_comware roll back to the checkpoint file holding ``config``, ios uses configure
-        replace), else a replace candidate."""
+        replace), else a replace candidate. Announced in the journal like a commit (kind 'restore')."""
         try:
             with self._session(device) as drv:
+                before = drv.get_config()
+                if before == config:
+                    return "already the config"
+                intent = self._intent(device, why, "restore", before, config)
                 exact = getattr(drv, "restore", None)
                 if callable(exact):
                     exact(config)
                     self.settled_at = time.monotonic() + self.CONVERGE
+                    self._settle(intent, "applied")
                     return "restored by the driver"
                 drv.load_replace_candidate(config)
                 diff = drv.compare_config()
                 if diff.strip():
                     drv.commit_config(f"govctl cutover {self.plan.network}: restore")
                 self.settled_at = time.monotonic() + self.CONVERGE
+                self._settle(intent, "applied")
                 return diff
         except DeviceError as exc:
             raise CutoverFailed(str(exc)) from None
+
+    def recover(self, intent: Any) -> str:
+        """Settle a commit the journal announced but never saw end (the process died in between): read the
+        device and decide. Its checkpoint -> nothing was applied; the change fully there (a merge the driver
+        finds nothing left to commit of, or a restore's whole config) -> applied; neither -> a merge is taken
+        back to its checkpoint (a resume then redoes the step, a rollback undoes from there), a restore is
+        finished. A commit-confirm timer the dead process left armed is stopped first, so the device cannot
+        change by itself after this. Returns what was found; ``CutoverFailed`` if the device cannot be read."""
+        assert self.journal is not None
+        device, kind = str(intent.detail["device"]), intent.detail.get("kind", "merge")
+        checkpoint, target = self.journal.intent_texts(intent)
+        try:
+            with self._session(device) as drv:
+                if self.overlay.targets[device].platform in COMMIT_CONFIRM:
+                    try:
+                        drv.confirm_commit()
+                    except DeviceError:
+                        pass  # nothing pending (the timer ran out, or the commit never arrived)
+                running = drv.get_config()
+                if running == checkpoint:
+                    found = "checkpoint"
+                elif kind == "restore":
+                    found = "applied" if running == target else "neither"
+                else:
+                    drv.load_merge_candidate(target)
+                    found = "neither" if drv.compare_config().strip() else "applied"
+                    drv.discard_config()
+        except DeviceError as exc:
+            raise CutoverFailed(str(exc)) from None
+        if found == "neither":
+            back = target if kind == "restore" else checkpoint
+            self._replace(device, back, f"recover {intent.step}")
+            state = "applied" if kind == "restore" else "checkpoint"
+            detail = ("held neither its checkpoint nor the whole change: "
+                      + ("the restore was finished" if kind == "restore" else "restored to the checkpoint"))
+        else:
+            state = found
+            detail = "holds the change: it was applied" if found == "applied" else \
+                "holds its checkpoint: nothing was applied"
+        self.journal.settle(intent, state, recovered=True, found=found, detail_text=f"{device} {detail}")
+        return f"{device} {detail}"
+
+    def drift(self, device: str, config: str) -> str:
+        """How the device's running config differs from ``config``, read in a fresh login (not this run's
+        sessions or anything remembered): '-' lines it lacks, '+' lines it has beyond it; '' when the text
+        is exactly the same."""
+        drv = self._driver_for(self.overlay.targets[device])
+        try:
+            drv.open()
+            return line_drift(config, drv.get_config())
+        except DeviceError as exc:
+            raise CutoverFailed(str(exc)) from None
+        finally:
+            drv.close()
 
     def probe(self, probe: Probe) -> tuple[bool, str]:
         point = _point(self.overlay, probe.source)
@@ -403,6 +477,18 @@ class DeviceExecutor:
 
     def observe(self, minutes: int) -> None:
         time.sleep(minutes * 60 if self.observe_seconds is None else self.observe_seconds)
+
+
+def line_drift(expected: str, running: str) -> str:
+    """'-' lines of ``expected`` the running config lacks, '+' lines it has beyond it (difflib, in order);
+    '' when the texts are identical."""
+    import difflib
+
+    if expected == running:
+        return ""
+    lines = [ln for ln in difflib.ndiff(expected.splitlines(), running.splitlines()) if ln[:1] in "-+"]
+    # text that differs only in trailing newlines or order still differs: say so rather than print nothing
+    return "\n".join(lines) + "\n" if lines else "(same lines, different text: order or line endings)\n"
 
 
 def overlay_summary(overlay: DeviceOverlay) -> dict[str, Any]:

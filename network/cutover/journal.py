@@ -2,6 +2,9 @@
 
 Saved device configurations live beside it (``<run>/saved/<device>.conf``), written and
 fsync'd before the first change, so a rollback after a crash restores exactly what was there.
+Every device commit is write-ahead: ``intent`` (checkpoint and target files, then the record)
+before anything is sent, ``settle`` once the device's state is known; ``unsettled`` lists the
+commits a crash cut off, whose devices recovery must read.
 """
 from __future__ import annotations
 
@@ -116,6 +119,48 @@ class Journal:
     def checkpoint(self, device: str, step: str) -> str | None:
         p = self.directory / self.run / "checkpoints" / device / f"{step}.conf"
         return p.read_text(encoding="utf-8") if p.exists() else None
+
+    # -- write-ahead intents: every device commit is announced before it is sent, and settled after
+    def intent(self, device: str, step: str | None, kind: str, checkpoint: str, target: str) -> JournalRecord:
+        """Before a commit is sent to ``device``: the config it can be undone to (``checkpoint``, the running
+        config just read) and what is sent (``target``: the merge candidate for kind 'merge', the whole config
+        for kind 'restore'), both fsync'd files, then the fsync'd record naming them. A crash after this
+        line and before its outcome (``settle``) leaves the device unknown: recovery reads it."""
+        seq = len(self.records())
+        stem = f"{seq:05d}-{device}"
+        _fsync_write(self._intents / f"{stem}.checkpoint.conf", checkpoint)
+        _fsync_write(self._intents / f"{stem}.target.conf", target)
+        return self.append("commit", step, "intent", device=device, kind=kind, files=stem)
+
+    def settle(self, intent: JournalRecord, state: str, **detail: Any) -> JournalRecord:
+        """The outcome of an intent, once the device's state is known: 'applied' (it holds the target) or
+        'checkpoint' (it holds the checkpoint again)."""
+        return self.append("commit", intent.step, "ok" if state == "applied" else "failed",
+                           device=intent.detail["device"], intent=intent.seq, state=state, **detail)
+
+    def intent_texts(self, intent: JournalRecord) -> tuple[str, str]:
+        """(checkpoint, target) of an intent."""
+        stem = intent.detail["files"]
+        try:
+            return ((self._intents / f"{stem}.checkpoint.conf").read_text(encoding="utf-8"),
+                    (self._intents / f"{stem}.target.conf").read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise JournalError(f"{self.run}: intent {intent.seq} of {intent.detail['device']}: "
+                               f"{exc.filename}: {exc.strerror}") from None
+
+    def unsettled(self) -> list[JournalRecord]:
+        """Intents without an outcome: commits a crash interrupted, whose devices are unknown."""
+        recs = [r for r in self.records() if r.event == "commit"]
+        done = {r.detail.get("intent") for r in recs if r.status != "intent"}
+        return [r for r in recs if r.status == "intent" and r.seq not in done]
+
+    def touched(self) -> set[str]:
+        """Every device a commit was announced to in this run (whatever became of it)."""
+        return {str(r.detail["device"]) for r in self.records() if r.event == "commit" and r.status == "intent"}
+
+    @property
+    def _intents(self) -> Path:
+        return self.directory / self.run / "intents"
 
     def save_blob(self, name: str, data: Any) -> None:
         _fsync_write(self.directory / self.run / f"{name}.json", json.dumps(data, ensure_ascii=False, indent=1))

@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from govctl.network.cutover.errors import CutoverFailed
-from govctl.network.cutover.models import CutoverPlan, Probe, Step, VpnPe
+from govctl.network.cutover.journal import Journal
+from govctl.network.cutover.models import CutoverPlan, JournalRecord, Probe, Step, VpnPe
 from govctl.network.cutover.render import _env, render_feature
 
 FRR_BIN = Path("/usr/lib/frr")
@@ -611,6 +612,11 @@ class LabExecutor:
     def __init__(self, lab: Lab, plan: CutoverPlan, observe_seconds: float = 1.0) -> None:
         self.lab, self.plan, self.observe_seconds = lab, plan, observe_seconds
         self.pes = {pe.node: pe for pe in plan.pes}
+        self.journal: Journal | None = None  # where commits are announced (the runner attaches its run's)
+
+    def attach(self, journal: Journal) -> LabExecutor:
+        self.journal = journal
+        return self
 
     def devices(self) -> list[str]:
         st = self.lab.st
@@ -629,10 +635,10 @@ class LabExecutor:
             pe = self.pes[step.node]
             feats = list(reversed(step.features)) if undo else list(step.features)
             text = "".join(lab_config(st, pe, f, undo=undo) for f in feats)
-            self.lab.apply(st.pe_of[pe.node], text)
+            self._push(st.pe_of[pe.node], text, step.id, undo)
         elif step.id.startswith("swing-"):
             ce, text = swing_config(st, self.plan, step.id[len("swing-"):], undo=undo)
-            self.lab.apply(ce, text)
+            self._push(ce, text, step.id, undo)
         elif step.id == "teardown-carrier":
             for site, ifname in st.site_carrier_if.items():
                 self.lab.link("car", ifname, up=undo)
@@ -641,8 +647,59 @@ class LabExecutor:
         else:
             raise CutoverFailed(f"lab: no way to carry out step '{step.id}'")
 
+    def _push(self, instance: str, text: str, step: str, undo: bool) -> None:
+        """One merge on one instance, announced first (fsync'd intent with the running config as checkpoint) and
+        settled after. An undo whose step left nothing on the instance (it holds the step's checkpoint) sends
+        nothing: negating absent lines is not a no-op in vtysh."""
+        before = self.lab.running(instance)
+        j = self.journal
+        if j is None:
+            self.lab.apply(instance, text)
+            return
+        if undo:
+            if j.checkpoint(instance, step) == before:
+                return
+        else:
+            j.save_checkpoint(instance, step, before)
+        intent = j.intent(instance, f"undo {step}" if undo else step, "merge", before, text)
+        self.lab.apply(instance, text)  # a rejected line leaves the intent unsettled: recovery reads the instance
+        j.settle(intent, "applied")
+
     def restore(self, device: str, saved: str) -> str:
-        return self.lab.restore(device, saved)
+        before = self.lab.running(device)
+        if before == saved:
+            return ""
+        intent = self.journal.intent(device, "restore", "restore", before, saved) if self.journal else None
+        out = self.lab.restore(device, saved)
+        if intent is not None and self.journal is not None and self.lab.running(device) == saved:
+            self.journal.settle(intent, "applied")
+        return out
+
+    def recover(self, intent: JournalRecord) -> str:
+        """Settle a commit a crash interrupted: the instance holds its checkpoint (nothing applied), or it is
+        brought back there (a merge: ``resume`` redoes the step, ``rollback`` undoes from there) or to the
+        restore's target. The lab has no candidate diff, so a merge found changed is always taken back: a
+        redo from the checkpoint gives the same config."""
+        assert self.journal is not None
+        device, kind = str(intent.detail["device"]), intent.detail.get("kind", "merge")
+        checkpoint, target = self.journal.intent_texts(intent)
+        running = self.lab.running(device)
+        if running == checkpoint or (kind == "restore" and running == target):
+            found = "checkpoint" if running == checkpoint else "applied"
+            detail = "holds its checkpoint: nothing was applied" if found == "checkpoint" else \
+                "holds the restored config"
+        else:
+            back = target if kind == "restore" else checkpoint
+            self.lab.restore(device, back)
+            if self.lab.running(device) != back:
+                raise CutoverFailed(f"{device}: interrupted commit: could not restore it to "
+                                    f"{'the saved config' if kind == 'restore' else 'its checkpoint'}")
+            found = "changed"
+            detail = "changed by the interrupted commit: " + ("the restore was finished" if kind == "restore"
+                                                              else "restored to its checkpoint")
+        state = "checkpoint" if kind == "merge" or found == "checkpoint" else "applied"
+        self.journal.settle(intent, state, recovered=True, found=found, detail_text=f"{device} {detail}")
+        return f"{device} {detail}"
 
     def probe(self, probe: Probe) -> tuple[bool, str]:
         return self.lab.probe(probe)

@@ -239,9 +239,9 @@ class JournalRecord:
     run: str
     seq: int
     at: str  # ISO time
-    event: Literal["start", "step", "check", "rollback", "end", "note"]
+    event: Literal["start", "step", "check", "rollback", "end", "note", "commit"]  # commit: a device's intent/outcome
     step: str | None = None
-    status: Literal["begin", "done", "failed", "skipped", "ok"] | None = None
+    status: Literal["begin", "done", "failed", "skipped", "ok", "intent"] | None = None
     seconds: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 

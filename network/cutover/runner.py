@@ -107,15 +107,52 @@ def _checks(ex: Executor, probes: tuple[Probe, ...], phase: str, journal: Journa
     return results
 
 
+def _attach(ex: Executor, journal: Journal) -> None:
+    """Executors that announce their commits in the journal (``attach``) get this run's."""
+    attach = getattr(ex, "attach", None)
+    if callable(attach):
+        attach(journal)
+
+
+def recover(ex: Executor, journal: Journal) -> list[str]:
+    """Settle every commit the journal announced (an intent) but never saw end: a crash came in between, so
+    the device is unknown until read. The executor's ``recover(intent)`` reads it and decides (its checkpoint:
+    nothing applied; the change: applied; neither: taken back to the checkpoint, or a restore finished) and
+    journals the outcome. Returns the devices that could not be read (still unknown)."""
+    settle = getattr(ex, "recover", None)
+    unknown: list[str] = []
+    for intent in journal.unsettled():
+        device = str(intent.detail.get("device"))
+        if settle is None:
+            unknown.append(device)
+            continue
+        try:
+            settle(intent)
+        except CutoverFailed as exc:
+            journal.append("note", intent.step, detail_text=f"{device}: interrupted commit not settled, the "
+                                                            f"device could not be read: {exc}", device=device)
+            unknown.append(device)
+    return unknown
+
+
 def execute(plan: CutoverPlan, ex: Executor, journal: Journal, opts: Options, *, start: dict[str, Any],
             fault: Any = None) -> Outcome:
-    """Run (or resume) ``plan``. ``start`` is stored in the first record so resume/rollback can rebuild the plan."""
+    """Run (or resume) ``plan``. ``start`` is stored in the first record so resume/rollback can rebuild the plan.
+
+    A resume first settles every commit a crash interrupted (``recover``): the first unfinished step is then
+    redone from a known state (a device holding the whole change is left as it is, one holding part of it is
+    taken back to the step's checkpoint first)."""
+    _attach(ex, journal)
     if not journal.records():
         journal.append("start", detail_text=f"cutover of {plan.network}", pid=os.getpid(), **start)
     elif journal.ended() is not None:
         raise JournalError(f"run {journal.run} already ended ({journal.ended().status}): nothing to resume")  # type: ignore[union-attr]
     if journal.rolled_back() or any(r.event == "rollback" for r in journal.records()):
         raise JournalError(f"run {journal.run} was partly rolled back: finish with `govctl cutover rollback`")
+    unknown = recover(ex, journal)
+    if unknown:
+        raise CutoverFailed(f"cannot resume: an interrupted commit left {', '.join(sorted(set(unknown)))} in an "
+                            "unknown state and it cannot be read now; resume (or roll back) once it answers")
     done = {k for k, v in journal.step_status().items() if v == "done"}
     checks: list[dict[str, Any]] = []
     for step in plan.steps:
@@ -208,10 +245,12 @@ def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, 
         raise JournalError(f"run {journal.run} passed the point of no return ({plan.point_of_no_return}): "
                            "roll back by hand from the saved configurations in "
                            f"{journal.saved_dir}")
+    _attach(ex, journal)
     status = journal.step_status()
     if "baseline" not in status or status["baseline"] != "done":
         journal.append("end", status="ok", state="rolled-back", detail_text="nothing was changed")
         return Outcome(journal.run, "rolled-back", "nothing was changed", [])
+    recover(ex, journal)  # a device still unknown is restored (or reported) by the final comparison below
     if fault is not None:
         # the rehearsal's injected fault is outside the change: clear it so the baseline can be proven
         for f in list(fault.st.faults):
@@ -233,19 +272,32 @@ def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, 
             journal.append("rollback", step.id, "failed", time.monotonic() - t0, error=str(exc))
     checks: list[dict[str, Any]] = []
     exact = True
-    for d in ex.devices():
-        saved = journal.saved_config(d)
+    differs: dict[str, str] = {}
+    # every device the run touched: the plan's, and any a commit was announced to (found by a resume, say);
+    # each read from the device now and compared, text for text, with the config saved before the change
+    for d in sorted(set(ex.devices()) | journal.touched()):
+        detail = ""
         try:
-            same_now = ex.running(d) == saved
-            if not same_now:
-                exact = False
-                ex.restore(d, saved)
-                ok = ex.running(d) == saved
-                detail = "restored from the saved config" if ok else "differs from the saved config"
-        except CutoverFailed as exc:
-            # one unreachable device must not keep the others from being restored; a later rollback retries
-            same_now, ok, exact, detail = False, False, False, f"not restored: {exc}"
+            saved = journal.saved_config(d)
+        except JournalError as exc:
+            same_now, ok, exact, detail = False, False, False, str(exc)
+        else:
+            try:
+                left = _drift(ex, d, saved)
+                same_now = not left
+                if not same_now:
+                    exact = False
+                    ex.restore(d, saved)
+                    left = _drift(ex, d, saved)
+                    ok = not left
+                    detail = "restored from the saved config" if ok else \
+                        f"differs from the saved config: {_lines(left)}"
+            except CutoverFailed as exc:
+                # one unreachable device must not keep the others from being restored; a later rollback retries
+                same_now, ok, exact, detail = False, False, False, f"not restored: {exc}"
         if not same_now:
+            if not ok:
+                differs[d] = detail
             journal.append("check", f"config-{d}", "ok" if ok else "failed", phase="rollback", detail_text=detail)
             checks.append({"phase": "rollback", "id": f"config-{d}", "ok": ok, "detail": detail})
         else:
@@ -254,16 +306,40 @@ def rollback(plan: CutoverPlan, ex: Executor, journal: Journal, *, reason: str, 
                            "detail": "identical to the saved config"})
     checks += _checks(ex, plan.baseline, "rollback", journal)
     before, after = journal.blob("others"), ex.others()
-    same = all(before[k] == after.get(k) for k in before)
-    checks.append({"phase": "rollback", "id": "nothing-else-changed", "ok": same, "detail": ""})
+    changed = sorted(k for k in before if before[k] != after.get(k))
+    same = not changed
+    detail = "" if same else f"changed since the baseline: {', '.join(changed)}"
+    journal.append("check", "nothing-else-changed", "ok" if same else "failed", phase="rollback", detail_text=detail)
+    checks.append({"phase": "rollback", "id": "nothing-else-changed", "ok": same, "detail": detail})
     ok = all(c["ok"] for c in checks)
     state = "rolled-back" if ok else "failed"
     journal.append("end", status="ok" if ok else "failed", state=state, reason=reason,
                    exact_undo=exact)
     msg = (f"{reason}; rolled back: every device's configuration is the saved one"
            f"{' (by the rendered undo alone)' if exact else ''}, baseline reachability restored") if ok else \
-        f"{reason}; ROLLBACK INCOMPLETE: see `govctl cutover status {plan.network}`"
+        f"{reason}; ROLLBACK INCOMPLETE" + "".join(f"; {d}: {why}" for d, why in sorted(differs.items())) + \
+        "".join(f"; {c['id']} failed" + (f" ({c['detail']})" if c["detail"] else "")
+                for c in checks if not c["ok"] and not c["id"].startswith("config-")) + \
+        f"; see `govctl cutover status {plan.network}`"
     return Outcome(journal.run, state, msg, checks)
+
+
+def _drift(ex: Executor, device: str, saved: str) -> str:
+    """How ``device`` differs from ``saved`` now ('' when identical), read from the device, never from the
+    journal: the executor's own fresh read (``drift``) where it has one, else ``running``."""
+    drift = getattr(ex, "drift", None)
+    if callable(drift):
+        return str(drift(device, saved))
+    from govctl.network.cutover.devices import line_drift
+
+    return line_drift(saved, ex.running(device))
+
+
+def _lines(drift: str, shown: int = 6) -> str:
+    """A drift as one line: how many lines differ, and the first few."""
+    lines = drift.strip("\n").splitlines()
+    more = f" (+{len(lines) - shown} more)" if len(lines) > shown else ""
+    return f"{len(lines)} line{'s' if len(lines) != 1 else ''} differ: " + " | ".join(lines[:shown]) + more
 
 
 def report(plan: CutoverPlan | None, journal: Journal) -> dict[str, Any]:
@@ -294,10 +370,15 @@ def report(plan: CutoverPlan | None, journal: Journal) -> dict[str, Any]:
             steps[s.id]["minutes"] = s.minutes
     checks = [{"phase": r.detail.get("phase", ""), "id": r.step, "ok": r.status == "ok",
                "detail": r.detail.get("detail_text", "")} for r in recs if r.event == "check"]
+    # commits a crash interrupted: those devices are unknown until a resume or rollback reads them
+    unsettled = sorted({str(r.detail.get("device")) for r in journal.unsettled()})
+    message = end.detail.get("detail_text") or end.detail.get("reason", "") if end else \
+        (f"waiting for manual step '{waiting}' to be confirmed" if waiting else "")
+    if unsettled and state != "running":
+        message = (message + "; " if message else "") + \
+            f"interrupted commit on {', '.join(unsettled)}: unknown until `resume` or `rollback` reads it"
     return {"run": journal.run, "network": start.get("network"), "state": state, "journal": str(journal.path),
-            "steps": list(steps.values()), "checks": checks,
-            "message": end.detail.get("detail_text") or end.detail.get("reason", "") if end else
-            (f"waiting for manual step '{waiting}' to be confirmed" if waiting else "")}
+            "steps": list(steps.values()), "checks": checks, "unsettled": unsettled, "message": message}
 
 
 def _locked(journal: Journal, network: str) -> bool:
@@ -319,6 +400,11 @@ def run_one(plan: CutoverPlan, ex: Executor, journal: Journal, step_id: str, *, 
         journal.append("start", detail_text=f"cutover of {plan.network} (step by step)", pid=os.getpid(), **start)
     if journal.ended() is not None:
         raise JournalError(f"run {journal.run} already ended")
+    _attach(ex, journal)
+    unknown = recover(ex, journal)
+    if unknown:
+        raise CutoverFailed(f"an interrupted commit left {', '.join(sorted(set(unknown)))} in an unknown state "
+                            "and it cannot be read now")
     try:
         step = plan.step(step_id)
     except KeyError:
