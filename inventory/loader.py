@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from govctl.inventory.errors import InventoryInvalid, Problem
 from govctl.inventory import models as m
+from govctl.inventory.references import check_reserved_ids
 from govctl.inventory.yamlsrc import PathKey, SourceFile, format_path, read_yaml
 
 # file name -> (model, required)
@@ -32,6 +33,9 @@ FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "systems.yaml": (m.SystemsFile, False),
 }
 ALLOCATIONS_FILE = "ipv6-allocations.yaml"
+# Shape problems reported per file: a file written to produce hundreds of thousands of them (one per item of
+# a huge list) would otherwise take minutes to report and print; the first hundred show what is wrong.
+MAX_SHAPE_PROBLEMS = 100
 # keys whose rejected values are never echoed in a problem
 SECRET_KEYS = frozenset({"credentials", "password", "secret", "token", "passphrase"})
 
@@ -134,7 +138,8 @@ def _real_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
 
 def _problems_from(exc: ValidationError, src: SourceFile, model: type[BaseModel]) -> list[Problem]:
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_SHAPE_PROBLEMS]:
         path = _real_path(src.data, err["loc"])
         kind = err["type"]
         value = err.get("input")
@@ -155,6 +160,9 @@ def _problems_from(exc: ValidationError, src: SourceFile, model: type[BaseModel]
                 value = None  # a rejected credentials value may be the password itself: never print it
         problems.append(Problem(src.name, src.line_of(path), format_path(path), msg,
                                 None if value is None else _show(value)))
+    if len(errors) > MAX_SHAPE_PROBLEMS:  # no line: it heads the file's problems
+        problems.append(Problem(src.name, None, "", f"{len(errors):,} problems in this file; only the first "
+                                                    f"{MAX_SHAPE_PROBLEMS} are shown"))
     return problems
 
 
@@ -179,6 +187,7 @@ def _read_files(directory: Path, shown: str) -> tuple[dict[str, tuple[SourceFile
         problems.extend(read_problems)
         if src is None:
             continue
+        problems.extend(check_reserved_ids(fname, src))
         try:
             obj = model.model_validate(src.data)
         except ValidationError as exc:

@@ -7,10 +7,39 @@ from typing import TYPE_CHECKING
 
 from govctl.inventory import models as m
 from govctl.inventory.errors import Problem
-from govctl.inventory.yamlsrc import format_path
+from govctl.inventory.yamlsrc import SourceFile, format_path
 
 if TYPE_CHECKING:
     from govctl.inventory.loader import Loaded
+
+
+# Ids the IPv6 plan keeps for itself (ipv6/models.py): `cloud/<platform>/external` holds a platform's external
+# networks beside its tenants' blocks, and `extranet/province` is the province's own block beside its cities'.
+# file -> (list key, what, id -> why)
+RESERVED_IDS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "tenants.yaml": ("tenants", "tenant", {
+        "external": "the IPv6 plan keeps cloud/<platform>/external for each platform's external networks"}),
+    "province.yaml": ("cities", "city", {
+        "province": "the IPv6 plan keeps extranet/province for the province's own block"}),
+}
+
+
+def check_reserved_ids(fname: str, src: SourceFile) -> list[Problem]:
+    """Reserved ids, checked on the file as written: located at the id, and found in every run,
+    whatever else is wrong in this or any other file (the expanded model may never be built)."""
+    if fname not in RESERVED_IDS:
+        return []
+    key, what, reserved = RESERVED_IDS[fname]
+    items = src.data.get(key) if isinstance(src.data, dict) else None
+    out = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str) and ident.strip() in reserved:
+            path = (key, i, "id")
+            out.append(Problem(src.name, src.line_of(path), format_path(path),
+                               f"{what} id '{ident.strip()}' is reserved: {reserved[ident.strip()]}; rename the {what}",
+                               ident))
+    return out
 
 
 def _dupes(fname: str, items: Iterable[tuple[str, tuple]], what: str, loaded: Loaded) -> list[Problem]:
