@@ -2,6 +2,7 @@
 move when the bundled example grows) and an in-memory device that honours the driver contract."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,22 @@ from govctl.network.render import port_name
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "extranet"
 GOLDEN = HERE / "golden"
+
+
+def lab_skip_reason(needs: list[str]) -> str | None:
+    """Why the router lab cannot run here (None: it can). Under CI the lab must run: a missing
+    package fails the test instead of skipping it."""
+    import pytest
+
+    if os.geteuid() != 0:
+        return "the router lab needs root (network namespaces, FRR, sshd)"
+    missing = [p for p in needs if not Path(p).exists()]
+    if missing:
+        msg = f"missing {', '.join(missing)}: apt-get install -y frr frr-pythontools openssh-server iputils-ping"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " (CI must run the lab tests)")
+        return msg
+    return None
 
 
 def vendor_sample(vendor: str, name: str) -> str:

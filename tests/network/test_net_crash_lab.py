@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE
+from net_helpers import FIXTURE, lab_skip_reason
 
 pytestmark = pytest.mark.lab
 
@@ -63,16 +63,6 @@ main()
 """
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "the router lab needs root (network namespaces, FRR, sshd)"
-    missing = [p for p in NEEDS if not Path(p).exists()]
-    if missing:
-        msg = f"missing {', '.join(missing)}: apt-get install -y frr frr-pythontools openssh-server"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI must run the lab tests)")
-        return msg
-    return None
 
 
 class Lab:
@@ -119,7 +109,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    reason = _skip_reason()
+    reason = lab_skip_reason(NEEDS)
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("crash")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE
+from net_helpers import FIXTURE, lab_skip_reason
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -29,16 +29,6 @@ CUT_OFF = "beta-north-town02-r1"  # loses its management link right after the co
 REVERT_IN = 40
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "the router lab needs root (network namespaces, FRR, sshd)"
-    missing = [p for p in NEEDS if not Path(p).exists()]
-    if missing:
-        msg = f"missing {', '.join(missing)}: apt-get install -y frr frr-pythontools openssh-server iputils-ping"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI must run the lab tests)")
-        return msg
-    return None
 
 
 def _govctl(*args: str) -> tuple[int, str]:
@@ -50,7 +40,7 @@ def _govctl(*args: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    reason = _skip_reason()
+    reason = lab_skip_reason(NEEDS)
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("lab")

@@ -1,6 +1,7 @@
 """Fixtures of the cutover tests: the example inventory copied into tmp_path, with a second network (type E)."""
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -30,3 +31,12 @@ def make_inventory(tmp: Path, edit: Callable[[str], str] | None = None) -> Path:
 @pytest.fixture
 def inv_dir(tmp_path: Path) -> Path:
     return make_inventory(tmp_path)
+
+
+def require_ssh_lab() -> None:
+    """Skip a module of SSH cutover-lab tests where the lab cannot run (root, FRR, sshd)."""
+    if os.geteuid() != 0:
+        pytest.skip("the cutover lab needs root (network namespaces, sshd)", allow_module_level=True)
+    if not Path("/usr/lib/frr/bgpd").exists() or not Path("/usr/sbin/sshd").exists():
+        pytest.skip("FRR and openssh-server are needed (apt-get install frr frr-pythontools openssh-server)",
+                    allow_module_level=True)

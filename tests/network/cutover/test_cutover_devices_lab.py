@@ -23,15 +23,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cutover_fixtures import ROOT, make_inventory
+from cutover_fixtures import ROOT, make_inventory, require_ssh_lab
 
 pytestmark = pytest.mark.lab
 
-if os.geteuid() != 0:
-    pytest.skip("the cutover lab needs root (network namespaces, sshd)", allow_module_level=True)
-if not Path("/usr/lib/frr/bgpd").exists() or not Path("/usr/sbin/sshd").exists():
-    pytest.skip("FRR and openssh-server are needed (apt-get install frr frr-pythontools openssh-server)",
-                allow_module_level=True)
+require_ssh_lab()
 
 from govctl.inventory.validate import load_valid  # noqa: E402
 from govctl.ipv6.planner import plan as ipv6_plan  # noqa: E402
