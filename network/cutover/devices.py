@@ -424,11 +424,20 @@ class DeviceExecutor:
     def drift(self, device: str, config: str) -> str:
         """How the device's running config differs from ``config``, read in a fresh login (not this run's
         sessions or anything remembered): '-' lines it lacks, '+' lines it has beyond it; '' when the text
-        is exactly the same."""
+        is exactly the same and the startup config holds it too (saved here when only it lags)."""
         drv = self._driver_for(self.overlay.targets[device])
         try:
             drv.open()
-            return line_drift(config, drv.get_config())
+            left = line_drift(config, drv.get_config())
+            if left:
+                return left
+            # running is right; a reboot must not bring the change back: the startup config too
+            if drv.startup_drift(config):
+                drv.save_config()
+                lag = drv.startup_drift(config)
+                if lag:
+                    return "".join(f"startup {line}\n" for line in lag.splitlines())
+            return ""
         except DeviceError as exc:
             raise CutoverFailed(str(exc)) from None
         finally:
