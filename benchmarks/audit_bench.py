@@ -2,7 +2,8 @@
 
     python benchmarks/audit_bench.py [--tenants 200] [--keep]
 
-Needs root and ../shared/openstack (started here with up.sh unless already up). Builds an inventory from
+Needs root and the cloud lab (govctl.stacks.livecloud.lab; started here unless already up, as
+`govctl lab cloud up` does, and left running for the next run). Builds an inventory from
 the bundled example with N generated standard tenants on the provincial platform, seeds every object the
 stacks generate (dependency order, 8 concurrent requests), audits it (bulk: each collection listed once),
 then measures the resource-by-resource alternative on a sample of the same objects and extrapolates, and
@@ -14,7 +15,6 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,16 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from rich.console import Console
 from rich.table import Table
-
-
-def lab_dir() -> Path:
-    env = os.environ.get("GOVCTL_SHARED")
-    if env:
-        return Path(env) / "openstack"
-    for parent in ROOT.parents:
-        if (parent / "shared" / "openstack" / "up.sh").is_file():
-            return parent / "shared" / "openstack"
-    return Path("/work/shared/openstack")
 
 
 def make_inventory(n: int, target: Path) -> Path:
@@ -75,10 +65,14 @@ def main() -> None:
                     help="the lab already holds this benchmark's objects (a run with --keep): audit them")
     args = ap.parse_args()
     if os.geteuid() != 0:
-        sys.exit("needs root (the OpenStack lab); see shared/openstack/README.md")
-    base = Path(os.environ.get("GOVCTL_OPENSTACK_DIR", "/tmp/govctl-openstack"))
-    subprocess.run([str(lab_dir() / "up.sh")], check=True, stdout=subprocess.DEVNULL)
-    os.environ.update(OS_CLIENT_CONFIG_FILE=str(base / "clouds.yaml"), OS_CLOUD="govctl-lab")
+        sys.exit("needs root (the OpenStack lab); see `govctl lab cloud up --help`")
+    from govctl.stacks.livecloud import lab
+
+    try:
+        st = lab.up()
+    except lab.CloudLabError as exc:
+        sys.exit(f"the OpenStack lab did not start: {exc}")
+    os.environ.update(st.env())
 
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan
@@ -95,7 +89,7 @@ def main() -> None:
         t = time.perf_counter()
         items = items_of(capture(inv, plan(inv), ["prov"]), profile)
         note(rows, ("capture (mock runtime)", f"{time.perf_counter() - t:.1f} s", "0", f"{len(items)} objects"))
-        api = Cloud("govctl-lab")
+        api = Cloud(st.cloud)
         seeder = Seeder(api, profile)
         try:
             if not args.reuse:
@@ -104,7 +98,7 @@ def main() -> None:
                 note(rows, ("seed (create, 8 concurrent, Neutron bulk)", f"{res.seconds:.1f} s", str(res.api_calls),
                             f"{len(res.with_status('created'))} created, {len(bad)} rejected, "
                             f"{len(res.with_status('unserved'))} unserved"))
-            auditor = Auditor(api, profile, inv, ["prov"], "govctl-lab")
+            auditor = Auditor(api, profile, inv, ["prov"], st.cloud)
             report = auditor.run(items)
             summary = report.as_dict()["summary"]
             note(rows, ("audit, bulk listing", f"{report.seconds:.1f} s", str(report.api_calls),

@@ -1,47 +1,39 @@
-"""One local OpenStack Zed lab per test session (../shared/openstack), started fresh and stopped at the end."""
+"""One local OpenStack Zed lab per test session (govctl.stacks.livecloud.lab), started fresh and stopped at the end.
+
+The lab's directory and ports follow GOVCTL_CLOUD_LAB_DIR and GOVCTL_CLOUD_<NAME>_PORT, so a second
+lab (another checkout's CI) can run beside this one.
+"""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-
-
-def lab_scripts() -> Path:
-    """The lab's scripts: $GOVCTL_SHARED/openstack, else shared/openstack above the repo, else /work/shared."""
-    env = os.environ.get("GOVCTL_SHARED")
-    if env and (Path(env) / "openstack" / "up.sh").is_file():
-        return Path(env) / "openstack"
-    for parent in REPO.parents:
-        if (parent / "shared" / "openstack" / "up.sh").is_file():
-            return parent / "shared" / "openstack"
-    return Path("/work/shared/openstack")
+from govctl.stacks.livecloud import lab
 
 
 @pytest.fixture(scope="session")
-def openstack_lab() -> Iterator[Path]:
+def openstack_lab() -> Iterator[lab.LabStatus]:
     if os.geteuid() != 0:
         if os.environ.get("CI") == "true":  # CI must exercise the real cloud, never skip silently
             pytest.fail("CI=true but not root: the OpenStack lab cannot start")
-        pytest.skip("the OpenStack lab needs root; see shared/openstack/README.md")
-    lab = lab_scripts()
-    if not (lab / "up.sh").is_file():
-        pytest.fail(f"OpenStack lab scripts not found at {lab} (set GOVCTL_SHARED)")
-    base = Path(os.environ.get("GOVCTL_OPENSTACK_DIR", "/tmp/govctl-openstack"))
+        pytest.skip("the OpenStack lab needs root; see `govctl lab cloud up --help`")
+    missing = lab.missing_packages(lab.wanted_packages())
+    if missing:
+        pytest.fail(f"the OpenStack lab needs Debian packages {' '.join(missing)}: run tools/test, or "
+                    "`govctl lab cloud install`")
     saved = {k: os.environ.get(k) for k in ("OS_CLIENT_CONFIG_FILE", "OS_CLOUD")}
     try:
-        # --fresh: every session starts from an empty cloud, so leftovers never fake a pass.
-        up = subprocess.run([str(lab / "up.sh"), "--fresh"], capture_output=True, text=True, timeout=600)
-        if up.returncode != 0:
-            pytest.fail(f"{lab}/up.sh --fresh failed (exit {up.returncode}):\n{(up.stdout + up.stderr)[-2000:]}")
-        os.environ.update(OS_CLIENT_CONFIG_FILE=str(base / "clouds.yaml"), OS_CLOUD="govctl-lab")
-        yield base
+        # fresh: every session starts from an empty cloud, so leftovers never fake a pass.
+        try:
+            st = lab.up(fresh=True)
+        except lab.CloudLabError as exc:
+            pytest.fail(f"the OpenStack lab did not start: {exc}")
+        os.environ.update(st.env())
+        yield st
     finally:
-        subprocess.run([str(lab / "down.sh")], check=False, stdout=subprocess.DEVNULL, timeout=120)
+        lab.down()  # also after a failed up: stops what did start
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -50,7 +42,7 @@ def openstack_lab() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def lab_api(openstack_lab: Path):  # noqa: ANN201
+def lab_api(openstack_lab: lab.LabStatus):  # noqa: ANN201
     from govctl.stacks.livecloud.cloud import Cloud
 
-    return Cloud("govctl-lab")
+    return Cloud(openstack_lab.cloud)
