@@ -1,7 +1,7 @@
 """The project's exception tree.
 
-Every failure a user can cause or meet is one of these; only ``cli.py`` turns
-them into messages and exit codes.
+Every failure a user can cause or meet is one of these; only the CLI plumbing
+(``clikit.py``, its one table) turns them into messages and exit codes.
 """
 from __future__ import annotations
 
@@ -89,3 +89,13 @@ class AllocationError(InputError):
 
 class RuntimeFailure(GovctlError):
     """Something outside the user's input failed (device, cloud, filesystem). Exit code 1."""
+
+
+class ChangesPresent(GovctlError):
+    """Work is pending: a plan, diff, audit or report found changes (asked for with --detailed-exitcode,
+    or always for an audit). Not a failure of govctl; exit code 3."""
+
+
+class PolicyViolations(GovctlError):
+    """Mandatory policies or the plans' rules are violated (the plan's policy pack, an audit's findings).
+    Exit code 4."""

@@ -10,25 +10,26 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from govctl.cli import InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
+from govctl.clikit import (AsOfOpt, InventoryArg, JsonOpt, RowsOpt, as_of_time, deprecated, emit_json, err,
+                           handle_errors, load, out)
+from govctl.inventory.errors import ChangesPresent
 from govctl.migration.errors import MigrationInputError
 
-migrate_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown",
+migrate_app = typer.Typer(no_args_is_help=True,
                           help="Migration to the cloud (迁移上云): assess systems, plan waves, track progress.")
-app.add_typer(migrate_app, name="migrate")
+app = typer.Typer()  # the top-level `govctl report`
 
 SystemsOpt = Annotated[Path | None, typer.Option(
     "--systems", help="Read systems from this .yaml/.csv/.xlsx instead of the inventory's systems.yaml.")]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: 系统清单/systems, else the first).")]
-AsOfOpt = Annotated[datetime | None, typer.Option(
-    "--as-of", formats=["%Y-%m-%d"], help="Today's date for zombie detection and the report (default: today).")]
 ZombieOpt = Annotated[int, typer.Option("--zombie-days", min=1, help="Unused this many days -> zombie candidate.")]
 OrphanOpt = Annotated[int, typer.Option("--orphan-days", min=1,
                                         help="No dependants and unused this many days -> zombie candidate.")]
 WeightsOpt = Annotated[str | None, typer.Option(
     "--weights", help="Score weights, e.g. size=30,deps=30,level=20,dr=20 (normalised to 100).")]
 JournalOpt = Annotated[Path | None, typer.Option(
-    "--journal", help="Migration journal (default: <inventory>/migration-journal.jsonl).")]
+    "--journal", help="Migration journal (default: <state dir>/migration/journal.jsonl, the state dir being "
+                    "<inventory>/.govctl or $GOVCTL_STATE_DIR).")]
 
 
 def _txt(v: object) -> Text:
@@ -75,7 +76,7 @@ class _Context:
         from govctl.migration import journal as jr
         from govctl.migration.sources import InventoryContext, from_inventory, read_systems
 
-        self.loaded, self.shown = _load(inventory)
+        self.loaded, self.shown = load(inventory)
         self.inv = self.loaded.inventory
         if systems is not None:
             self.source = read_systems(systems, InventoryContext.of(self.inv), sheet)
@@ -83,19 +84,21 @@ class _Context:
             if sheet is not None:
                 raise MigrationInputError("--sheet needs --systems FILE.xlsx")
             self.source = from_inventory(self.loaded, self.shown)
-        self.journal_path = journal or self.loaded.directory / jr.JOURNAL_FILE
-        self.journal_shown = str(journal) if journal else f"{self.shown}/{jr.JOURNAL_FILE}"
-        self.entries = jr.read(self.journal_path, self.journal_shown)
+        self.journal_path = journal or jr.default_path(self.loaded.directory)  # appended to (govctl.statedir)
+        self.journal_from = journal or jr.readable(self.loaded.directory)  # read: may be an older in-inventory one
+        self.journal_shown = str(self.journal_from)
+        self.entries = jr.read(self.journal_from, self.journal_shown)
         ids = {s.id for s in self.source.systems}
         self.statuses = {k: v for k, v in jr.statuses(self.entries).items() if k in ids}
         self.unknown_in_journal = sorted({e.system for e in self.entries} - ids)
 
 
-def _as_of(as_of: datetime | None) -> date:
-    return as_of.date() if as_of else datetime.now(timezone.utc).date()
+def _as_of(as_of: str | None) -> date:
+    """Today's date for zombie detection and the report: --as-of's date, else today (UTC)."""
+    return as_of_time(as_of).date()
 
 
-def _assess(ctx: _Context, as_of: datetime | None, zombie_days: int, orphan_days: int, weights: str | None) -> Any:
+def _assess(ctx: _Context, as_of: str | None, zombie_days: int, orphan_days: int, weights: str | None) -> Any:
     from govctl.migration.assess import assess
     from govctl.migration.models import AssessSettings
 
@@ -120,7 +123,8 @@ def assess_cmd(
     only: Annotated[str | None, typer.Option(
         "--only", help="Only systems of this disposition: migrate, done, in_progress, retire, retired, stays, "
                        "blocked.")] = None,
-    limit: Annotated[int, typer.Option(min=0, help="Show at most this many systems (0: all).")] = 50,
+    rows_shown: RowsOpt = 50,
+    limit: Annotated[int | None, deprecated("--limit", use="--rows", metavar="N")] = None,
     journal: JournalOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -135,6 +139,10 @@ def assess_cmd(
     """
     from govctl.migration.models import Disposition
 
+    if limit is not None:
+        if limit < 0:
+            raise MigrationInputError(f"--limit: at least 0 (got {limit})")
+        rows_shown = limit
     if only is not None and only not in {d.value for d in Disposition}:
         raise MigrationInputError(f"--only: unknown disposition '{only}' (expected one of: "
                                   f"{', '.join(d.value for d in Disposition)})")
@@ -142,7 +150,7 @@ def assess_cmd(
     a = _assess(ctx, as_of, zombie_days, orphan_days, weights)
     rows = [s for s in a.systems if only is None or s.disposition.value == only]
     if as_json:
-        _emit_json({"inventory": ctx.shown, "source": ctx.source.shown, "as_of": a.settings.as_of.isoformat(),
+        emit_json({"inventory": ctx.shown, "source": ctx.source.shown, "as_of": a.settings.as_of.isoformat(),
                     "summary": dict(Counter(s.disposition.value for s in a.systems)),
                     "cycles": a.cycles, "warnings": a.warnings, "systems": [s.as_dict() for s in rows]})
         return
@@ -169,7 +177,7 @@ def assess_cmd(
         if col != "name" or wide:
             detail.add_column(col, no_wrap=col not in ("name", "DR", "score"))
     detail.add_column("why", min_width=20)
-    shown_rows = rows if limit == 0 else rows[:limit]
+    shown_rows = rows if rows_shown == 0 else rows[:rows_shown]
     for s in shown_rows:
         why = "; ".join(s.zombie_reasons) if s.zombie_reasons else s.platform_reason
         cells = [_txt(s.id), _txt(s.name), _txt(s.department), s.placement.value, _txt(s.platform or "-"),
@@ -179,7 +187,7 @@ def assess_cmd(
         detail.add_row(*cells)
     out.print(detail)
     if len(shown_rows) < len(rows):
-        out.print(f"... {len(rows) - len(shown_rows)} more (use --limit 0, --only or --json)", highlight=False)
+        out.print(f"... {len(rows) - len(shown_rows)} more (use --rows 0, --only or --json)", highlight=False)
     zombies = [s.id for s in a.systems if s.disposition == Disposition.retire]
     if zombies:
         more = f" ... (+{len(zombies) - 10}; --only retire)" if len(zombies) > 10 else ""
@@ -286,7 +294,7 @@ def waves_cmd(
     if as_json:
         data = plan_dict(plan, a)
         data["written"] = {"out": str(output) if output else None, "inventory": write}
-        _emit_json(data)
+        emit_json(data)
         return
     table = Table("wave", "date", "systems", "data GB", "copy h", "platforms", "new tenants", "raised",
                   "warnings", title=f"Migration waves for {ctx.source.shown}")
@@ -357,8 +365,8 @@ def record_cmd(
     if platform is None and ev in (Event.started, Event.migrated):
         platform = _assess(ctx, None, 365, 180, None).by_id()[system].platform  # where the plan sends it
     entry = JournalEntry(at=when, system=system, event=ev, wave=wave, platform=platform, by=by, note=note)
-    jr.append(ctx.journal_path, entry)
-    out.print(Text(f"{system}: {current} -> {jr.EVENT_STATUS[ev]} (recorded in {ctx.journal_shown})"))
+    jr.append(ctx.journal_path, entry, earlier=ctx.journal_from)
+    out.print(Text(f"{system}: {current} -> {jr.EVENT_STATUS[ev]} (recorded in {ctx.journal_path})"))
 
 
 @migrate_app.command("status")
@@ -395,7 +403,7 @@ def status_cmd(
         if sid in eff:
             by_wave.setdefault(w, Counter())[eff[sid]] += 1
     if as_json:
-        _emit_json({"inventory": ctx.shown, "journal": ctx.journal_shown, "journal_entries": len(ctx.entries),
+        emit_json({"inventory": ctx.shown, "journal": ctx.journal_shown, "journal_entries": len(ctx.entries),
                     "by_status": dict(sorted(by_status.items())),
                     "by_placement": {k: dict(sorted(v.items())) for k, v in sorted(by_placement.items())},
                     "by_wave": {str(w): dict(sorted(c.items())) for w, c in sorted(by_wave.items())},
@@ -449,7 +457,7 @@ def import_cmd(
     from govctl.migration import files as fs
     from govctl.migration.sources import InventoryContext, read_systems
 
-    loaded, shown = _load(inventory)
+    loaded, shown = load(inventory)
     src = read_systems(file, InventoryContext.of(loaded.inventory), sheet)
     text = fs.dump_yaml(fs.systems_raw(src.systems), f"Legacy systems awaiting migration, imported from {file.name} "
                                                      "by govctl migrate import.")
@@ -467,7 +475,7 @@ def import_cmd(
         fs.write_in_place(loaded.directory, {"systems.yaml": text})
     no_owner = sorted(k for k, v in src.extras.items() if v.owner == "")
     if as_json:
-        _emit_json({"file": str(file), "systems": len(src.systems), "no_owner": no_owner,
+        emit_json({"file": str(file), "systems": len(src.systems), "no_owner": no_owner,
                     "written": {"out": str(output) if output else None, "inventory": write}})
         return
     out.print(Text(f"{file}: {len(src.systems)} systems valid against {shown}"
@@ -502,7 +510,7 @@ def export_cmd(
     suffix = output.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise MigrationInputError(f"--out {output}: expected a .xlsx or .csv file name")
-    loaded, shown = _load(inventory)
+    loaded, shown = load(inventory)
     systems = list(loaded.inventory.systems)
     try:
         if suffix == ".csv":
@@ -535,7 +543,6 @@ def report_cmd(
 
     Example: `govctl report inventories/guangdong --chart guangdong.png`
     """
-    from govctl.cli import EXIT_CHANGES
     from govctl.migration.report import build_report, write_chart
 
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
@@ -547,7 +554,7 @@ def report_cmd(
     if as_json:
         data = rep.as_dict()
         data["chart"] = str(chart) if chart else None
-        _emit_json(data)
+        emit_json(data)
     else:
         table = Table("measure", "done", "of", "share", "target", "met", "gap",
                       title=f"{rep.province}: progress against {rep.plan or 'the plan'} (targets due "
@@ -561,6 +568,7 @@ def report_cmd(
         out.print(Text("systems by status: " + ", ".join(f"{k} {v}" for k, v in rep.statuses.items())))
         if chart is not None:
             out.print(Text(f"wrote {chart}", style="green"))
-    if detailed_exitcode and any(mt.met is False for mt in rep.metrics):
-        raise typer.Exit(EXIT_CHANGES)
+    unmet = [mt.title for mt in rep.metrics if mt.met is False]
+    if detailed_exitcode and unmet:
+        raise ChangesPresent(f"{len(unmet)} target(s) not met: {'; '.join(unmet)}")
 

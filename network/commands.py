@@ -1,8 +1,6 @@
 """`govctl net ...` (render, diff, push, verify, rollback, runs) and `govctl lab ...` (up, status, down)."""
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,39 +8,43 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.cli import DEFAULT_INVENTORY, EXIT_CHANGES, InventoryArg, JsonOpt, app, err, handle_errors, out
+from govctl.clikit import (DeviceOpt, InventoryArg, JsonOpt, LimitOpt, emit_json, err, handle_errors, out, progress,
+                           resolve_inventory)
+from govctl.inventory.errors import ChangesPresent
 
 net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
                                                  "verify, rollback.")
 lab_app = typer.Typer(no_args_is_help=True, help="The router lab: the inventory's extranet as FRR routers in "
                                                  "network namespaces, reached over SSH (needs root).")
-app.add_typer(net_app, name="net")
-app.add_typer(lab_app, name="lab")
 
 LabOpt = Annotated[bool, typer.Option("--lab", help="Address the lab's routers (see `govctl lab up`) instead of "
                                                     "production devices.")]
-LimitOpt = Annotated[str | None, typer.Option("--limit", help="Only devices whose id matches these globs "
-                                                              "(comma-separated), e.g. 'alpha-*'.")]
 
 _STYLE = {"changed": "green", "unchanged": "dim", "would-change": "yellow", "failed": "red",
           "rolled-back": "magenta", "rollback-failed": "bold red", "skipped": "dim", "verified": "green"}
 
 
-def _dir(path: Path | None) -> tuple[Path, str]:
-    if path is None:
-        return DEFAULT_INVENTORY, "inventories/example"
-    return path, str(path)
-
-
 def _context(inventory: Path | None, lab: bool):  # noqa: ANN202 - workflow.Context, imported lazily
     from govctl.network.workflow import load
 
-    directory, shown = _dir(inventory)
+    directory, shown = resolve_inventory(inventory)
     return load(directory, shown, lab=lab)
 
 
-def _emit(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+def _select(ctx: Any, limit: str | None, device: list[str] | None) -> list[str]:
+    """The devices a command works on: --limit globs (all when not given), narrowed to --device exact ids."""
+    from govctl.network.errors import UnknownDevice
+
+    names = ctx.select(limit)
+    if device:
+        unknown = [d for d in device if d not in ctx.intents]
+        if unknown:
+            raise UnknownDevice(f"--device: no extranet node {', '.join(unknown)} in this "
+                                f"{'lab' if ctx.lab else 'inventory'}")
+        names = [n for n in names if n in set(device)]
+        if not names:
+            raise UnknownDevice(f"--device {', '.join(device)} and --limit {limit!r}: no device is in both")
+    return names
 
 
 def _results_table(title: str, rows: list[Any], show_batch: bool = True) -> Table:
@@ -69,7 +71,8 @@ def _results_table(title: str, rows: list[Any], show_batch: bool = True) -> Tabl
 @handle_errors
 def render_cmd(
     inventory: InventoryArg = None,
-    device: Annotated[list[str] | None, typer.Option("--device", "-d", help="Only this device (repeatable).")] = None,
+    device: DeviceOpt = None,
+    limit: LimitOpt = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write <device>.cfg files here.")] = None,
     platform: Annotated[str | None, typer.Option(help="Render for this platform instead of each node's own.")] = None,
     lab: LabOpt = False,
@@ -80,16 +83,12 @@ def render_cmd(
     Example: `govctl net render --device alpha-r1` prints one config; `govctl net render --out configs/`
     writes all of them for review in git.
     """
-    from govctl.network.errors import UnknownDevice
     from govctl.network.render import render
 
     ctx = _context(inventory, lab)
-    names = list(ctx.intents)
-    if device:
-        unknown = [d for d in device if d not in ctx.intents]
-        if unknown:
-            raise UnknownDevice(f"--device: no extranet node {', '.join(unknown)} in this inventory")
-        names = list(device)
+    names = _select(ctx, limit, device)
+    if device and not limit:
+        names = list(dict.fromkeys(device))  # in the order given
     t0 = time.perf_counter()
     rendered = {n: render(ctx.intents[n], platform or ctx.platform) for n in names}
     seconds = time.perf_counter() - t0
@@ -98,7 +97,7 @@ def render_cmd(
         for n, r in rendered.items():
             (out_dir / f"{n}.cfg").write_text(r.text, encoding="utf-8")
     if as_json:
-        _emit({"seconds": round(seconds, 3), "devices": [
+        emit_json({"seconds": round(seconds, 3), "devices": [
             {"node": n, "platform": r.platform, "lines": r.text.count("\n"),
              **({"file": str(out_dir / f"{n}.cfg")} if out_dir else {"config": r.text})}
             for n, r in rendered.items()]})
@@ -138,6 +137,7 @@ def diff_cmd(
     inventory: InventoryArg = None,
     lab: LabOpt = False,
     limit: LimitOpt = None,
+    device: DeviceOpt = None,
     parallel: Annotated[int, typer.Option(help="Devices at a time.")] = 10,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
                                                     help="Exit 3 when any device would change.")] = False,
@@ -149,13 +149,15 @@ def diff_cmd(
     """
     from govctl.network.errors import PushFailed
 
-    result = _run(inventory, lab, limit, _policy(parallel, 0, 1.0, 0, 0, True), resume=None, revert_in=None)
+    result = _run(inventory, lab, limit, device, _policy(parallel, 0, 1.0, 0, 0, True), resume=None,
+                  revert_in=None)
     _report(result, as_json, "diff", show_diff=True)
     unread = [r.node for r in result.results if r.status.value == "failed"]
     if unread:  # a device that could not be read is not "in sync": CI must not read it so
         raise PushFailed(f"could not read {len(unread)} of {len(result.results)} device(s): {', '.join(unread[:10])}")
-    if detailed_exitcode and any(r.status.value == "would-change" for r in result.results):
-        raise typer.Exit(EXIT_CHANGES)
+    changing = [r.node for r in result.results if r.status.value == "would-change"]
+    if detailed_exitcode and changing:
+        raise ChangesPresent(f"{len(changing)} device(s) would change: {', '.join(changing[:10])}")
 
 
 @net_app.command("push")
@@ -164,6 +166,7 @@ def push_cmd(
     inventory: InventoryArg = None,
     lab: LabOpt = False,
     limit: LimitOpt = None,
+    device: DeviceOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Load and compare only (same as `net diff`).")] = False,
     parallel: Annotated[int, typer.Option(help="Devices pushed at a time within a batch.")] = 10,
     canary: Annotated[int, typer.Option(help="Devices in the first, canary batch (0: none).")] = 1,
@@ -183,7 +186,7 @@ def push_cmd(
     """
     from govctl.network.errors import PushFailed
 
-    result = _run(inventory, lab, limit,
+    result = _run(inventory, lab, limit, device,
                   _policy(parallel, canary, max_fail, batch_size, verify_timeout, dry_run), resume, revert_in)
     _report(result, as_json, "push", show_diff=dry_run)
     if result.failed:
@@ -191,46 +194,53 @@ def push_cmd(
                          + (f"; stopped: {result.stopped}" if result.stopped else ""))
 
 
-def _run(inventory: Path | None, lab: bool, limit: str | None, policy: Any, resume: str | None,
-         revert_in: int | None) -> Any:
+def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str] | None, policy: Any,
+         resume: str | None, revert_in: int | None) -> Any:
+    from contextlib import nullcontext
+
+    from govctl import statedir
     from govctl.network.drivers.registry import driver_for
-    from govctl.network.journal import Journal, new_run_id
+    from govctl.network.journal import Journal, new_run_id, runs_dir
     from govctl.network.push import Rollout
 
     from govctl.network.drivers.credentials import preflight
 
     ctx = _context(inventory, lab)
-    nodes = ctx.select(limit)
+    nodes = _select(ctx, limit, device)
     preflight(ctx.targets[n] for n in nodes)  # vault problems are bad input: before any journal or device
     configs = {n: c for n, c in ctx.configs().items() if n in nodes}
-    done: dict[str, str] = {}
-    if resume:
-        journal = Journal(resume, create=False)
-        done = {n: s for n, s in journal.final_status().items() if s in ("changed", "unchanged")}
-    else:
-        journal = Journal(new_run_id())
-    journal.write_meta({"run_id": journal.run_id, "inventory": str(ctx.directory.resolve()), "lab": lab,
-                        "limit": limit, "dry_run": policy.dry_run, "started": time.time()})
-    rollout = Rollout(ctx.intents, configs, ctx.targets, driver_for, journal, policy, ctx.platform,
-                      revert_in=revert_in)
-    result = rollout.run(nodes, done)
-    if resume and not policy.dry_run:
-        # a resume ends by proving the whole run is in place: intended config running and saved
-        from govctl.network.models import Status
+    # one push or rollback per inventory at a time (a dry run changes nothing: no lock)
+    with statedir.lock(ctx.directory, "net", "net push") if not policy.dry_run else nullcontext():
+        done: dict[str, str] = {}
+        if resume:
+            journal = Journal(resume, root=runs_dir(ctx.directory), create=False)
+            done = {n: s for n, s in journal.final_status().items() if s in ("changed", "unchanged")}
+        else:
+            journal = Journal(new_run_id(), root=runs_dir(ctx.directory))
+        journal.write_meta({"run_id": journal.run_id, "inventory": str(ctx.directory.resolve()), "lab": lab,
+                            "limit": limit, "dry_run": policy.dry_run, "started": time.time()})
+        with progress("diff" if policy.dry_run else "push", len([n for n in nodes if n not in done])) as step:
+            rollout = Rollout(ctx.intents, configs, ctx.targets, driver_for, journal, policy, ctx.platform,
+                              hook=lambda node, what: step(node) if what == "result" and node else None,
+                              revert_in=revert_in)
+            result = rollout.run(nodes, done)
+        if resume and not policy.dry_run:
+            # a resume ends by proving the whole run is in place: intended config running and saved
+            from govctl.network.models import Status
 
-        ok = [r.node for r in result.results if r.status in (Status.changed, Status.unchanged)]
-        checked = {c.node: c for c in rollout.final_check(ok, policy.parallel)}
-        for r in result.results:
-            c = checked.get(r.node)
-            if c is not None and c.failed:
-                r.status, r.error = Status.failed, c.error
-    journal.write_meta({"finished": time.time(), "result": result.as_dict()})
+            ok = [r.node for r in result.results if r.status in (Status.changed, Status.unchanged)]
+            checked = {c.node: c for c in rollout.final_check(ok, policy.parallel)}
+            for r in result.results:
+                c = checked.get(r.node)
+                if c is not None and c.failed:
+                    r.status, r.error = Status.failed, c.error
+        journal.write_meta({"finished": time.time(), "result": result.as_dict()})
     return result
 
 
 def _report(result: Any, as_json: bool, what: str, show_diff: bool = False) -> None:
     if as_json:
-        _emit(result.as_dict())
+        emit_json(result.as_dict())
         return
     if show_diff:
         for r in result.results:
@@ -254,6 +264,7 @@ def verify_cmd(
     inventory: InventoryArg = None,
     lab: LabOpt = False,
     limit: LimitOpt = None,
+    device: DeviceOpt = None,
     parallel: Annotated[int, typer.Option(help="Devices checked at a time.")] = 10,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for convergence.")] = 60.0,
     as_json: JsonOpt = False,
@@ -267,13 +278,13 @@ def verify_cmd(
     from govctl.network.verify import verify_network
 
     ctx = _context(inventory, lab)
-    nodes = ctx.select(limit)
+    nodes = _select(ctx, limit, device)
     t0 = time.monotonic()
     results = verify_network(ctx, nodes, parallel, timeout)
     seconds = time.monotonic() - t0
     failed = [r.node for r in results if r.status.value != "verified"]
     if as_json:
-        _emit({"seconds": round(seconds, 3), "failed": failed, "results": [r.as_dict() for r in results]})
+        emit_json({"seconds": round(seconds, 3), "failed": failed, "results": [r.as_dict() for r in results]})
     else:
         out.print(_results_table("verify", results, show_batch=False))
         out.print(f"{len(results) - len(failed)} of {len(results)} devices verified in {seconds:.1f} s",
@@ -300,18 +311,21 @@ def rollback_cmd(
     """
     from govctl.network.drivers.registry import driver_for
     from govctl.network.errors import PushFailed
-    from govctl.network.journal import Journal
+    from govctl import statedir
+    from govctl.network.journal import Journal, runs_dir
     from govctl.network.push import rollback_run
 
-    journal = Journal(run_id, create=False)
+    given = None if inventory is None and statedir.overridden() else resolve_inventory(inventory)[0]
+    journal = Journal(run_id, root=runs_dir(given), create=False)
     meta = journal.meta()
     lab = lab or bool(meta.get("lab"))
     if inventory is None and meta.get("inventory"):
         inventory = Path(meta["inventory"])
     ctx = _context(inventory, lab)
-    results = rollback_run(journal, ctx.targets, driver_for, parallel)
+    with statedir.lock(ctx.directory, "net", "net rollback"):
+        results = rollback_run(journal, ctx.targets, driver_for, parallel)
     if as_json:
-        _emit({"run_id": run_id, "results": [r.as_dict() for r in results]})
+        emit_json({"run_id": run_id, "results": [r.as_dict() for r in results]})
     else:
         out.print(_results_table(f"rollback of {run_id}", results, show_batch=False))
         if not results:
@@ -332,12 +346,16 @@ def runs_cmd(
 
     Example: `govctl net runs` then `govctl net runs 20261125T153000Z-1a2b`
     """
-    from govctl.network.journal import Journal, list_runs
+    from govctl import statedir
+    from govctl.network.journal import Journal, list_runs, runs_dir
 
+    # no inventory argument: the one the command line would use (current directory, $GOVCTL_INVENTORY),
+    # unless --state-dir / $GOVCTL_STATE_DIR names the state directory
+    root = runs_dir(None if statedir.overridden() else resolve_inventory(None)[0])
     if run_id is None:
         rows = []
-        for rid in list_runs():
-            journal = Journal(rid, create=False)
+        for rid in list_runs(root):
+            journal = Journal(rid, root=root, create=False)
             meta = journal.meta()
             counts = (meta.get("result") or {}).get("counts", {})
             if not counts:  # a run without a summary (an Ansible play, an interrupted push)
@@ -347,7 +365,7 @@ def runs_cmd(
                          "finished": bool(meta.get("finished")), "counts": counts,
                          "stopped": (meta.get("result") or {}).get("stopped", "")})
         if as_json:
-            _emit(rows)
+            emit_json(rows)
             return
         table = Table("run", "lab", "finished", "results", "stopped")
         for r in rows:
@@ -355,10 +373,10 @@ def runs_cmd(
                           ", ".join(f"{v} {k}" for k, v in r["counts"].items()), r["stopped"])
         out.print(table)
         return
-    journal = Journal(run_id, create=False)
+    journal = Journal(run_id, root=root, create=False)
     steps = journal.steps()
     if as_json:
-        _emit([s.__dict__ for s in steps])
+        emit_json([s.__dict__ for s in steps])
         return
     table = Table("time", "device", "step", "detail", title=f"journal of {run_id}", title_justify="left")
     for s in steps:
@@ -391,7 +409,7 @@ def lab_up(
     from govctl.network.render import render
     from govctl.network.workflow import lab_options
 
-    directory, shown = _dir(inventory)
+    directory, shown = resolve_inventory(inventory)
     inv = load_valid(directory, shown).inventory
     plan = ipv6_plan(inv)
     topo = build_topology(inv, plan, max_nodes)
@@ -405,7 +423,7 @@ def lab_up(
     state = runner.up(inv, plan, baseline, Path(directory), max_nodes)
     seconds = time.monotonic() - t0
     if as_json:
-        _emit({"name": state.name, "routers": len(state.nodes), "links": len(state.links), "seconds": round(seconds, 2),
+        emit_json({"name": state.name, "routers": len(state.nodes), "links": len(state.links), "seconds": round(seconds, 2),
                "bridge": state.bridge, "prefix": state.prefix, "directory": state.directory})
         return
     out.print(f"lab '{state.name}' up: {len(state.nodes)} FRR routers, {len(state.links)} links, management "
@@ -423,11 +441,11 @@ def lab_status(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None
     from govctl.inventory.validate import load_valid
     from govctl.network.lab import runner
 
-    directory, shown = _dir(inventory)
+    directory, shown = resolve_inventory(inventory)
     inv = load_valid(directory, shown).inventory
     rows = runner.status(inv.name)
     if as_json:
-        _emit(rows)
+        emit_json(rows)
         return
     table = Table("router", "netns", "mgmt", "daemons", "OSPFv3 Full", title=f"lab {inv.name}",
                   title_justify="left")
@@ -449,12 +467,12 @@ def lab_down(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
     from govctl.inventory.validate import load_valid
     from govctl.network.lab import runner
 
-    directory, shown = _dir(inventory)
+    directory, shown = resolve_inventory(inventory)
     inv = load_valid(directory, shown).inventory
     runner.preflight()
     removed = runner.down(inv.name)
     if as_json:
-        _emit(removed)
+        emit_json(removed)
         return
     out.print(f"lab '{inv.name}' down: {removed['namespaces']} namespaces and {removed['processes']} "
               "processes removed", highlight=False)

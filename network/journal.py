@@ -1,8 +1,9 @@
 """The on-disk journal of a push run: every step of every device, so a run can be resumed or undone.
 
-Layout under ``<state dir>/runs/<run id>/``:
+Layout under ``<state dir>/runs/<run id>/`` (``govctl.statedir``: beside the inventory by default):
   run.json        what was run (inventory, lab or not, policy, batches) and, at the end, the results
   journal.jsonl   one line per step: time, node, step, detail; a step returns once its line is on disk
+                  (``govctl.durable.JournalFile``: group-commit fsync, a torn last line ignored and cut)
   before/<node>.cfg    the running config saved just before the run's first commit to the device (mode
                        0600, on disk before the intent line names it): what rollback restores
   intended/<node>.cfg  the config that was pushed
@@ -20,29 +21,22 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from govctl import statedir
+from govctl.durable import JournalFile, private_dirs, write_private
 from govctl.network.errors import UnknownDevice
 
 TERMINAL_OK = {"changed", "unchanged"}
 
 
-def state_dir() -> Path:
-    env = os.environ.get("GOVCTL_STATE_DIR")
-    if env:
-        return Path(env)
-    if os.geteuid() == 0:
-        return Path("/var/lib/govctl")
-    return Path.home() / ".local" / "state" / "govctl"
-
-
-def runs_dir() -> Path:
-    return state_dir() / "runs"
+def runs_dir(inventory: Path | None = None) -> Path:
+    """Where the push runs of ``inventory`` are kept (None: only with --state-dir or $GOVCTL_STATE_DIR)."""
+    return statedir.area(inventory, "runs")
 
 
 def new_run_id() -> str:
@@ -62,57 +56,20 @@ class Journal:
         self.run_id = run_id
         self.dir = (root or runs_dir()) / run_id
         if create:
-            (self.dir / "before").mkdir(parents=True, exist_ok=True)
-            (self.dir / "intended").mkdir(parents=True, exist_ok=True)
+            private_dirs(self.dir / "before")
+            private_dirs(self.dir / "intended")
             os.chmod(self.dir, 0o700)
         elif not self.dir.is_dir():
             raise UnknownDevice(f"no run '{run_id}' in {self.dir.parent}")
-        self._lock = threading.Lock()
-        self._sync_lock = threading.Lock()
-        self._written = 0  # lines this object appended
-        self._synced = 0  # of those, lines known to be on disk
+        self._file = JournalFile(self.dir / "journal.jsonl")
 
     def record(self, node: str, step: str, **detail: Any) -> None:
-        """Append one step; returns once it is on disk."""
-        line = json.dumps({"ts": round(time.time(), 3), "node": node, "step": step, "detail": detail},
-                          ensure_ascii=False)
-        with self._lock:
-            with open(self.dir / "journal.jsonl", "a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
-            self._written += 1
-            mine = self._written
-        self._sync(mine)
-
-    def _sync(self, mine: int) -> None:
-        """Group commit: one fsync covers every line appended before it started, so devices
-        journaling at the same moment share it instead of queueing one fsync each behind the lock."""
-        with self._sync_lock:
-            if self._synced >= mine:
-                return
-            with self._lock:
-                upto = self._written
-            fd = os.open(self.dir / "journal.jsonl", os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            self._synced = upto
+        """Append one step; returns once it is on disk (steps of devices journaling at once share an fsync)."""
+        self._file.append({"ts": round(time.time(), 3), "node": node, "step": step, "detail": detail})
 
     def _write_private(self, path: Path, text: str) -> None:
-        """Atomic and durable: a crash leaves the old file or the new one, never a torn one, and the
-        journal line that names the file is written only after this returns."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        """Atomic and durable: the journal line that names the file is written only after this returns."""
+        write_private(path, text)
 
     def save_before(self, node: str, config: str) -> str:
         """Save the config a rollback gives back, once per run and device: an attempt resumed after a
@@ -134,26 +91,17 @@ class Journal:
     def write_meta(self, meta: dict[str, Any]) -> None:
         current = self.meta()
         current.update(meta)
-        tmp = self.dir / f"run.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1, default=str))
-        os.replace(tmp, self.dir / "run.json")
+        write_private(self.dir / "run.json", json.dumps(current, ensure_ascii=False, indent=1, default=str))
 
     def meta(self) -> dict[str, Any]:
         path = self.dir / "run.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
     def steps(self) -> list[Step]:
-        path = self.dir / "journal.jsonl"
-        if not path.exists():
-            return []
-        out = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash: the steps before it still count
-            out.append(Step(d["ts"], d["node"], d["step"], d.get("detail", {})))
-        return out
+        """Every journaled step in order."""
+        # a line cut short by a crash is not a step (the journal core drops it); a damaged line elsewhere
+        # stops the reader rather than letting a rollback miss an intent
+        return [Step(d["ts"], d["node"], d["step"], d.get("detail", {})) for d in self._file.records()]
 
     def final_status(self) -> dict[str, str]:
         """Last outcome per node ('changed', 'unchanged', 'rolled-back', ... or the last step seen)."""
@@ -171,6 +119,12 @@ class Journal:
             if s.step in ("commit-intent", "committed") and s.node and s.node not in order:
                 order.append(s.node)
         return order
+
+    def armed(self) -> set[str]:
+        """Devices a commit-confirm commit was announced to (``--revert-in``). If the process that sent it
+        died, the device's timer is still running and will put the old config back by itself later:
+        recovery stops it before deciding anything about the device."""
+        return {s.node for s in self.steps() if s.step == "commit-intent" and s.detail.get("revert_in")}
 
     def committed_not_undone(self) -> list[str]:
         """Nodes whose commit went through in this run and were not restored since (rollback candidates)."""

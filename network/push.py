@@ -55,8 +55,10 @@ class Rollout:
         # False: commit and stop there (the Ansible playbook verifies in a task of its own, so that
         # block/rescue does the rollback)
         self.verify_after_commit = True
-        # devices an earlier attempt of this run may have changed (resume after a crash)
+        # devices an earlier attempt of this run may have changed (resume after a crash), and those of
+        # them that may still have a commit-confirm timer running on the device
         self.earlier: set[str] = set(journal.touched())
+        self.armed: set[str] = journal.armed()
 
     def _step(self, node: str, step: str, **detail: object) -> None:
         self.journal.record(node, step, **detail)
@@ -116,6 +118,8 @@ class Rollout:
             driver.close()
 
     def _transaction(self, driver: DeviceDriver, node: str, config: str, batch: int) -> DeviceResult:
+        if node in self.armed and not self.policy.dry_run:
+            disarm(driver, self.journal, node)
         try:
             driver.load_replace_candidate(config)
             diff = driver.compare_config()
@@ -147,7 +151,8 @@ class Rollout:
                 return DeviceResult(node, Status.failed, batch, diff=diff, error=str(exc))
             self._step(node, "saved")
             # write-ahead: on disk before the device hears of the commit
-            self._step(node, "commit-intent", checkpoint=f"before/{node}.cfg", sha256=_digest(before))
+            self._step(node, "commit-intent", checkpoint=f"before/{node}.cfg", sha256=_digest(before),
+                       revert_in=self.revert_in)
             try:
                 driver.commit_config(message=f"govctl {self.journal.run_id}", revert_in=self.revert_in)
                 self._step(node, "committed", revert_in=self.revert_in)
@@ -249,6 +254,17 @@ class Rollout:
                                 error=f"{why}; rollback: {exc}{note}", checks=checks)
 
 
+def disarm(driver: DeviceDriver, journal: Journal, node: str) -> None:
+    """Stop a commit-confirm timer a dead controller may have left running on the device (confirm from
+    this new session), so the device cannot change by itself while recovery reads and decides. A device
+    with no timer running answers the confirm as a no-op; one that refuses it is read as it is."""
+    try:
+        driver.confirm_commit()
+        journal.record(node, "disarmed")
+    except DeviceError as exc:
+        journal.record(node, "disarm-failed", error=str(exc))
+
+
 def _digest(config: str) -> str:
     return hashlib.sha256(config.encode()).hexdigest()
 
@@ -266,6 +282,7 @@ def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: Dr
     session: a device counts as rolled back only if its running and startup configs both equal the
     saved config. Safe to run again after any interruption."""
     touched = journal.touched()
+    armed = journal.armed()
     nodes = [n for n in touched if n in targets]
     journal.record("", "rollback-run", nodes=nodes)
     lost = [DeviceResult(n, Status.rollback_failed, error="no longer in the inventory: cannot reach it to restore")
@@ -280,6 +297,8 @@ def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: Dr
             driver = factory(targets[node])
             driver.open()
             try:
+                if node in armed:
+                    disarm(driver, journal, node)
                 drift = driver.running_drift(before)
                 if drift:
                     journal.record(node, "restore-intent", checkpoint=f"before/{node}.cfg", sha256=_digest(before),

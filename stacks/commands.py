@@ -8,22 +8,28 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.cli import (EXIT_CHANGES, EXIT_POLICY, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors,
-                 out)
-from govctl.inventory.errors import InputError
+from govctl.clikit import InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, load, out
+from govctl.inventory.errors import ChangesPresent, InputError, PolicyViolations, RuntimeFailure
 
-StackOpt = Annotated[list[str] | None, typer.Option("--stack", "-s", help="Only this stack (platform id); "
-                                                                          "repeat for several.")]
+app = typer.Typer()
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="govctl's state directory: snapshots, graph "
                                                                "cache, default local backend.")]
-DEFAULT_STATE_DIR = Path(".govctl")
+DEFAULT_STATE_DIR = Path("<inventory>/.govctl")  # govctl.statedir's rule; shown as the default in --help
+
+
+def _stack_state(state_dir: Path, directory: Path) -> Path:
+    """Where plan/apply keep snapshots, graph cache and the default local backend: the ``stacks`` area of the
+    inventory's state directory; ``--state-dir DIR`` here names the state directory, as the global one does."""
+    from govctl import statedir
+
+    return statedir.area(directory, "stacks") if state_dir == DEFAULT_STATE_DIR else state_dir / "stacks"
 
 
 def _source(inventory: Path | None) -> tuple[Any, Path]:
     from govctl.ipv6.planner import plan
     from govctl.stacks.engine import Source
 
-    loaded, shown = _load(inventory)
+    loaded, shown = load(inventory)
     return Source(loaded.inventory, plan(loaded.inventory), shown), loaded.directory
 
 
@@ -75,6 +81,7 @@ def plan_cmd(
         raise InputError("--markdown and --json: choose one output format")
     started = time.perf_counter()
     src, directory = _source(inventory)
+    state_dir = _stack_state(state_dir, directory)
     stacks = engine.select(src.inventory, stack)
     if live:
         _live_preview(stacks, directory, state_dir)
@@ -104,15 +111,16 @@ def plan_cmd(
     planned = engine.graphs(src, stacks, store, workers)
     result = engine.compare(src, planned, bases, started, store)
     if as_json:
-        _emit_json(result.as_dict() | {"seconds": round(result.seconds, 3)})
+        emit_json(result.as_dict() | {"seconds": round(result.seconds, 3)})
     elif markdown:
         out.file.write(to_markdown(result))
     else:
         print_plan(result, out, details=not summary)
     if result.mandatory_violations:
-        raise typer.Exit(EXIT_POLICY)
+        raise PolicyViolations(f"{len(result.mandatory_violations)} mandatory policy violation(s)")
     if detailed_exitcode and result.changed:
-        raise typer.Exit(EXIT_CHANGES)
+        changed = [d.stack for d in result.diffs if d.changes]
+        raise ChangesPresent(f"changes in {len(changed)} stack(s): {', '.join(changed)}")
 
 
 def _live_preview(stacks: list[str], directory: Path, state_dir: Path) -> None:
@@ -130,7 +138,7 @@ def _live_preview(stacks: list[str], directory: Path, state_dir: Path) -> None:
 def apply_cmd(
     inventory: InventoryArg = None,
     stack: StackOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOpt = False,
     state_dir: StateDirOpt = DEFAULT_STATE_DIR,
 ) -> None:
     """Make the cloud match the inventory: `pulumi up` per stack through the Automation API.
@@ -140,21 +148,24 @@ def apply_cmd(
 
     Example: `govctl apply inventories/guangdong --stack gd-prov --yes`
     """
+    from govctl import statedir
     from govctl.stacks import engine, live
     from govctl.stacks.state import Store
 
     live.pulumi_command()  # no CLI: exit 1 at once, nothing changed
     src, directory = _source(inventory)
+    state_dir = _stack_state(state_dir, directory)
     stacks = engine.select(src.inventory, stack)
     if not yes and not typer.confirm(f"Apply {len(stacks)} stack(s): {', '.join(stacks)}?", default=False):
-        err.print("cancelled, nothing changed", highlight=False)
-        raise typer.Exit(1)
+        raise RuntimeFailure("cancelled, nothing changed")
     store = Store(state_dir, src.inventory.name)
-    for s in stacks:
-        changes = live.up(s, directory, state_dir, on_output=lambda line: out.print(line, end="", highlight=False))
-        out.print(f"[green]{s}[/]: {changes}", highlight=False)
-        snap = engine.graphs(src, [s], store)[s]
-        store.write_snapshot(snap)
+    with statedir.lock(directory, "apply", "apply"):  # one apply per inventory at a time
+        for s in stacks:
+            changes = live.up(s, directory, state_dir, on_output=lambda line: out.print(line, end="",
+                                                                                     highlight=False))
+            out.print(f"[green]{s}[/]: {changes}", highlight=False)
+            snap = engine.graphs(src, [s], store)[s]
+            store.write_snapshot(snap)
 
 
 @app.command("stacks")
@@ -166,7 +177,7 @@ def stacks_cmd(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None
     """
     from govctl.stacks.program import hub_of, regions_of
 
-    loaded, shown = _load(inventory)
+    loaded, shown = load(inventory)
     inv = loaded.inventory
     hub = hub_of(inv).id
     rows = []
@@ -176,7 +187,7 @@ def stacks_cmd(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None
                      "tenants": sum(1 for t in inv.tenants if t.platform == p.id),
                      "references": [] if p.id == hub else [hub]})
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table("stack", "kind", "name", "regions", "tenants", "reads", title=f"stacks of {shown}")
     for r in rows:

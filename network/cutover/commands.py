@@ -1,43 +1,36 @@
 """`govctl cutover ...`: plan, document, rehearse and run a dedicated-network cutover (专网割接)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from govctl.cli import EXIT_FAILURE, InventoryArg, JsonOpt, _emit_json, _load, app, err, handle_errors, out
+from govctl.clikit import (AsOfOpt, InventoryArg, JsonOpt, as_of_time, deprecated, either, emit_json, err,
+                           handle_errors, load, out)
 from govctl.inventory.errors import InputError, RuntimeFailure
 
 cutover_app = typer.Typer(no_args_is_help=True, help="Dedicated-network cutover (专网割接): plan, document, "
                                                      "rehearse on the lab, run with a journal, resume, roll back.")
-app.add_typer(cutover_app, name="cutover")
 
 NetworkArg = Annotated[str, typer.Argument(help="Dedicated network id (dedicated_networks.yaml), e.g. health-net.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="Judge the window as if it were this time (ISO 8601); "
-                                                        "default: now.")]
+AtOpt = Annotated[str | None, deprecated("--at", use="--as-of", metavar="WHEN")]
 LangOpt = Annotated[str, typer.Option("--lang", help="zh or en.")]
 JournalDirOpt = Annotated[Path, typer.Option("--journal-dir", help="Where run journals are kept.")]
-DEFAULT_JOURNALS = Path(".govctl") / "cutover"
+DEFAULT_JOURNALS = Path("<state dir>") / "cutover"  # the inventory's state directory (govctl.statedir)
 
 
 def _now(at: str | None) -> datetime:
-    if at is None:
-        return datetime.now(timezone.utc)
-    try:
-        dt = datetime.fromisoformat(at)
-    except ValueError:
-        raise InputError(f"--at: not an ISO 8601 time: '{at}' (e.g. 2026-12-01T09:00:00+08:00)") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return as_of_time(at)
 
 
 def _plan(inventory: Path | None, network: str, at: str | None, check_window: bool = True):  # noqa: ANN202
     from govctl.ipv6.planner import plan as ipv6_plan
     from govctl.network.cutover.planner import plan_cutover
 
-    loaded, shown = _load(inventory)
+    loaded, shown = load(inventory)
     p = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), network, now=_now(at), origins=loaded.origins,
                      check_window=check_window)
     return p, loaded, shown
@@ -48,6 +41,7 @@ def _plan(inventory: Path | None, network: str, at: str | None, check_window: bo
 def plan_cmd(
     network: NetworkArg,
     inventory: InventoryArg = None,
+    as_of: AsOfOpt = None,
     at: AtOpt = None,
     configs: Annotated[bool, typer.Option("--configs", help="Also print every device's change and rollback.")] = False,
     as_json: JsonOpt = False,
@@ -59,9 +53,9 @@ def plan_cmd(
 
     Example: `govctl cutover plan health-net --configs`
     """
-    p, _, shown = _plan(inventory, network, at)
+    p, _, shown = _plan(inventory, network, either(as_of, at, "--as-of", "--at"))
     if as_json:
-        _emit_json({"inventory": shown, **p.as_dict()})
+        emit_json({"inventory": shown, **p.as_dict()})
         return
     head = Table("", "", title=f"Cutover of {p.network} ({p.name}) from {shown}", show_header=False)
     head.add_row("department", f"{p.department_name} ({p.department})")
@@ -104,6 +98,7 @@ def doc_cmd(
     lang: LangOpt = "zh",
     output: Annotated[Path | None, typer.Option("--out", help="Write here (.md; .docx if python-docx is "
                                                               "installed) instead of stdout.")] = None,
+    as_of: AsOfOpt = None,
     at: AtOpt = None,
     no_configs: Annotated[bool, typer.Option("--no-configs", help="Leave out the configuration appendix.")] = False,
 ) -> None:
@@ -118,7 +113,7 @@ def doc_cmd(
         raise InputError(f"--lang: expected zh or en, got '{lang}'")
     if output is not None and output.is_dir():
         raise InputError(f"--out: {output} is a directory; give a file name")
-    p, _, _ = _plan(inventory, network, at)
+    p, _, _ = _plan(inventory, network, either(as_of, at, "--as-of", "--at"))
     text = render_document(p, lang, with_configs=not no_configs)
     if output is None:
         out.print(text, markup=False, highlight=False, end="")
@@ -137,7 +132,7 @@ def doc_cmd(
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _emit_json(report)
+        emit_json(report)
         return
     table = Table("step", "status", "estimate (min)", "took (s)", title=f"run {report['run']}: {report['state']}")
     for s in report["steps"]:
@@ -185,7 +180,7 @@ DevicesOpt = Annotated[Path | None, typer.Option(
 ConfirmOpt = Annotated[list[str] | None, typer.Option(
     "--confirm-manual", help="A manual step (carrier circuit move) that is done, e.g. swing-SITE or "
                              "rollback-swing-SITE; repeatable. Otherwise asked at the prompt.")]
-YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm every manual step without asking (automation that "
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm every manual step without asking (automation that "
                                                     "moves the circuits itself).")]
 ObserveOpt = Annotated[float | None, typer.Option(hidden=True, help="Test hook: observe this many seconds.")]
 
@@ -229,7 +224,7 @@ def _executor_for(journal: Any, p: Any):  # noqa: ANN202
         from govctl.network.cutover.lab import LabExecutor
 
         return LabExecutor(_lab_for(p, create=False), p)
-    loaded, _ = _load(Path(start["inventory"]))
+    loaded, _ = load(Path(start["inventory"]))
     return _device_executor(p, loaded, Path(start["devices"]), start.get("observe_seconds")).attach(journal)
 
 
@@ -240,7 +235,10 @@ def _finish(outcome: Any, journal: Any, p: Any, as_json: bool, ok_states: tuple[
     rep["message"] = outcome.message
     _print_report(rep, as_json)
     if outcome.state not in ok_states:
-        raise typer.Exit(EXIT_FAILURE)
+        from govctl.network.cutover.errors import CutoverFailed
+
+        raise CutoverFailed(f"run {journal.run} of '{p.network}' ended {outcome.state}"
+                            f"{': ' + outcome.message if outcome.message else ''}")
 
 
 @cutover_app.command("run")
@@ -258,6 +256,7 @@ def run_cmd(
     stop_before_no_return: Annotated[bool, typer.Option(
         "--stop-before-no-return", help="End after the post-checks and observation, before the point of no "
                                         "return.")] = False,
+    as_of: AsOfOpt = None,
     at: AtOpt = None,
     journal_dir: JournalDirOpt = DEFAULT_JOURNALS,
     crash_after: Annotated[str | None, typer.Option(hidden=True, help="Test hook: SIGKILL after this step.")] = None,
@@ -276,11 +275,13 @@ def run_cmd(
     Example: `govctl cutover run health-net --devices devices.yaml --confirm-manual swing-乙市卫健局`
     """
     from govctl.network.cutover.errors import OutsideWindow
-    from govctl.network.cutover.journal import Journal, RunLock
+    from govctl.network.cutover.journal import Journal, RunLock, journals_dir
     from govctl.network.cutover.lab import LabExecutor
     from govctl.network.cutover.runner import Options, execute
 
+    at = either(as_of, at, "--as-of", "--at")
     p, loaded, _ = _plan(inventory, network, at)
+    journal_dir = journals_dir(journal_dir, loaded.directory)
     now = _now(at)
     if not force and not (p.window_start and p.window_start <= now <= p.window_end):
         raise OutsideWindow(f"{network}: now ({now.isoformat(timespec='minutes')}) is outside the window "
@@ -291,7 +292,7 @@ def run_cmd(
         _device_run(p, loaded, network, devices, journal_dir, at, confirm_manual, yes, observe_seconds,
                     stop_before_no_return, crash_after, as_json)
         return
-    with RunLock(journal_dir, network):
+    with RunLock(loaded.directory, network, "cutover run"):
         _refuse_unfinished(journal_dir, network)
         from govctl.network.cutover.lab import Lab
 
@@ -330,7 +331,7 @@ def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal
     from govctl.network.cutover.runner import Options, execute
 
     ex = _device_executor(p, loaded, devices, observe_seconds)  # bad overlay / unset credentials: exit 2 here
-    with RunLock(journal_dir, network):
+    with RunLock(loaded.directory, network, "cutover run"):
         _refuse_unfinished(journal_dir, network)
         journal = Journal.create(journal_dir, network)
         start = {"network": network, "inventory": str(loaded.directory), "at": at, "lab": False,
@@ -371,10 +372,11 @@ def resume_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirO
 
     Example: `govctl cutover resume health-net --confirm-manual swing-乙市卫健局`
     """
-    from govctl.network.cutover.journal import RunLock
+    from govctl.network.cutover.journal import RunLock, journals_dir, run_inventory
     from govctl.network.cutover.runner import Options, execute
 
-    with RunLock(journal_dir, network):
+    journal_dir = journals_dir(journal_dir, None)
+    with RunLock(run_inventory(journal_dir, network, run), network, "cutover resume"):
         journal, p = _reopen(network, run, journal_dir)
         ex = _executor_for(journal, p)
         try:
@@ -395,10 +397,11 @@ def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDi
     Example: `govctl cutover rollback health-net`
     """
     from govctl.network.cutover.errors import JournalError
-    from govctl.network.cutover.journal import RunLock
+    from govctl.network.cutover.journal import RunLock, journals_dir, run_inventory
     from govctl.network.cutover.runner import rollback
 
-    with RunLock(journal_dir, network):
+    journal_dir = journals_dir(journal_dir, None)
+    with RunLock(run_inventory(journal_dir, network, run), network, "cutover rollback"):
         journal, p = _reopen(network, run, journal_dir)
         end = journal.ended()
         if end is not None and end.detail.get("state") in ("rolled-back",):
@@ -422,9 +425,10 @@ def status_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirO
 
     Example: `govctl cutover status health-net --json`
     """
-    from govctl.network.cutover.journal import Journal
+    from govctl.network.cutover.journal import Journal, journals_dir
     from govctl.network.cutover.runner import report
 
+    journal_dir = journals_dir(journal_dir, None)
     journal = Journal.named(journal_dir, run) if run else Journal.latest(journal_dir, network)
     _print_report(report(None, journal), as_json)
 
@@ -462,16 +466,17 @@ def rehearse_cmd(
 
     Example: `govctl cutover rehearse health-net`
     """
-    from govctl.network.cutover.journal import Journal, RunLock
+    from govctl.network.cutover.journal import Journal, RunLock, journals_dir
     from govctl.network.cutover.lab import Lab, LabExecutor
     from govctl.network.cutover.runner import Options, execute, report
 
     p, loaded, _ = _plan(inventory, network, None, check_window=False)
+    journal_dir = journals_dir(journal_dir, loaded.directory)
     for w in p.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     results: list[dict[str, Any]] = []
     ok = True
-    with RunLock(journal_dir, network):
+    with RunLock(loaded.directory, network, "cutover rehearse"):
         lab = Lab.up(p)
         try:
             attempts = ([("with-fault", "cloud-return-route", "rolled-back")] if not no_fault else []) + \
@@ -490,11 +495,15 @@ def rehearse_cmd(
             if not keep_lab:
                 lab.down()
     if as_json:
-        _emit_json({"network": network, "ok": ok, "attempts": results})
+        emit_json({"network": network, "ok": ok, "attempts": results})
     else:
         for rep in results:
             out.print(f"\n[bold]attempt '{rep['attempt']}'[/] (expected: {rep['expected']})", highlight=False)
             _print_report(rep, False)
         out.print(f"\nrehearsal {'[green]passed[/]' if ok else '[red]FAILED[/]'}", highlight=False)
     if not ok:
-        raise typer.Exit(EXIT_FAILURE)
+        from govctl.network.cutover.errors import CutoverFailed
+
+        failed = [r["attempt"] for r in results if r["state"] != r["expected"]]
+        raise CutoverFailed(f"rehearsal of '{network}' failed: attempt(s) {', '.join(failed)} did not end as "
+                            "expected")

@@ -1,5 +1,8 @@
 """The run journal: JSON lines, one fsync'd record per event, so a crashed run can be resumed or rolled back.
 
+Kept in ``<state dir>/cutover/`` (``govctl.statedir``; ``--journal-dir`` overrides); appends and saved files go
+through ``govctl.durable`` (a record returns once on disk; a line torn by a crash is ignored and cut).
+
 Saved device configurations live beside it (``<run>/saved/<device>.conf``), written and
 fsync'd before the first change, so a rollback after a crash restores exactly what was there.
 Every device commit is write-ahead: ``intent`` (checkpoint and target files, then the record)
@@ -8,41 +11,56 @@ commits a crash cut off, whose devices recovery must read.
 """
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from govctl import statedir
+from govctl.durable import JournalDamaged, JournalFile, private_dirs, write_private
 from govctl.network.cutover.errors import JournalError
 from govctl.network.cutover.models import JournalRecord
 
 
+DEFAULT_DIR = Path("<state dir>") / "cutover"  # ``--journal-dir``'s default as --help shows it
+
+
+def journals_dir(given: Path | None, inventory: Path | None) -> Path:
+    """``--journal-dir`` when given, else ``<state dir of the inventory>/cutover``. ``inventory`` None: the one
+    the command line would use (the current directory, $GOVCTL_INVENTORY), unless the state dir is overridden."""
+    if given is not None and given != DEFAULT_DIR:
+        return given
+    if inventory is None and not statedir.overridden():
+        from govctl.clikit import resolve_inventory  # status/resume/rollback take no inventory argument
+
+        inventory = resolve_inventory(None)[0]
+    return statedir.area(inventory, "cutover")
+
+
+def run_inventory(directory: Path, network: str, run: str | None) -> Path | None:
+    """The inventory a run was started on (its start record), so resume and rollback take that inventory's lock."""
+    journal = Journal.named(directory, run) if run else Journal.latest(directory, network)
+    inventory = journal.start().get("inventory")
+    return Path(inventory) if inventory else None
+
+
 def _fsync_write(path: Path, text: str) -> None:
     # device configurations carry hashed secrets and the network's design: owner-only, from creation on
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for d in (path.parent, path.parent.parent):
-        if d.name != "" and d.exists() and d.stat().st_uid == os.getuid():
-            os.chmod(d, 0o700)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    write_private(path, text)
 
 
 @dataclass
 class Journal:
     directory: Path  # the journals' directory
     run: str
+    _file: JournalFile | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def file(self) -> JournalFile:
+        if self._file is None or self._file.path != self.path:
+            self._file = JournalFile(self.path)
+        return self._file
 
     @property
     def path(self) -> Path:
@@ -56,7 +74,7 @@ class Journal:
     def create(cls, directory: Path, network: str, now: datetime | None = None) -> Journal:
         stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%f")
         j = cls(directory, f"{network}-{stamp}")
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dirs(directory)
         return j
 
     @classmethod
@@ -75,31 +93,28 @@ class Journal:
 
     def append(self, event: str, step: str | None = None, status: str | None = None,
                seconds: float | None = None, **detail: Any) -> JournalRecord:
-        seq = len(self.records())
-        rec = JournalRecord(self.run, seq, datetime.now(timezone.utc).isoformat(timespec="milliseconds"), event,  # type: ignore[arg-type]
-                            step, status, None if seconds is None else round(seconds, 3), detail)  # type: ignore[arg-type]
-        line = json.dumps(rec.as_dict(), ensure_ascii=False) + "\n"
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return rec
+        made: list[JournalRecord] = []
+
+        def build(seq: int) -> dict[str, Any]:
+            made.append(JournalRecord(self.run, seq, datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                                      event, step, status,  # type: ignore[arg-type]
+                                      None if seconds is None else round(seconds, 3), detail))
+            return made[0].as_dict()
+
+        self.file.append(build)
+        return made[0]
 
     def records(self) -> list[JournalRecord]:
-        if not self.path.exists():
-            return []
         out = []
-        for i, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
+        try:
+            lines = self.file.records()
+        except JournalDamaged as exc:
+            raise JournalError(f"{exc}") from None
+        for i, d in enumerate(lines, 1):
             try:
-                out.append(JournalRecord(**json.loads(line)))
-            except (json.JSONDecodeError, TypeError):
-                # a crash can tear the last line only; anything else is a damaged journal
-                if i == len(self.path.read_text(encoding="utf-8").splitlines()):
-                    break
-                raise JournalError(f"{self.path}:{i}: damaged journal line") from None
+                out.append(JournalRecord(**d))
+            except TypeError:
+                raise JournalError(f"{self.path}: record {i}: damaged journal line (not a journal record)") from None
         return out
 
     def save_config(self, device: str, text: str) -> None:
@@ -126,7 +141,7 @@ class Journal:
         config just read) and what is sent (``target``: the merge candidate for kind 'merge', the whole config
         for kind 'restore'), both fsync'd files, then the fsync'd record naming them. A crash after this
         line and before its outcome (``settle``) leaves the device unknown: recovery reads it."""
-        seq = len(self.records())
+        seq = self.file.next_index()  # the intent's own record number: one writer per run (the run lock)
         stem = f"{seq:05d}-{device}"
         _fsync_write(self._intents / f"{stem}.checkpoint.conf", checkpoint)
         _fsync_write(self._intents / f"{stem}.target.conf", target)
@@ -191,21 +206,23 @@ class Journal:
 
 
 class RunLock:
-    """One run per network at a time (an flock held for the life of the process; a crash releases it)."""
+    """One run per network and inventory at a time: ``statedir.lock`` on ``cutover-<network>`` (an flock held
+    for the life of the process; a crash releases it). A second run is refused naming the holder's pid and
+    start time."""
 
-    def __init__(self, directory: Path, network: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f".{network}.lock"
-        self.fh = open(self.path, "a+")  # noqa: SIM115 - held until release
+    def __init__(self, inventory: Path | None, network: str, command: str = "cutover") -> None:
+        self.path = lock_path(inventory, network)
+        self.command = f"{command} of {network}"
+        self._held: Any = None
 
     def __enter__(self) -> RunLock:
-        try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.fh.close()
-            raise JournalError(f"another cutover of this network is running (lock {self.path})") from None
+        self._held = statedir.hold(self.path, self.command)
+        self._held.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
+        self._held.__exit__(None, None, None)
+
+
+def lock_path(inventory: Path | None, network: str) -> Path:
+    return statedir.lock_path(inventory, f"cutover-{network}")

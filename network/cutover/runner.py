@@ -15,10 +15,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
+from govctl import statedir
 from govctl.network.cutover.errors import CutoverFailed, JournalError, ManualStepPending
-from govctl.network.cutover.journal import Journal, RunLock
+from govctl.network.cutover.journal import Journal, lock_path
 from govctl.network.cutover.models import CutoverPlan, Probe, Step
 
 NO_DEVICE = {"precheck", "baseline", "postcheck", "observe"}
@@ -383,11 +385,10 @@ def report(plan: CutoverPlan | None, journal: Journal) -> dict[str, Any]:
 
 def _locked(journal: Journal, network: str) -> bool:
     """A live process holds the network's run lock (a crashed one released it with its death)."""
-    try:
-        with RunLock(journal.directory, network):
-            return False
-    except JournalError:
-        return True
+    inventory = journal.start().get("inventory")  # the lock is the inventory's, wherever the journal is
+    if not inventory and not statedir.overridden():
+        return False  # a journal written by hand or by an old version: no lock to look at
+    return statedir.holder(lock_path(Path(inventory) if inventory else None, network)) is not None
 
 
 def run_one(plan: CutoverPlan, ex: Executor, journal: Journal, step_id: str, *, start: dict[str, Any],

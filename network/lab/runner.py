@@ -31,7 +31,10 @@ LAB_USER = "root"  # key-only, ForceCommand to the router's vtysh, reachable onl
 
 
 def state_root() -> Path:
-    return Path(os.environ.get("GOVCTL_LAB_DIR", "/var/lib/govctl/lab"))
+    """Host-wide, not per inventory (namespaces and bridges are the host's): ``govctl.statedir.lab_dir``."""
+    from govctl import statedir
+
+    return statedir.lab_dir()
 
 
 def state_path(name: str) -> Path:

@@ -18,7 +18,7 @@ options:
            choices: [plan, begin, step, rollback, lab_down]}
   step: {description: step id (action=step), type: str}
   run: {description: run id returned by begin, type: str}
-  journal_dir: {description: where journals live, type: path, default: .govctl/cutover}
+  journal_dir: {description: where journals live (default the inventory's state directory, <inventory>/.govctl/cutover or $GOVCTL_STATE_DIR/cutover), type: path}
   lab: {description: run on the cutover lab (false - the real devices through govctl's drivers), type: bool,
         default: true}
   devices: {description: device overlay (YAML) for a device run, see the README, type: path}
@@ -42,7 +42,7 @@ def main() -> None:
         argument_spec=dict(
             network=dict(type="str", required=True), inventory=dict(type="path", required=True),
             action=dict(type="str", required=True, choices=["plan", "begin", "step", "rollback", "lab_down"]),
-            step=dict(type="str"), run=dict(type="str"), journal_dir=dict(type="path", default=".govctl/cutover"),
+            step=dict(type="str"), run=dict(type="str"), journal_dir=dict(type="path"),
             lab=dict(type="bool", default=True), at=dict(type="str"), force=dict(type="bool", default=False),
             inject=dict(type="str"), devices=dict(type="path"),
             confirm_manual=dict(type="list", elements="str", default=[]), yes=dict(type="bool", default=False),
@@ -54,10 +54,10 @@ def main() -> None:
     from govctl.inventory.errors import GovctlError, InputError
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
-    from govctl.network.cutover.journal import Journal
+    from govctl.network.cutover.journal import Journal, journals_dir
     from govctl.network.cutover.planner import plan_cutover
 
-    journals = Path(p["journal_dir"])
+    journals = journals_dir(Path(p["journal_dir"]) if p["journal_dir"] else None, Path(p["inventory"]))
     try:
         now = datetime.fromisoformat(p["at"]) if p["at"] else datetime.now(timezone.utc)
         loaded = load_valid(Path(p["inventory"]))

@@ -45,7 +45,7 @@ def main() -> None:
 
     from govctl.inventory.errors import GovctlError
     from govctl.network.drivers.registry import driver_for
-    from govctl.network.journal import Journal
+    from govctl.network.journal import Journal, runs_dir
     from govctl.network.models import PushPolicy, Status
     from govctl.network.push import Rollout
     from govctl.network.verify import device_checks, wait_checks
@@ -54,7 +54,7 @@ def main() -> None:
     node = p["node"]
     t0 = time.monotonic()
     try:
-        journal = Journal(p["run_id"])
+        journal = Journal(p["run_id"], root=runs_dir(Path(p["inventory"])))
         if not journal.meta():
             journal.write_meta({"run_id": journal.run_id, "inventory": str(Path(p["inventory"]).resolve()),
                                 "lab": p["lab"], "dry_run": module.check_mode, "by": "ansible"})

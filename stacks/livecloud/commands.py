@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from govctl.cli import (EXIT_CHANGES, EXIT_POLICY, InventoryArg, JsonOpt, _emit_json, _load, app, handle_errors, out,
-                 plan_ipv6)
-from govctl.inventory.errors import InputError
+from govctl.clikit import (InventoryArg, JsonOpt, StackOpt, deprecated, either, emit_json, handle_errors, load, out,
+                           plan_ipv6)
+from govctl.inventory.errors import ChangesPresent, InputError, PolicyViolations
 
 if TYPE_CHECKING:
     from govctl.stacks.livecloud.models import AuditReport
+
+app = typer.Typer()
 
 CLASS_STYLE = {"violation": "bold red", "missing": "red", "drifted": "yellow", "unverifiable": "dim"}
 
@@ -21,8 +23,8 @@ CLASS_STYLE = {"violation": "bold red", "missing": "red", "drifted": "yellow", "
 @handle_errors
 def audit(
     inventory: InventoryArg = None,
-    platform: Annotated[list[str] | None, typer.Option("--platform", "-p",
-                                                       help="Audit only this platform (repeatable).")] = None,
+    stack: StackOpt = None,
+    platform: Annotated[list[str] | None, deprecated("--platform", "-p", use="--stack/-s")] = None,
     cloud: Annotated[str | None, typer.Option("--cloud", help="Cloud name in clouds.yaml (default: $OS_CLOUD).")] = None,
     region: Annotated[list[str] | None, typer.Option(
         "--region", help="MODEL=LIVE region name, glob allowed ('*=RegionOne' for a one-region lab).")] = None,
@@ -44,7 +46,7 @@ def audit(
     same-city or remote-DR resources (e.g. the DR target volume type grant, the Cinder quota there) are not
     in place. Exit 0 in sync, 3 missing/drifted, 4 violations, 2 bad input, 1 failure.
 
-    Example: `govctl audit inventories/example --platform prov --cloud govctl-lab --region '*=RegionOne'`
+    Example: `govctl audit inventories/example --stack prov --cloud govctl-lab --region '*=RegionOne'`
     """
     from govctl.stacks.livecloud.audit import BUILTIN_PROJECTS, Auditor
     from govctl.stacks.livecloud.cloud import Cloud
@@ -52,6 +54,7 @@ def audit(
     from govctl.stacks.livecloud.graph import capture, items_of
     from govctl.stacks.livecloud.models import Profile
 
+    platform = either(stack, platform, "--stack", "--platform")
     if markdown and as_json:
         raise InputError("--json and --markdown exclude each other")
     try:
@@ -61,12 +64,12 @@ def audit(
     name = cloud or os.environ.get("OS_CLOUD")
     if not name:
         raise InputError("no cloud given: pass --cloud NAME (a cloud in clouds.yaml) or set OS_CLOUD")
-    loaded, shown = _load(inventory)
+    loaded, shown = load(inventory)
     inv = loaded.inventory
     known = [p.id for p in inv.platforms]
     unknown = [p for p in platform or [] if p not in known]
     if unknown:
-        raise UnknownPlatform(f"--platform: no platform {', '.join(repr(u) for u in unknown)} in {shown} "
+        raise UnknownPlatform(f"--stack: no platform {', '.join(repr(u) for u in unknown)} in {shown} "
                               f"(platforms: {', '.join(known)})")
     chosen = [p for p in known if not platform or p in platform]
     items = items_of(capture(inv, plan_ipv6(loaded), chosen, shown), profile)
@@ -74,15 +77,16 @@ def audit(
     report = Auditor(api, profile, inv, chosen, name,
                      ignore_projects=tuple(ignore_project) if ignore_project else BUILTIN_PROJECTS).run(items)
     if as_json:
-        _emit_json({"inventory": shown, **report.as_dict()})
+        emit_json({"inventory": shown, **report.as_dict()})
     elif markdown:
         out.print(to_markdown(report, shown), markup=False, highlight=False)
     else:
         _table(report, shown)
     if report.of("violation"):
-        raise typer.Exit(EXIT_POLICY)
+        raise PolicyViolations(f"{len(report.of('violation'))} violation(s) in the live cloud")
     if report.of("missing") or report.of("drifted"):
-        raise typer.Exit(EXIT_CHANGES)
+        raise ChangesPresent(f"{len(report.of('missing'))} missing, {len(report.of('drifted'))} drifted: the cloud "
+                             "is not in sync with the model")
 
 
 def _short(resource: str) -> str:

@@ -277,3 +277,17 @@ def test_net_diff_exits_1_when_a_router_cannot_be_read(lab: Lab) -> None:
         assert B in r.stderr
     finally:
         subprocess.run(["ip", "-n", lab.netns[B], "link", "set", "mgmt0", "up"], check=True)
+
+
+def test_a_commit_confirm_timer_left_by_the_dead_controller_is_stopped_by_the_resume(lab: Lab) -> None:
+    """Killed between the commit (with --revert-in) and its confirmation: the router's timer would put
+    the old config back by itself after the resume had journaled the device as done."""
+    before = lab.runs()
+    assert lab.push("--revert-in", "12", kill=(A, "committed")).returncode == -9
+    run = _new_run(lab, before)
+    resumed = lab.push("--resume", run)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    time.sleep(15)  # past the dead controller's timer
+    _assert_intended(lab, run)
+    assert "disarmed" in [s.step for s in lab.journal(run).steps() if s.node == A]
+    _rollback_ok(lab, run)

@@ -128,7 +128,9 @@ def checkpoint(stack: str) -> dict:
 
 
 def test_local_backend_checkpoint_is_read_as_the_stacks_state(cwd: Path) -> None:
-    path = cwd / ".govctl" / "backend" / ".pulumi" / "stacks" / "govctl" / "health.json"
+    from govctl import statedir
+
+    path = statedir.area(EXAMPLE, "stacks") / "backend" / ".pulumi" / "stacks" / "govctl" / "health.json"
     path.parent.mkdir(parents=True)
     doc = checkpoint("health")
     path.write_text(json.dumps(doc), encoding="utf-8")

@@ -152,8 +152,12 @@ def test_torn_last_line_is_ignored_but_damage_elsewhere_is_not(plan, tmp_path: P
 
 
 def test_one_run_per_network_at_a_time(tmp_path: Path) -> None:
+    import os
+
+    from govctl.statedir import StateLocked
+
     with RunLock(tmp_path, "health-net"):
-        with pytest.raises(JournalError, match="another cutover"):
+        with pytest.raises(StateLocked, match=f"another cutover of health-net is running .*pid {os.getpid()}"):
             with RunLock(tmp_path, "health-net"):
                 pass
         with RunLock(tmp_path, "finance-net"):
