@@ -3,6 +3,9 @@ move when the bundled example grows) and an in-memory device that honours the dr
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +34,30 @@ def lab_skip_reason(needs: list[str]) -> str | None:
             pytest.fail(msg + " (CI must run the lab tests)")
         return msg
     return None
+
+
+@contextmanager
+def router_lab_env(root: Path, name: str) -> Iterator[dict[str, str]]:
+    """The lab and journal directories of a router-lab module under ``root`` (returned as the
+    environment for subprocesses too); on the way out the lab ``name`` is taken down, the environment
+    restored, and nothing of the lab may be left (its network namespaces)."""
+    keys = {"GOVCTL_LAB_DIR": str(root / "lab"), "GOVCTL_STATE_DIR": str(root / "state")}
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(keys)
+    try:
+        yield {**os.environ}
+    finally:
+        from govctl.network.lab import runner
+        from govctl.network.lab.topology import lab_tag
+
+        runner.down(name)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+        assert not [x for x in left if x.startswith(f"gl{lab_tag(name)}-")]
 
 
 def vendor_sample(vendor: str, name: str) -> str:

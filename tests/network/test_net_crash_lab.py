@@ -13,7 +13,6 @@ its answer is read: no fault hooks in the product.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason
+from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
 
 pytestmark = pytest.mark.lab
 
@@ -118,14 +117,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64: beside any other lab
         p = inventory / name
         p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fffc:"))
-    env = {**os.environ, "GOVCTL_LAB_DIR": str(root / "lab"), "GOVCTL_STATE_DIR": str(root / "state")}
-    saved = {k: os.environ.get(k) for k in ("GOVCTL_LAB_DIR", "GOVCTL_STATE_DIR")}
-    os.environ.update({k: env[k] for k in saved})
-    from govctl.network.lab import runner
-    from govctl.network.lab.topology import lab_tag
+    with router_lab_env(root, "crashnet") as env:
+        from govctl.network.lab import runner
 
-    lab = Lab(inventory, env)
-    try:
+        lab = Lab(inventory, env)
         up = lab.govctl("lab", "up", str(inventory), "--max-nodes", "6", "--json")
         assert up.returncode == 0, up.stdout + up.stderr
         state = runner.load_state("crashnet")
@@ -135,15 +130,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         lab.baseline = {n: lab.read(n) for n in lab.netns}
         assert all(running == startup for running, startup in lab.baseline.values())
         yield lab
-    finally:
-        runner.down("crashnet")
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-        assert not [x for x in left if x.startswith(f"gl{lab_tag('crashnet')}-")]
 
 
 def _new_run(lab: Lab, before: set[str]) -> str:

@@ -10,7 +10,6 @@ The lab is removed even when a test fails (processes by pid file, namespaces, br
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason
+from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -44,14 +43,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("lab")
-    saved = {k: os.environ.get(k) for k in ("GOVCTL_LAB_DIR", "GOVCTL_STATE_DIR")}
-    os.environ["GOVCTL_LAB_DIR"] = str(root / "lab")
-    os.environ["GOVCTL_STATE_DIR"] = str(root / "state")
     inventory = root / "extranet"
     shutil.copytree(FIXTURE, inventory)
-    from govctl.network.lab import runner
-
-    try:
+    with router_lab_env(root, "extranet"):
         t0 = time.monotonic()
         code, out = _govctl("lab", "up", str(inventory), "--json")
         assert code == 0, out
@@ -59,17 +53,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
         info["up_seconds"] = time.monotonic() - t0
         info["inventory"] = str(inventory)
         yield info
-    finally:
-        runner.down("extranet")
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        from govctl.network.lab.topology import lab_tag
-
-        left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-        assert not [x for x in left if x.startswith(f"gl{lab_tag('extranet')}-")]
 
 
 def _context(lab: dict[str, object]):  # noqa: ANN202
