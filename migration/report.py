@@ -64,33 +64,90 @@ def build_report(inv: m.Inventory, systems: list[m.System], statuses: dict[str, 
     return Report(inv.name, inv.province.name, inv.province.plan, t.year, as_of, metrics, dict(sorted(counts.items())))
 
 
-def write_chart(report: Report, path: Path) -> None:
-    """A bar per metric (share reached) with the target marked; PNG or SVG by the file's suffix."""
+# Okabe-Ito colours: told apart by readers with the common colour-vision deficiencies (and in greyscale
+# by their lightness); met / not met / no target.
+MET_COLOURS = {True: "#009E73", False: "#D55E00", None: "#999999"}
+TARGET_COLOUR = "#000000"
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Droid Sans Fallback")
+_WORDS = {
+    "zh": {"title": "{inv}：{year} 年目标进展（截至 {as_of}）", "x": "完成比例 %", "met": "已达标", "unmet": "未达标",
+           "none": "无目标", "target": "规划目标"},
+    "en": {"title": "{inv}: progress against the {year} targets, as of {as_of}", "x": "share reached, %",
+           "met": "target met", "unmet": "target not met", "none": "no target", "target": "the plan's target"},
+}
+_TITLES_ZH = {"systems_on_cloud": "系统上云", "provincial_departments_on_cloud": "省直部门上云",
+              "city_departments_on_cloud": "地市部门上云", "dedicated_networks_integrated": "部门专网整合",
+              "extranet_nodes_ipv6": "外网节点 IPv6", "tenant_networks_ipv6": "租户网络 IPv6"}
+
+
+def cjk_font() -> str | None:
+    """The first installed font family that has Chinese glyphs (Debian: fonts-noto-cjk), else None."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((f for f in CJK_FONTS if f in installed), None)
+    if found is None:
+        # matplotlib's font cache predates a font package installed since: add the CJK files it has not seen
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name for k in ("CJK", "wqy", "DroidSansFallback")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((f for f in CJK_FONTS if f in installed), None)
+    return found
+
+
+def write_chart(report: Report, path: Path, lang: str = "en") -> None:
+    """A bar per metric (share reached) with the target marked; PNG or SVG by the file's suffix.
+
+    A legend names the colours and the target mark; each share is written inside the plot at the bar's end,
+    moved past the target mark when the two would overlap; labels are drawn in a CJK font when one is
+    installed (Chinese province and metric names)."""
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise MigrationInputError(f"--chart: {path.name}: expected a .png or .svg file name")
+    words = _WORDS.get(lang, _WORDS["en"])
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
+    font = cjk_font()
     metrics = list(reversed(report.metrics))
-    labels = [f"{mt.title} ({mt.done}/{mt.total})" for mt in metrics]
+    titles = [_TITLES_ZH.get(mt.key, mt.title) if lang == "zh" else mt.title for mt in metrics]
+    labels = [f"{t} ({mt.done}/{mt.total})" for t, mt in zip(titles, metrics)]
     shares = [100 * (mt.share or 0.0) for mt in metrics]
-    colours = ["#2e7d32" if mt.met else "#c62828" if mt.met is False else "#9e9e9e" for mt in metrics]
-    with plt.rc_context({"svg.hashsalt": "govctl", "font.size": 9}):
-        fig, ax = plt.subplots(figsize=(8, 0.55 * len(metrics) + 1.4))
+    colours = [MET_COLOURS[mt.met] for mt in metrics]
+    with plt.rc_context({"svg.hashsalt": "govctl", "font.size": 9, "axes.unicode_minus": False}):
+        if font is not None:  # restored with the rest when the context ends
+            plt.rcParams["font.family"] = [font, "DejaVu Sans"]
+        fig, ax = plt.subplots(figsize=(9, 0.6 * len(metrics) + 2.0))
         ax.barh(range(len(metrics)), shares, color=colours, height=0.6)
         for i, mt in enumerate(metrics):
+            text_x = shares[i] + 1
             if mt.target is not None:
-                ax.plot([100 * mt.target] * 2, [i - 0.4, i + 0.4], color="black", linewidth=2)
-            ax.text(min(shares[i] + 1, 101), i, f"{shares[i]:.1f}%".replace(".0%", "%"), va="center")
+                tx = 100 * mt.target
+                ax.plot([tx] * 2, [i - 0.4, i + 0.4], color=TARGET_COLOUR, linewidth=2.5)
+                if abs(text_x - tx) < 7:  # the label would sit on the target mark: put it past the mark
+                    text_x = tx + 1.5
+            ax.text(text_x, i, f"{shares[i]:.1f}%".replace(".0%", "%"), va="center", ha="left")
         ax.set_yticks(range(len(metrics)), labels)
-        ax.set_xlim(0, 110)
-        ax.set_xlabel("share reached, % (black mark: the plan's target)")
-        fig.suptitle(f"{report.inventory}: progress against the {report.target_year} targets, as of {report.as_of}",
-                     x=0.01, ha="left")
-        fig.tight_layout()
+        ax.set_xlim(0, 118)  # room for a label at 100 %
+        ax.set_ylim(-0.7, len(metrics) - 0.3)
+        ax.set_xlabel(words["x"])
+        handles = [Patch(color=MET_COLOURS[True], label=words["met"]),
+                   Patch(color=MET_COLOURS[False], label=words["unmet"]),
+                   Patch(color=MET_COLOURS[None], label=words["none"]),
+                   Line2D([], [], color=TARGET_COLOUR, linewidth=2.5, label=words["target"])]
+        fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, 0.0))
+        fig.suptitle(words["title"].format(inv=report.province if lang == "zh" else report.inventory,
+                                           year=report.target_year, as_of=report.as_of), x=0.01, ha="left")
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
         try:
             fig.savefig(path, format=suffix[1:], metadata={"Date": None} if suffix == ".svg" else None)
         except OSError as exc:
