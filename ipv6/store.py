@@ -4,11 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
-
-import yaml
 
 from govctl.inventory.errors import RuntimeFailure
 from govctl.ipv6.models import Ipv6Plan
@@ -22,16 +18,26 @@ _HEADER = """\
 
 
 def write_allocations(directory: Path, plan: Ipv6Plan, prune: bool = False) -> Path:
-    """Atomically replace the inventory's allocations file."""
+    """Pin the plan in the inventory's allocations file: edited in place when it exists (the user's
+    comments and order stay; new pins are inserted, a changed pin is a one-line diff), checked with the
+    whole inventory before it is written, and replaced atomically."""
+    from govctl.inventory.yamlwrite import dump_text, edit_text, merge_mapping, write_inventory_files
+
     target = directory / ALLOCATIONS_FILE
-    body = yaml.safe_dump({"allocations": plan.pinned_map(prune)}, sort_keys=False, allow_unicode=True, width=200)
+    pinned = plan.pinned_map(prune)
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ipv6-allocations.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_HEADER + body)
-        os.replace(tmp, target)
+        text = target.read_text(encoding="utf-8") if target.exists() else ""
     except OSError as exc:
-        raise RuntimeFailure(f"cannot write {target}: {exc.strerror}") from exc
+        raise RuntimeFailure(f"cannot read {target}: {exc.strerror}") from exc
+
+    def change(data: object) -> object:
+        if not isinstance(data, dict) or not isinstance(data.get("allocations"), dict):
+            return {"allocations": dict(pinned)}
+        merge_mapping(data["allocations"], pinned)
+        return None
+
+    new = edit_text(text, str(target), change) if text.strip() else _HEADER + dump_text({"allocations": dict(pinned)})
+    write_inventory_files(directory, {ALLOCATIONS_FILE: new}, str(directory))
     return target
 
 

@@ -262,9 +262,6 @@ def assess(inv: m.Inventory, source: SystemSource, settings: AssessSettings,
             disposition = Disposition.blocked
         else:
             disposition = Disposition.migrate
-        off = [d for d in edges[s.id] if placement_of(by_id[d]) in (Placement.intranet, Placement.off_shared_cloud)]
-        if off and placement.on_cloud:
-            notes.append(f"keeps calling off-cloud system(s) {', '.join(off)} across the network boundary")
         if zombie and dependants[s.id]:
             notes.append(f"zombie candidate with dependants: {', '.join(dependants[s.id])}; check before retiring")
         out.append(SystemAssessment(
@@ -275,4 +272,40 @@ def assess(inv: m.Inventory, source: SystemSource, settings: AssessSettings,
             platform_reason=reason, dr=dr, depends_on=tuple(edges[s.id]), dependants=tuple(dependants[s.id]),
             data_gb=s.data_gb, score=sc, score_parts=parts, zombie_reasons=tuple(zombie),
             disposition=disposition, notes=tuple(notes), owner=extra.owner if extra else None))
+    _explain(out)
     return Assessment(inv.name, settings, out, cycles, warnings)
+
+
+def _explain(out: list[SystemAssessment]) -> None:
+    """Second pass, once every system's disposition is known: a system that moves while a dependency does
+    not says so, naming the dependency and why it stays; a system held back says each reason why."""
+    index = {a.id: a for a in out}
+    for a in out:
+        notes = list(a.notes)
+        if a.placement.on_cloud and a.disposition in (Disposition.migrate, Disposition.in_progress):
+            for d in a.depends_on:
+                da = index[d]
+                if da.disposition == Disposition.retire:
+                    notes.append(f"depends on {d}, a zombie candidate ({'; '.join(da.zombie_reasons)}): retiring "
+                                 f"{d} breaks {a.id}; keep {d} or move what {a.id} uses from it first")
+                elif da.disposition == Disposition.stays:
+                    notes.append(f"depends on {d}, which stays off the cloud ({da.platform_reason}): "
+                                 "every call crosses the network boundary (open it through the extranet gateway)")
+                elif da.disposition == Disposition.retired:
+                    notes.append(f"depends on {d}, which is retired: check {a.id} still works without it")
+        reasons: list[str] = []
+        if a.disposition == Disposition.retire:
+            reasons += [f"zombie candidate: {r}" for r in a.zombie_reasons]
+        elif a.disposition in (Disposition.stays, Disposition.blocked):
+            reasons.append(a.platform_reason)
+        elif a.disposition == Disposition.done:
+            reasons.append("already migrated")
+        elif a.disposition == Disposition.in_progress:
+            reasons.append("migrating now")
+        elif a.disposition == Disposition.retired:
+            reasons.append("retired")
+        if a.disposition == Disposition.migrate:
+            reasons += [f"waits for {d}, blocked: {index[d].platform_reason}" for d in a.depends_on
+                        if index[d].disposition == Disposition.blocked]
+        a.notes = tuple(notes)
+        a.kept_back = tuple(reasons)

@@ -1,4 +1,4 @@
-"""`govctl migrate ...` (assess, waves, status, record, import, export) and `govctl report`."""
+"""`govctl migrate ...` (assess, waves, status, record, import, export); `govctl report` is in govctl.report."""
 from __future__ import annotations
 
 from collections import Counter
@@ -12,16 +12,15 @@ from rich.text import Text
 
 from govctl.clikit import (AsOfOpt, InventoryArg, JsonOpt, RowsOpt, as_of_time, deprecated, emit_json, err,
                            handle_errors, load, out)
-from govctl.inventory.errors import ChangesPresent
 from govctl.migration.errors import MigrationInputError
 
 migrate_app = typer.Typer(no_args_is_help=True,
                           help="Migration to the cloud (迁移上云): assess systems, plan waves, track progress.")
-app = typer.Typer()  # the top-level `govctl report`
 
 SystemsOpt = Annotated[Path | None, typer.Option(
     "--systems", help="Read systems from this .yaml/.csv/.xlsx instead of the inventory's systems.yaml.")]
-SheetOpt = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: 系统清单/systems, else the first).")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet",
+                                              help="XLSX sheet (default: 系统清单/systems, else the first).")]
 ZombieOpt = Annotated[int, typer.Option("--zombie-days", min=1, help="Unused this many days -> zombie candidate.")]
 OrphanOpt = Annotated[int, typer.Option("--orphan-days", min=1,
                                         help="No dependants and unused this many days -> zombie candidate.")]
@@ -80,6 +79,8 @@ class _Context:
         self.inv = self.loaded.inventory
         if systems is not None:
             self.source = read_systems(systems, InventoryContext.of(self.inv), sheet)
+            for notice in self.source.notices:
+                err.print(Text(notice, style="yellow"))
         else:
             if sheet is not None:
                 raise MigrationInputError("--sheet needs --systems FILE.xlsx")
@@ -126,6 +127,8 @@ def assess_cmd(
     rows_shown: RowsOpt = 50,
     limit: Annotated[int | None, deprecated("--limit", use="--rows", metavar="N")] = None,
     journal: JournalOpt = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report: zh or en (JSON stays English)."
+                                      )] = "en",
     as_json: JsonOpt = False,
 ) -> None:
     """Classify every system: placement (intranet / off the shared cloud / strong isolation / standard),
@@ -137,8 +140,11 @@ def assess_cmd(
 
     Example: `govctl migrate assess --systems migration/examples/systems.xlsx`
     """
+    from govctl.migration.i18n import check, text_of, value
     from govctl.migration.models import Disposition
 
+    check(lang)
+    zh = lang == "zh"
     if limit is not None:
         if limit < 0:
             raise MigrationInputError(f"--limit: at least 0 (got {limit})")
@@ -154,8 +160,10 @@ def assess_cmd(
                     "summary": dict(Counter(s.disposition.value for s in a.systems)),
                     "cycles": a.cycles, "warnings": a.warnings, "systems": [s.as_dict() for s in rows]})
         return
-    summary = Table("placement", "systems", "migrate", "done", "in progress", "retire (zombie)", "stays", "blocked",
-                    title=f"Assessment of {ctx.source.shown} (as of {a.settings.as_of})")
+    heads = (["部署位置", "系统数", "迁移", "已迁移", "迁移中", "建议下线（僵尸）", "保留原处", "无可用平台"] if zh else
+             ["placement", "systems", "migrate", "done", "in progress", "retire (zombie)", "stays", "blocked"])
+    summary = Table(*heads, title=f"{ctx.source.shown} 迁移评估（基准日 {a.settings.as_of}）" if zh
+                    else f"Assessment of {ctx.source.shown} (as of {a.settings.as_of})")
     from govctl.migration.models import Placement
 
     for p in Placement:
@@ -163,25 +171,28 @@ def assess_cmd(
         if not these:
             continue
         c = Counter(s.disposition for s in these)
-        summary.add_row(p.value, str(len(these)), str(c[Disposition.migrate]), str(c[Disposition.done]),
-                        str(c[Disposition.in_progress]), str(c[Disposition.retire]), str(c[Disposition.stays]),
-                        str(c[Disposition.blocked]))
+        summary.add_row(value("placement", p.value, lang), str(len(these)), str(c[Disposition.migrate]),
+                        str(c[Disposition.done]), str(c[Disposition.in_progress]), str(c[Disposition.retire]),
+                        str(c[Disposition.stays]), str(c[Disposition.blocked]))
     out.print(summary)
     by_platform = Counter(s.platform for s in a.systems if s.platform and s.disposition == Disposition.migrate)
     if by_platform:
-        out.print("to migrate by platform: " + ", ".join(f"{k} {v}" for k, v in sorted(by_platform.items())),
-                  highlight=False, markup=False)
+        out.print(("各平台待迁移：" if zh else "to migrate by platform: ")
+                  + ", ".join(f"{k} {v}" for k, v in sorted(by_platform.items())), highlight=False, markup=False)
     wide = out.width >= 160  # the name column only when there is room for the reasons too
     detail = Table()
+    names = dict(zip(("system", "name", "department", "placement", "platform", "DR", "score", "disposition", "why"),
+                     ("系统编号", "系统名称", "所属部门", "部署位置", "目标平台", "灾备等级", "难度", "处置", "原因")))
     for col in ("system", "name", "department", "placement", "platform", "DR", "score", "disposition"):
         if col != "name" or wide:
-            detail.add_column(col, no_wrap=col not in ("name", "DR", "score"))
-    detail.add_column("why", min_width=20)
+            detail.add_column(names[col] if zh else col, no_wrap=col not in ("name", "DR", "score"))
+    detail.add_column(names["why"] if zh else "why", min_width=20)
     shown_rows = rows if rows_shown == 0 else rows[:rows_shown]
     for s in shown_rows:
-        why = "; ".join(s.zombie_reasons) if s.zombie_reasons else s.platform_reason
-        cells = [_txt(s.id), _txt(s.name), _txt(s.department), s.placement.value, _txt(s.platform or "-"),
-                 str(s.dr.grade), f"{s.score:.1f}", s.disposition.value, _txt(why)]
+        why = "; ".join(text_of(r, lang) for r in [*(s.kept_back or (s.platform_reason,)), *s.notes])
+        cells: list[Any] = [_txt(s.id), _txt(s.name), _txt(s.department), value("placement", s.placement.value, lang),
+                 _txt(s.platform or "-"), str(s.dr.grade), f"{s.score:.1f}",
+                 value("disposition", s.disposition.value, lang), _txt(why)]
         if not wide:
             cells.pop(1)
         detail.add_row(*cells)
@@ -191,8 +202,9 @@ def assess_cmd(
     zombies = [s.id for s in a.systems if s.disposition == Disposition.retire]
     if zombies:
         more = f" ... (+{len(zombies) - 10}; --only retire)" if len(zombies) > 10 else ""
-        out.print(Text(f"zombie candidates, to retire rather than migrate ({len(zombies)}): "
-                       f"{', '.join(zombies[:10])}{more}"))
+        out.print(Text((f"僵尸系统候选，建议下线而非迁移（{len(zombies)} 个）：" if zh else
+                        f"zombie candidates, to retire rather than migrate ({len(zombies)}): ")
+                       + f"{', '.join(zombies[:10])}{more}"))
     for c in a.cycles:
         out.print(Text(f"cycle (moves together): {' -> '.join(c)}"))
     for w in a.warnings:
@@ -229,13 +241,19 @@ def waves_cmd(
     orphan_days: OrphanOpt = 180,
     weights: WeightsOpt = None,
     output: Annotated[Path | None, typer.Option(
-        "--out", help="Write waves.md, waves.json, wave-NN/runbook.md + changes.yaml and inventory/ here.")] = None,
+        "--out", help="Write waves.md, waves.docx (for the change board), waves.json, wave-NN/runbook.md + "
+                        "changes.yaml and inventory/ here.")] = None,
     through: Annotated[int | None, typer.Option(
         "--through", min=1, help="Inventory changes of waves 1..N only (default: all waves).")] = None,
     write: Annotated[bool, typer.Option(
-        "--write", help="Also apply the changes (tenants.yaml, systems.yaml) to the inventory in place; "
-                        "YAML comments of those two files are not kept.")] = False,
+        "--write", help="Also apply the changes (tenants.yaml, systems.yaml) to the inventory in place, "
+                        "keeping their comments and layout (a one-value change is a one-line diff).")] = False,
     journal: JournalOpt = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of waves.md, the runbooks and waves.docx: zh or en."
+                                      )] = "en",
+    chart: Annotated[Path | None, typer.Option(
+        "--chart", help="Draw the waves on a calendar (freezes shaded, data vs window capacity): .png or .svg."
+    )] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan migration waves: dependencies first, cycles together, easy systems first, each wave within
@@ -249,8 +267,12 @@ def waves_cmd(
     from govctl.migration.models import Sizing, WaveSettings
     from govctl.migration.render import (apply_to_systems, apply_to_tenants, changes_document, plan_dict, runbook,
                                   waves_markdown)
+    from govctl.migration.i18n import check
     from govctl.migration.waves import plan_waves
 
+    check(lang)
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
+        raise MigrationInputError(f"--chart {chart}: expected a .png or .svg file name")
     if output is not None:
         fs.check_output_dir(output)
     ctx = _Context(inventory, systems, sheet, journal)
@@ -265,13 +287,25 @@ def waves_cmd(
     files_out: dict[str, bytes | str] = {}
     in_place: dict[str, str] = {}
     if output is not None or write:
+        from govctl.inventory.yamlwrite import dump_text, edit_text
+
         header = (f"Written by govctl migrate waves (waves 1..{len(applied)} of {len(plan.waves)}); "
                   "review the diff before committing.")
-        base_systems = (fs.read_raw(ctx.loaded.directory, "systems.yaml") if ctx.source.kind == "yaml"
-                        and systems is None else fs.systems_raw(ctx.source.systems))
-        tenants_text = fs.dump_yaml(apply_to_tenants(fs.read_raw(ctx.loaded.directory, "tenants.yaml"), ctx.inv,
-                                                     applied), header)
-        systems_text = fs.dump_yaml(apply_to_systems(base_systems, applied), header)
+        # the user's files are edited in place (comments, order and layout kept); a list read from a
+        # spreadsheet replaces systems.yaml, so that one is written new
+        tenants_text = edit_text(fs.read_text(ctx.loaded.directory, "tenants.yaml"), f"{ctx.shown}/tenants.yaml",
+                                 lambda d: apply_to_tenants(d, ctx.inv, applied))
+        if ctx.source.kind == "yaml" and systems is None:
+            systems_text = edit_text(fs.read_text(ctx.loaded.directory, "systems.yaml"),
+                                     f"{ctx.shown}/systems.yaml", lambda d: apply_to_systems(d, applied))
+        else:  # a list read from a spreadsheet: merged into the user's systems.yaml, entry by entry
+            new_list = fs.systems_raw(ctx.source.systems)
+            current = fs.read_text(ctx.loaded.directory, "systems.yaml")
+            if current.strip():
+                systems_text = edit_text(current, f"{ctx.shown}/systems.yaml",
+                                         lambda d: apply_to_systems(fs.merge_systems(d, new_list) or d, applied))
+            else:
+                systems_text = dump_text(apply_to_systems(new_list, applied), header=header)
         in_place = {"tenants.yaml": tenants_text, "systems.yaml": systems_text}
         candidate = fs.inventory_files(ctx.loaded.directory, in_place)
         preview = f"{output}/inventory" if output is not None else ctx.shown
@@ -279,21 +313,29 @@ def waves_cmd(
         if output is not None:
             import json
 
-            files_out["waves.md"] = waves_markdown(plan, a)
+            from govctl.migration.docx_plan import docx_bytes
+
+            files_out["waves.md"] = waves_markdown(plan, a, lang)
+            files_out["waves.docx"] = docx_bytes(plan, a, lang)
             files_out["waves.json"] = json.dumps(plan_dict(plan, a), ensure_ascii=False, indent=2) + "\n"
             files_out["assessment.json"] = json.dumps([s.as_dict() for s in a.systems], ensure_ascii=False,
                                                       indent=2) + "\n"
             for w in plan.waves:
-                files_out[f"wave-{w.number:02d}/runbook.md"] = runbook(w, plan, a, ctx.shown, preview)
+                files_out[f"wave-{w.number:02d}/runbook.md"] = runbook(w, plan, a, ctx.shown, preview, lang)
                 files_out[f"wave-{w.number:02d}/changes.yaml"] = fs.dump_yaml(
                     changes_document(w), f"Inventory changes of wave {w.number} ({ctx.shown}).")
             files_out.update({f"inventory/{k}": v for k, v in candidate.items()})
             fs.write_tree(output, files_out)
         if write:
             fs.write_in_place(ctx.loaded.directory, in_place)
+    if chart is not None:
+        from govctl.migration.chart import write_wave_chart
+
+        write_wave_chart(plan, list(ctx.inv.province.change_freezes), chart, lang)
     if as_json:
         data = plan_dict(plan, a)
-        data["written"] = {"out": str(output) if output else None, "inventory": write}
+        data["written"] = {"out": str(output) if output else None, "inventory": write,
+                           "chart": str(chart) if chart else None}
         emit_json(data)
         return
     table = Table("wave", "date", "systems", "data GB", "copy h", "platforms", "new tenants", "raised",
@@ -318,6 +360,8 @@ def waves_cmd(
                        f"govctl plan {output}/inventory", style="green"))
     if write:
         out.print(Text(f"updated {ctx.shown}/tenants.yaml and systems.yaml", style="green"))
+    if chart is not None:
+        out.print(Text(f"wrote {chart}", style="green"))
 
 
 # ---------------------------------------------------------------- progress
@@ -457,20 +501,27 @@ def import_cmd(
     from govctl.migration import files as fs
     from govctl.migration.sources import InventoryContext, read_systems
 
+    from govctl.clikit import progress
+
     loaded, shown = load(inventory)
-    src = read_systems(file, InventoryContext.of(loaded.inventory), sheet)
+    src = read_systems(file, InventoryContext.of(loaded.inventory), sheet, progress=progress)
+    for notice in src.notices:
+        err.print(Text(notice, style="yellow"))
+    from govctl.inventory.yamlwrite import edit_text
+
     text = fs.dump_yaml(fs.systems_raw(src.systems), f"Legacy systems awaiting migration, imported from {file.name} "
                                                      "by govctl migrate import.")
+    current = fs.read_text(loaded.directory, "systems.yaml")
+    if write and current.strip():  # the inventory's own file is edited in place, entry by entry
+        text = edit_text(current, f"{shown}/systems.yaml", lambda d: fs.merge_systems(d, fs.systems_raw(src.systems)))
     if write:
         fs.validate_candidate(fs.inventory_files(loaded.directory, {"systems.yaml": text}), shown)
     if output is not None:
         if output.is_dir():
             raise MigrationInputError(f"--out {output}: is a directory; give a file name")
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            from govctl.migration.errors import OutputFailure
-            raise OutputFailure(f"cannot write {output}: {exc.strerror}") from None
+        from govctl.inventory.yamlwrite import write_atomic
+
+        write_atomic(output, text)
     if write:
         fs.write_in_place(loaded.directory, {"systems.yaml": text})
     no_owner = sorted(k for k, v in src.extras.items() if v.owner == "")
@@ -491,9 +542,12 @@ def import_cmd(
 def export_cmd(
     output: Annotated[Path, typer.Option("--out", help="A .xlsx or .csv file to write.")],
     inventory: InventoryArg = None,
-    lang: Annotated[str, typer.Option("--lang", help="Headers: zh, en or both (系统编号 (id)).")] = "both",
+    lang: Annotated[str, typer.Option("--lang", help="Headers and values: zh (非涉密, 等保三级, 待迁移), en, or "
+                                                     "both (headers 系统编号 (id), English values).")] = "both",
 ) -> None:
-    """Write the inventory's systems as the spreadsheet migration teams keep (the import layout).
+    """Write the inventory's systems as the spreadsheet migration teams keep (the import layout); the
+    file re-imports to the same systems. XLSX: drop-down lists for every enumerated column, input help,
+    fitting widths and a 说明 sheet.
 
     Columns: 系统编号 id, 系统名称 name, 所属部门 department, 密级 classification, 等保级别
     security_level, 依赖系统 depends_on, 数据量(GB) data_gb, RTO(分钟) rto_minutes, RPO(分钟)
@@ -514,61 +568,37 @@ def export_cmd(
     systems = list(loaded.inventory.systems)
     try:
         if suffix == ".csv":
-            output.write_text(write_csv(systems, {}, lang), encoding="utf-8")
+            output.write_text(write_csv(systems, {}, lang, loaded.inventory), encoding="utf-8")
         else:
-            write_xlsx(output, systems, {}, lang)
+            write_xlsx(output, systems, {}, lang, loaded.inventory)
     except OSError as exc:
         raise OutputFailure(f"cannot write {output}: {exc.strerror}") from None
     out.print(Text(f"wrote {len(systems)} systems of {shown} to {output}"))
 
 
-# ---------------------------------------------------------------- report
-
-
-@app.command("report")
+@migrate_app.command("template")
 @handle_errors
-def report_cmd(
+def template_cmd(
+    output: Annotated[Path, typer.Option("--out", help="The .xlsx file to write.")],
     inventory: InventoryArg = None,
-    chart: Annotated[Path | None, typer.Option("--chart", help="Also draw a chart: a .png or .svg file.")] = None,
-    systems: SystemsOpt = None,
-    sheet: SheetOpt = None,
-    as_of: AsOfOpt = None,
-    journal: JournalOpt = None,
-    detailed_exitcode: Annotated[bool, typer.Option(
-        "--detailed-exitcode", help="Exit 3 when a target is not met.")] = False,
-    as_json: JsonOpt = False,
+    lang: Annotated[str, typer.Option("--lang", help="Headers and values: zh or en.")] = "zh",
 ) -> None:
-    """Where the province stands against its plan's targets: systems on the cloud, provincial and city
-    departments on the cloud, dedicated networks integrated, extranet nodes and tenant networks on IPv6.
+    """Write an empty system list for departments to fill in: the import layout with drop-down lists for
+    every enumerated column (密级, 等保级别, 状态, 所属部门, 目标平台), input help on every column, widths
+    that fit, and a 说明 sheet; it imports as it comes back.
 
-    Example: `govctl report inventories/guangdong --chart guangdong.png`
+    Example: `govctl migrate template inventories/hubei --out 湖北省系统清单模板.xlsx`
     """
-    from govctl.migration.report import build_report, write_chart
+    from govctl.migration.errors import OutputFailure
+    from govctl.migration.i18n import check
+    from govctl.migration.sources import write_xlsx
 
-    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
-        raise MigrationInputError(f"--chart {chart}: expected a .png or .svg file name")
-    ctx = _Context(inventory, systems, sheet, journal)
-    rep = build_report(ctx.inv, ctx.source.systems, ctx.statuses, _as_of(as_of))
-    if chart is not None:
-        write_chart(rep, chart)
-    if as_json:
-        data = rep.as_dict()
-        data["chart"] = str(chart) if chart else None
-        emit_json(data)
-    else:
-        table = Table("measure", "done", "of", "share", "target", "met", "gap",
-                      title=f"{rep.province}: progress against {rep.plan or 'the plan'} (targets due "
-                            f"{rep.target_year}; as of {rep.as_of})")
-        for mt in rep.metrics:
-            met = {True: Text("yes", style="green"), False: Text("no", style="red"), None: Text("-")}[mt.met]
-            table.add_row(mt.title, str(mt.done), str(mt.total),
-                          "-" if mt.share is None else f"{100 * mt.share:.1f}%",
-                          "-" if mt.target is None else f"{100 * mt.target:.0f}%", met, str(mt.gap or ""))
-        out.print(table)
-        out.print(Text("systems by status: " + ", ".join(f"{k} {v}" for k, v in rep.statuses.items())))
-        if chart is not None:
-            out.print(Text(f"wrote {chart}", style="green"))
-    unmet = [mt.title for mt in rep.metrics if mt.met is False]
-    if detailed_exitcode and unmet:
-        raise ChangesPresent(f"{len(unmet)} target(s) not met: {'; '.join(unmet)}")
-
+    check(lang)
+    if output.suffix.lower() != ".xlsx":
+        raise MigrationInputError(f"--out {output}: expected a .xlsx file name")
+    loaded, shown = load(inventory)
+    try:
+        write_xlsx(output, [], {}, lang, loaded.inventory)
+    except OSError as exc:
+        raise OutputFailure(f"cannot write {output}: {exc.strerror}") from None
+    out.print(Text(f"wrote the system list template for {shown} to {output}"))

@@ -28,14 +28,15 @@ def dump_yaml(data: Any, header: str) -> str:
     return "".join(f"# {line}\n" for line in header.splitlines()) + body
 
 
-def read_raw(directory: Path, name: str) -> dict[str, Any]:
+def read_text(directory: Path, name: str) -> str:
+    """An inventory file's text ("" when it does not exist), to be edited in place."""
     path = directory / name
     if not path.exists():
-        return {}
+        return ""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:  # pragma: no cover - the loader read it a moment ago
-        raise OutputFailure(f"cannot re-read {path}: {exc}") from None
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:  # pragma: no cover - the loader read it a moment ago
+        raise OutputFailure(f"cannot re-read {path}: {exc.strerror}") from None
 
 
 def systems_raw(systems: list[m.System]) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def systems_raw(systems: list[m.System]) -> dict[str, Any]:
     out = []
     for s in systems:
         d = s.model_dump(mode="json", exclude_defaults=True)
-        row = {"id": s.id, "name": s.name, "department": s.department}
+        row: dict[str, Any] = {"id": s.id, "name": s.name, "department": s.department}
         row.update({k: v for k, v in d.items() if k not in row})
         if isinstance(row.get("last_used"), str):
             row["last_used"] = date.fromisoformat(row["last_used"])
@@ -51,6 +52,37 @@ def systems_raw(systems: list[m.System]) -> dict[str, Any]:
             row["data_gb"] = int(row["data_gb"])
         out.append(row)
     return {"systems": out}
+
+
+def merge_systems(data: Any, new: dict[str, Any]) -> Any:
+    """The user's systems.yaml (round-trip data) made to hold a new system list in place: a system still
+    listed keeps its entry (comments, order, style), with only changed values set and keys the new list
+    leaves out removed unless they hold the default; new systems are appended; dropped ones removed."""
+    if not isinstance(data, dict) or not isinstance(data.get("systems"), list):
+        return new
+    defaults = {k: f.default for k, f in m.System.model_fields.items()}
+    existing = {e.get("id"): e for e in data["systems"] if isinstance(e, dict)}
+    wanted = [r["id"] for r in new["systems"]]
+    for i in reversed(range(len(data["systems"]))):
+        e = data["systems"][i]
+        if not isinstance(e, dict) or e.get("id") not in wanted:
+            del data["systems"][i]
+    for row in new["systems"]:
+        entry = existing.get(row["id"])
+        if entry is None:
+            data["systems"].append(row)
+            continue
+        for k, v in row.items():
+            if entry.get(k) != v:
+                entry[k] = v
+        for k in [k for k in entry if k not in row]:
+            default = defaults.get(k)
+            if entry[k] != getattr(default, "value", default) and entry[k] not in (None, [], ""):
+                del entry[k]
+    order = {sid: i for i, sid in enumerate(wanted)}
+    if [e.get("id") for e in data["systems"]] != wanted:  # the spreadsheet's order wins when it differs
+        data["systems"].sort(key=lambda e: order[e.get("id")])
+    return None
 
 
 def inventory_files(directory: Path, replaced: dict[str, str]) -> dict[str, bytes]:
@@ -90,7 +122,8 @@ def write_tree(out: Path, files: dict[str, bytes | str]) -> None:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-        for rel, data in {**files, MARKER: "written by govctl migrate; the whole directory is replaced on rewrite\n"}.items():
+        marker = "written by govctl migrate; the whole directory is replaced on rewrite\n"
+        for rel, data in {**files, MARKER: marker}.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
@@ -102,14 +135,7 @@ def write_tree(out: Path, files: dict[str, bytes | str]) -> None:
 
 
 def write_in_place(directory: Path, files: dict[str, str]) -> list[Path]:
-    written = []
-    for name, text in files.items():
-        path = directory / name
-        tmp = path.with_name(f".{name}.tmp")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise OutputFailure(f"cannot write {path}: {exc.strerror}") from None
-        written.append(path)
-    return written
+    """Replace inventory files atomically (temporary file, fsync, rename); the caller validated them."""
+    from govctl.inventory.yamlwrite import write_inventory_files
+
+    return write_inventory_files(directory, files, validate=False)

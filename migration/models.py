@@ -110,6 +110,7 @@ class SystemExtra:
 
     owner: str | None = None  # responsible person / contact; "" means explicitly none
     users: int | None = None  # active users
+    remarks: str | None = None  # the sheet's 备注 column: free text, carried to exports
 
 
 # ---------------------------------------------------------------- assessment
@@ -172,6 +173,7 @@ class SystemAssessment:
     disposition: Disposition
     notes: tuple[str, ...] = ()
     owner: str | None = None
+    kept_back: tuple[str, ...] = ()  # each reason the system is not planned into a wave (empty: it is)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -184,7 +186,7 @@ class SystemAssessment:
             "depends_on": list(self.depends_on), "dependants": list(self.dependants), "data_gb": self.data_gb,
             "score": round(self.score, 2), "score_parts": {k: round(v, 2) for k, v in self.score_parts.items()},
             "zombie_reasons": list(self.zombie_reasons), "disposition": self.disposition.value,
-            "notes": list(self.notes), "owner": self.owner,
+            "notes": list(self.notes), "owner": self.owner, "kept_back": list(self.kept_back),
         }
 
 

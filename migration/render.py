@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 from govctl.inventory import models as m
+from govctl.migration.i18n import level, t, text_of, value
 from govctl.migration.models import Assessment, TenantChange, Wave, WavePlan
 
 # ---------------------------------------------------------------- JSON
@@ -48,83 +49,63 @@ def _md(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def waves_markdown(plan: WavePlan, assessment: Assessment) -> str:
+def waves_markdown(plan: WavePlan, assessment: Assessment, lang: str = "en") -> str:
     s = plan.settings
-    lines = [f"# Migration waves: {plan.inventory}", "",
-             f"Limits: at most {s.max_per_wave} systems and {s.window_gb:,.0f} GB per wave "
-             f"({s.window_hours:g} h window at {s.rate_gbps:g} Gbit/s x {s.efficiency:g}). "
-             f"Assessed as of {plan.assess_settings.as_of}.", "",
-             "| wave | date | systems | data GB | copy h | platforms | tenants created | tenants raised |",
-             "|---:|---|---:|---:|---:|---|---:|---:|"]
+    lines = [f"# {t('plan_title', lang, inv=plan.inventory)}", "",
+             t("limits", lang, n=s.max_per_wave, gb=f"{s.window_gb:,.0f}", h=f"{s.window_hours:g}",
+               rate=f"{s.rate_gbps:g}", eff=f"{s.efficiency:g}", as_of=plan.assess_settings.as_of), "",
+             t("plan_head", lang), "|---:|---|---:|---:|---:|---|---:|---:|"]
     for w in plan.waves:
         plats = sorted({mv.platform for mv in w.moves})
         lines.append(f"| {w.number} | {w.date or ''} | {len(w.moves)} | {w.data_gb:,.0f} | {w.copy_hours(s):.1f} | "
                      f"{_md(', '.join(plats))} | {sum(c.action == 'create' for c in w.changes)} | "
                      f"{sum(c.action == 'update' for c in w.changes)} |")
     if plan.not_planned:
-        lines += ["", "## Not planned", "", "| system | reason |", "|---|---|"]
-        lines += [f"| {_md(k)} | {_md(v)} |" for k, v in plan.not_planned.items()]
+        lines += ["", f"## {t('not_planned', lang)}", "", t("not_planned_head", lang), "|---|---|"]
+        lines += [f"| {_md(k)} | {_md(text_of(v, lang))} |" for k, v in plan.not_planned.items()]
     return "\n".join(lines) + "\n"
 
 
-def runbook(wave: Wave, plan: WavePlan, assessment: Assessment, inventory_arg: str, preview_dir: str) -> str:
+def runbook(wave: Wave, plan: WavePlan, assessment: Assessment, inventory_arg: str, preview_dir: str,
+            lang: str = "en") -> str:
     """The Markdown runbook of one wave: what moves in which order, the changes first, the checks after."""
     s = plan.settings
     systems = assessment.by_id()
     wave_of = plan.wave_of()
-    lines = [f"# Wave {wave.number}: {plan.inventory}", "",
-             f"- Window: {wave.date} from 00:00 (UTC+8) for {s.window_hours:g} h, outside every change freeze (封网)"
-             if wave.date else "- Window: to be scheduled",
-             f"- Systems: {len(wave.moves)} of at most {s.max_per_wave}",
-             f"- Data: {wave.data_gb:,.0f} GB of at most {s.window_gb:,.0f} GB; bulk copy "
-             f"~{wave.copy_hours(s):.1f} h at {s.rate_gbps:g} Gbit/s x {s.efficiency:g}", ""]
-    lines += ["## 1. Before the window", "",
-              f"1. Apply this wave's tenant changes (below, and `changes.yaml`): `govctl plan {preview_dir}` "
-              "previews the inventory after them (after `govctl migrate waves --write`: "
-              f"`govctl plan {inventory_arg} --base HEAD`); apply through the cloud stacks.",
-              "2. New tenants come without networks: add their networks to tenants.yaml (IPv4 ranges are a local "
-              f"choice), then pin their IPv6 prefixes with `govctl ipv6 plan {inventory_arg} --write`.",
-              "3. Pre-seed the bulk data copy; only the final delta is copied in the window.",
-              "4. Confirm with every owner department; announce the freeze of writes for the window.",
-              "5. Check that every dependency listed below is already running on its target (earlier waves).", ""]
+    lines = [f"# {t('wave_title', lang, n=wave.number, inv=plan.inventory)}", "",
+             t("window", lang, date=wave.date, h=f"{s.window_hours:g}") if wave.date else t("window_tbd", lang),
+             t("systems_line", lang, n=len(wave.moves), max=s.max_per_wave),
+             t("data_line", lang, gb=f"{wave.data_gb:,.0f}", cap=f"{s.window_gb:,.0f}",
+               h=f"{wave.copy_hours(s):.1f}", rate=f"{s.rate_gbps:g}", eff=f"{s.efficiency:g}"), ""]
+    lines += [t("before", lang), "", *t("before_steps", lang, preview=preview_dir, inv=inventory_arg).split("\n"), ""]
     if wave.changes:
-        lines += ["### Tenant changes", "", "| action | tenant | platform | department | isolation | level | DR grade | "
-                  "+cores | +RAM GB | +instances | +volume GB |", "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [t("tenant_changes", lang), "", t("tenant_head", lang),
+                  "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
         for c in wave.changes:
             q = c.quota_increase
-            lines.append(f"| {c.action} | {c.tenant} | {c.platform} | {c.department} | {c.isolation} | "
-                         f"{c.security_level} | {c.dr_grade} | {q.cores} | {q.ram_gb} | {q.instances} | "
-                         f"{q.volume_gb} |")
+            lines.append(f"| {value('action', c.action, lang)} | {c.tenant} | {c.platform} | {c.department} | "
+                         f"{value('isolation', c.isolation, lang)} | {level(c.security_level, lang)} | {c.dr_grade} | "
+                         f"{q.cores} | {q.ram_gb} | {q.instances} | {q.volume_gb} |")
         lines.append("")
-    lines += ["## 2. Cutover order", "",
-              "| # | system | name | department | to platform / tenant | data GB | DR grade | depends on (wave) |",
-              "|---:|---|---|---|---|---:|---:|---|"]
+    lines += [t("order", lang), "", t("order_head", lang), "|---:|---|---|---|---|---:|---:|---|"]
     groups: dict[int, list[str]] = {}
     for mv in wave.moves:
         groups.setdefault(mv.group, []).append(mv.system)
     for i, mv in enumerate(wave.moves, 1):
         a = systems[mv.system]
-        deps = ", ".join(f"{d} ({wave_of[d]})" if d in wave_of else f"{d} ({systems[d].disposition.value})"
+        deps = ", ".join(f"{d} ({wave_of[d]})" if d in wave_of
+                         else f"{d} ({value('disposition', systems[d].disposition.value, lang)})"
                          for d in a.depends_on) or "-"
         lines.append(f"| {i} | {mv.system} | {_md(a.name)} | {a.department} | {mv.platform} / {mv.tenant} | "
                      f"{mv.data_gb:,.0f} | {a.dr.grade} | {_md(deps)} |")
     cycles = [g for g in groups.values() if len(g) > 1]
     if cycles:
-        lines += ["", "Cycles (cut over together, switch traffic at the same moment):"]
+        lines += ["", t("cycles", lang)]
         lines += [f"- {', '.join(c)}" for c in cycles]
-    lines += ["", "For each system, in the order above:", "",
-              "1. Stop writes on the old platform; take the final backup.",
-              "2. Copy the final delta; compare record counts and checksums.",
-              "3. Start the system in its tenant; switch DNS / the extranet address to the cloud.",
-              "4. Smoke test with the owner department; watch errors for 30 minutes.",
-              "5. Record it: `govctl migrate record <system> migrated --wave "
-              f"{wave.number} {inventory_arg}` (or `rolled_back`).", "",
-              "## 3. Rollback", "",
-              "If a smoke test fails, or the window's end is near with systems left: switch DNS back, restart the "
-              "old system from its last backup, record `rolled_back`; roll back systems that depend on it in the "
-              "same wave too (they come after it in the order above).", ""]
+    lines += ["", *t("per_system", lang, n=wave.number, inv=inventory_arg).split("\n"), "",
+              t("rollback", lang), "", t("rollback_text", lang), ""]
     if wave.warnings:
-        lines += ["## Warnings", ""] + [f"- {_md(w)}" for w in wave.warnings] + [""]
+        lines += [t("warnings", lang), ""] + [f"- {_md(text_of(w, lang))}" for w in wave.warnings] + [""]
     return "\n".join(lines)
 
 

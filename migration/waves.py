@@ -91,7 +91,8 @@ def _check_limits(units: list[list[str]], systems: dict[str, SystemAssessment], 
         raise SystemsInvalid(problems, what="wave limits")
 
 
-def schedule(assessment: Assessment, settings: WaveSettings, locator: Locator) -> tuple[list[list[WaveMove]], dict[str, str]]:
+def schedule(assessment: Assessment, settings: WaveSettings,
+             locator: Locator) -> tuple[list[list[WaveMove]], dict[str, str]]:
     """Units into waves; returns the moves of each wave (cutover order) and systems not planned."""
     systems = assessment.by_id()
     order, held = _movable(systems)
@@ -234,7 +235,7 @@ def tenant_changes(inv: m.Inventory, waves: list[list[WaveMove]], systems: dict[
                 state = [tid, a.security_level, 0, a.dr.rto_minutes, a.dr.rpo_minutes]
                 existing[k] = state
                 action = "create"
-            tid = state[0]
+            tid = str(state[0])
             moves.append(WaveMove(mv.system, mv.platform, tid, mv.data_gb, mv.score, mv.group))
             acc = per_tenant.get(tid)
             if acc is None:

@@ -258,7 +258,7 @@ def test_bad_journal_line(inv_copy: Path) -> None:
 
 def test_gbk_semicolon_csv_from_a_spreadsheet_program(tmp_path: Path) -> None:
     f = tmp_path / "gbk.csv"
-    f.write_bytes("系统编号;系统名称;所属部门;等保级别;RTO(分钟)\r\nhr;人事管理;示例省财政厅;二级;4小时\r\n"
+    f.write_bytes("系统编号;系统名称;所属部门;等保级别;RTO\r\nhr;人事管理;示例省财政厅;二级;4小时\r\n"
                   .encode("gb18030"))
     r = run("migrate", "assess", "--systems", f, *AS_OF, "--json")
     assert r.exit_code == 0, r.output
@@ -286,9 +286,9 @@ def test_title_row_above_the_header(tmp_path: Path) -> None:
     ws.append(["示例省政务信息系统清单（2026年）"])
     ws.merge_cells("A1:D1")
     ws.append([])
-    ws.append(["系统编号", "系统名称", "所属部门", "数据量（GB）"])
+    ws.append(["系统编号", "系统名称", "所属部门", "数据量"])
     ws.append(["crm", "客户管理", "finance", "2TB"])
-    ws.append(["crm", "客户管理二期", "finance", 5])
+    ws.append(["crm", "客户管理二期", "finance", "5GB"])
     path = tmp_path / "t.xlsx"
     wb.save(path)
     _refused(run("migrate", "assess", "--systems", path), "row 5, column A (系统编号)", "first in row 4")

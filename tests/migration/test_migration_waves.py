@@ -91,7 +91,7 @@ _EXAMPLE: list = []
 def _example():  # noqa: ANN202 - loaded once: hypothesis calls the test hundreds of times
     if not _EXAMPLE:
         from govctl.inventory.validate import load_valid
-        
+
         _EXAMPLE.append(load_valid(Path(__file__).resolve().parents[2] / "inventories" / "example"))
     return _EXAMPLE[0]
 
@@ -227,9 +227,12 @@ def test_inventory_after_the_waves_is_valid(systems: list[m.System]) -> None:
     except SystemsInvalid:
         return
     loaded = _example()
-    tenants = apply_to_tenants(fs.read_raw(loaded.directory, "tenants.yaml"), loaded.inventory, plan.waves)
+    from govctl.inventory.yamlwrite import edit_text
+
+    tenants_text = edit_text(fs.read_text(loaded.directory, "tenants.yaml"), "tenants.yaml",
+                             lambda d: apply_to_tenants(d, loaded.inventory, plan.waves))  # the --write path
     raw_systems = apply_to_systems(fs.systems_raw(systems), plan.waves)
-    candidate = fs.inventory_files(loaded.directory, {"tenants.yaml": fs.dump_yaml(tenants, "t"),
+    candidate = fs.inventory_files(loaded.directory, {"tenants.yaml": tenants_text,
                                                       "systems.yaml": fs.dump_yaml(raw_systems, "s")})
     fs.validate_candidate(candidate, "candidate")  # raises SystemsInvalid with every problem
     planned = {mv.system for w in plan.waves for mv in w.moves}
