@@ -45,7 +45,11 @@ def test_the_wheel_holds_one_top_level_name_and_every_module(wheel: Path) -> Non
     "govctl/Pulumi.yaml", "govctl/stacks/__main__.py", "govctl/stacks/policypack/PulumiPolicy.yaml",
     "govctl/stacks/policypack/__main__.py", "govctl/inventories/example/province.yaml",
     "govctl/inventories/guangdong/extranet.yaml", "govctl/playbooks/ipv6-rollout.yml",
-    "govctl/playbooks/library/govctl_device.py", "govctl/plugins/inventory/govctl_extranet.py",
+    "govctl/playbooks/tasks/cutover-step.yml",
+    "govctl/collections/ansible_collections/govctl/extranet/plugins/modules/device.py",
+    "govctl/collections/ansible_collections/govctl/extranet/plugins/inventory/inventory.py",
+    "govctl/collections/ansible_collections/govctl/extranet/galaxy.yml",
+    "govctl/collections/ansible_collections/govctl/extranet/meta/runtime.yml",
     "govctl/network/templates/huawei_vrp/interfaces.j2", "govctl/network/lab/labshell.sh",
     "govctl/network/cutover/devshell.sh", "govctl/migration/examples/systems.xlsx",
 ])
@@ -110,6 +114,12 @@ def test_the_installed_package_works_from_another_directory(wheel: Path, tmp_pat
         assert r.returncode == 0, f"govctl {' '.join(args)}: {r.stdout[-2000:]}{r.stderr[-2000:]}"
     r = subprocess.run([str(govctl), "plan", example], cwd=work, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode in (0, 3), f"govctl plan: {r.stdout[-2000:]}{r.stderr[-2000:]}"
+    # the playbooks find the collection govctl.extranet through the installed package's own ansible.cfg
+    pkg = Path(inventory.stdout.strip()).parent
+    r = subprocess.run([str(py), "-m", "ansible", "playbook", "-i", example, str(pkg / "playbooks" / "ipv6-rollout.yml"),
+                        "--syntax-check"], cwd=work, env={**env, "ANSIBLE_CONFIG": str(pkg / "ansible.cfg")},
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     # the Pulumi program and the policy pack import the installed package, not the checkout
     for entry in ("stacks/__main__.py", "stacks/policypack/__main__.py"):
         src = Path(inventory.stdout.strip()).parent / entry

@@ -26,7 +26,7 @@ def _playbook(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[s
 def test_check_mode_is_a_dry_run_with_diffs(tmp_path: Path) -> None:
     inv = make_inventory(tmp_path)
     j = tmp_path / "j"
-    r = _playbook("-e", "network=health-net", "-e", f"inventory_dir={inv}", "-e", f"journal_dir={j}",
+    r = _playbook("-e", "network=health-net", "-e", f"govctl_inventory={inv}", "-e", f"journal_dir={j}",
                   "-e", f"at={IN_WINDOW}", "--check", "--diff")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "+ ip binding vpn-instance vpn-health" in r.stdout or "+ ip binding vpn-instance vpn-health" in \
@@ -36,7 +36,7 @@ def test_check_mode_is_a_dry_run_with_diffs(tmp_path: Path) -> None:
 
 def test_bad_input_stops_the_play_before_anything(tmp_path: Path) -> None:
     inv = make_inventory(tmp_path)
-    r = _playbook("-e", "network=water-net", "-e", f"inventory_dir={inv}", "-e", f"journal_dir={tmp_path / 'j'}",
+    r = _playbook("-e", "network=water-net", "-e", f"govctl_inventory={inv}", "-e", f"journal_dir={tmp_path / 'j'}",
                   "-e", f"at={IN_WINDOW}")
     assert r.returncode != 0 and "no dedicated network 'water-net'" in r.stdout
     assert not (tmp_path / "j").exists()
@@ -50,7 +50,7 @@ def test_failed_post_check_goes_to_rescue_and_rolls_back(tmp_path: Path) -> None
     j = tmp_path / "j"
     try:
         # finance-net (type E); the rehearsal test covers health-net (type D)
-        r = _playbook("-e", "network=finance-net", "-e", f"inventory_dir={inv}", "-e", f"journal_dir={j}",
+        r = _playbook("-e", "network=finance-net", "-e", f"govctl_inventory={inv}", "-e", f"journal_dir={j}",
                       "-e", "at=2026-12-12T01:00:00+08:00", "-e", "inject=cloud-return-route", "-e", "keep_lab=false")
         assert r.returncode != 0
         assert "rescued=1" in r.stdout and "rolled back: every device's configuration is the saved one" in r.stdout
@@ -96,7 +96,7 @@ def test_on_devices_a_failed_post_check_goes_to_rescue_and_restores_every_device
         overlay.write_text(yaml.safe_dump(device_overlay(lab.st), allow_unicode=True), encoding="utf-8")
         j = tmp_path / "j"
         # every circuit move "confirmed", none made: the sites cannot reach the cloud over the VPN
-        r = _playbook("-e", "network=health-net", "-e", f"inventory_dir={inv}", "-e", f"journal_dir={j}",
+        r = _playbook("-e", "network=health-net", "-e", f"govctl_inventory={inv}", "-e", f"journal_dir={j}",
                       "-e", f"at={IN_WINDOW}", "-e", "lab=false", "-e", f"devices={overlay}",
                       "-e", "confirm_all=true", "-e", "observe_seconds=1", timeout=400)
         assert r.returncode != 0
