@@ -257,6 +257,8 @@ class PushPolicy:
     batch_size: int = 0  # 0: a whole tier per batch
     verify_timeout: float = 60.0
     dry_run: bool = False
+    # open the next batch's sessions, read and diff them while the current batch commits and verifies
+    prefetch: bool = True
 
 
 # ---------------------------------------------------------------- lab

@@ -11,7 +11,8 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from govctl.network.drivers.base import DeviceDriver
 from govctl.inventory.errors import GovctlError
@@ -23,6 +24,15 @@ from govctl.network.verify import device_checks, wait_checks
 TIER_ORDER = ("province", "city", "county", "town")
 DriverFactory = Callable[[DeviceTarget], DeviceDriver]
 Hook = Callable[[str, str], None]  # (node, step) after each journaled step; tests inject faults here
+
+
+@dataclass
+class Prepared:
+    """A device's session opened ahead of its batch: the running config it read and the change."""
+
+    driver: DeviceDriver
+    running: str
+    diff: str
 
 
 def batches(nodes: list[str], intents: dict[str, DeviceIntent], policy: PushPolicy) -> list[list[str]]:
@@ -73,60 +83,105 @@ class Rollout:
         stopped = ""
         batch_seconds: list[float] = []
         done = done or {}
-        for bi, batch in enumerate(plan):
-            if stopped:
-                results += [DeviceResult(n, Status.skipped, bi) for n in batch]
-                continue
-            todo = [n for n in batch if n not in done]
-            results += [DeviceResult(n, Status(done[n]), bi, error="done in an earlier attempt of this run")
-                        for n in batch if n in done]
-            self.ready.update(n for n in batch if n in done)
-            t0 = time.monotonic()
-            self._step("", "batch", index=bi, nodes=todo)
-            with ThreadPoolExecutor(max_workers=max(1, self.policy.parallel)) as pool:
-                batch_results = list(pool.map(lambda n: self.one(n, bi), todo))
-            batch_seconds.append(time.monotonic() - t0)
-            results += batch_results
-            failed = sum(1 for r in batch_results if r.failed)
-            if todo and failed / len(todo) > self.policy.max_fail_share:
-                stopped = (f"batch {bi} ({'canary' if bi == 0 and self.policy.canary else 'tier'}): "
-                           f"{failed} of {len(todo)} failed, more than {self.policy.max_fail_share:.0%}")
-                self._step("", "stopped", reason=stopped)
+        # the next batch's sessions, opened, read and diffed while the current batch commits and
+        # verifies (read only: its commits start only after the current batch has passed)
+        ahead = self.policy.prefetch and not self.policy.dry_run
+        prep = ThreadPoolExecutor(max_workers=max(1, self.policy.parallel)) if ahead else None
+        pending: dict[str, Future[Prepared | None]] = {}
+        try:
+            for bi, batch in enumerate(plan):
+                if stopped:
+                    results += [DeviceResult(n, Status.skipped, bi) for n in batch]
+                    continue
+                todo = [n for n in batch if n not in done]
+                results += [DeviceResult(n, Status(done[n]), bi, error="done in an earlier attempt of this run")
+                            for n in batch if n in done]
+                self.ready.update(n for n in batch if n in done)
+                mine = {n: pending.pop(n) for n in todo if n in pending}
+                if prep is not None and bi + 1 < len(plan):
+                    # not a device an earlier attempt may have left changed or armed: recovery reads those
+                    # in their own turn, after disarming
+                    for n in plan[bi + 1]:
+                        if n not in done and n not in self.earlier and n not in self.armed:
+                            pending[n] = prep.submit(self._prepare, n)
+                t0 = time.monotonic()
+                self._step("", "batch", index=bi, nodes=todo)
+                with ThreadPoolExecutor(max_workers=max(1, self.policy.parallel)) as pool:
+                    batch_results = list(pool.map(lambda n, b=bi, m=mine: self.one(n, b, m.get(n)), todo))
+                batch_seconds.append(time.monotonic() - t0)
+                results += batch_results
+                failed = sum(1 for r in batch_results if r.failed)
+                if todo and failed / len(todo) > self.policy.max_fail_share:
+                    stopped = (f"batch {bi} ({'canary' if bi == 0 and self.policy.canary else 'tier'}): "
+                               f"{failed} of {len(todo)} failed, more than {self.policy.max_fail_share:.0%}")
+                    self._step("", "stopped", reason=stopped)
+        finally:
+            for future in pending.values():  # prepared for a batch that never ran: close the sessions
+                ready = future.result()
+                if ready is not None:
+                    ready.driver.close()
+            if prep is not None:
+                prep.shutdown(wait=True)
         return RunResult(self.journal.run_id, results, stopped, time.monotonic() - start, batch_seconds)
 
-    def one(self, node: str, batch: int) -> DeviceResult:
+    def _prepare(self, node: str) -> Prepared | None:
+        """A session to ``node`` with its running config read and the change computed; None when any of
+        it fails (the device's own turn then does it again and reports the error)."""
+        try:
+            driver = self.factory(self.targets[node])
+            driver.open()
+        except Exception:  # noqa: BLE001 - reported by the device's own turn
+            return None
+        try:
+            driver.load_replace_candidate(self.configs[node])
+            diff = driver.compare_config()
+            return Prepared(driver, driver.get_config(), diff)
+        except Exception:  # noqa: BLE001 - reported by the device's own turn
+            driver.close()
+            return None
+
+    def one(self, node: str, batch: int, prepared: Future[Prepared | None] | None = None) -> DeviceResult:
         t0 = time.monotonic()
-        res = self._one(node, batch)
+        res = self._one(node, batch, prepared)
         res.seconds = round(time.monotonic() - t0, 3)
         self._step(node, "result", status=res.status.value, error=res.error, seconds=res.seconds,
                    checks=[c.__dict__ for c in res.checks])
         return res
 
-    def _one(self, node: str, batch: int) -> DeviceResult:
+    def _one(self, node: str, batch: int, prepared: Future[Prepared | None] | None = None) -> DeviceResult:
         config = self.configs[node]
         self.journal.save_intended(node, config)
         self._step(node, "start", batch=batch)
+        ready = prepared.result() if prepared is not None else None
+        if ready is not None:
+            driver = ready.driver
+        else:
+            try:
+                driver = self.factory(self.targets[node])
+                driver.open()
+            except (DeviceError, GovctlError) as exc:
+                self._step(node, "connect-failed", error=str(exc))
+                return DeviceResult(node, Status.failed, batch, error=str(exc))
         try:
-            driver = self.factory(self.targets[node])
-            driver.open()
-        except (DeviceError, GovctlError) as exc:
-            self._step(node, "connect-failed", error=str(exc))
-            return DeviceResult(node, Status.failed, batch, error=str(exc))
-        try:
-            return self._transaction(driver, node, config, batch)
+            return self._transaction(driver, node, config, batch, ready)
         finally:
             driver.close()
 
-    def _transaction(self, driver: DeviceDriver, node: str, config: str, batch: int) -> DeviceResult:
+    def _transaction(self, driver: DeviceDriver, node: str, config: str, batch: int,
+                     ready: Prepared | None = None) -> DeviceResult:
         if node in self.armed and not self.policy.dry_run:
             disarm(driver, self.journal, node)
         try:
-            driver.load_replace_candidate(config)
-            diff = driver.compare_config()
+            if ready is not None and driver.reread_config() == ready.running:
+                diff = ready.diff  # the device is as it was when the change was computed: it stands
+            else:
+                ready = None
+                driver.load_replace_candidate(config)
+                diff = driver.compare_config()
         except DeviceError as exc:
             self._step(node, "load-failed", error=str(exc))
             return DeviceResult(node, Status.failed, batch, error=str(exc))
-        self._step(node, "compared", lines=diff.count("\n"))
+        self._step(node, "compared", lines=diff.count("\n"), prepared=ready is not None)
         if not diff:
             try:
                 before = self._applied_earlier(driver, node)

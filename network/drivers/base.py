@@ -72,6 +72,10 @@ class DeviceDriver(Protocol):
     def get_config(self) -> str:
         """The running configuration as text."""
 
+    def reread_config(self) -> str:
+        """The running configuration read from the device now, never a copy from earlier in the session
+        (a session opened ahead of its batch is re-read before its prepared diff is used)."""
+
     def get_facts(self) -> dict[str, object]:
         """hostname, vendor, os_version, uptime, interface_list."""
 

@@ -173,21 +173,21 @@ class ComwareDriver:
             raise self._fail("rollback", "no checkpoint from a commit in this session")
         self._replace_from(self._checkpoint, self._before)
 
-    def restore(self, before: str) -> None:
-        """Back to ``before`` (a config the journal saved before a commit), in this session or a later
+    def restore(self, config: str) -> None:
+        """Back to ``config`` (a config the journal saved before a commit), in this session or a later
         one (`govctl net rollback RUN_ID`): replace from the checkpoint file whose content is
-        ``before``. A diff-based "replace" could not remove whole views the rollout added.
-        A device already running ``before`` (a crash before the commit) only has it saved."""
-        if not self._pending and not self.running_drift(before):
+        ``config``. A diff-based "replace" could not remove whole views the rollout added.
+        A device already running ``config`` (a crash before the commit) only has it saved."""
+        if not self._pending and not self.running_drift(config):
             self._save("rollback")
             return
-        if self._checkpoint and self._before is not None and cfg.same_config(self._before, before):
-            self._replace_from(self._checkpoint, before)
+        if self._checkpoint and self._before is not None and cfg.same_config(self._before, config):
+            self._replace_from(self._checkpoint, config)
             return
         listing = self._show(f"dir {cfg.CHECKPOINT_DIR}", "rollback")
         for name in cfg.checkpoint_files(listing, self.target.node):
-            if cfg.same_config(self._show(f"more {name}", "rollback"), before):
-                self._replace_from(name, before)
+            if cfg.same_config(self._show(f"more {name}", "rollback"), config):
+                self._replace_from(name, config)
                 return
         raise self._fail("rollback", f"no checkpoint {cfg.CHECKPOINT_DIR}govctl-{self.target.node}-*.cfg on the "
                                      "device holds the configuration the journal saved; restore it by hand")
@@ -229,6 +229,9 @@ class ComwareDriver:
 
     def get_config(self) -> str:
         return self._show(cli.RUNNING)
+
+    def reread_config(self) -> str:
+        return self.get_config()  # never cached
 
     def get_facts(self) -> dict[str, object]:
         running = self.get_config()

@@ -12,11 +12,11 @@ The diff is per block, as Comware shows it in ``display current-configuration``:
 - IPv6 addresses are compared canonically (Comware prints ``2001:DB8::1``, templates ``2001:db8::1``);
 - Comware does not display defaults: an intended ``undo X`` is satisfied when ``X`` is absent, and
   an intended default value (``ospfv3 timer hello 10``) when the command is absent;
-- merge adds what is missing; replace also removes, but only lines of the kinds the rollout owns
-  (interface ``ipv6 address``/``ospfv3``, everything in ``ospfv3 N`` and in BGP's ``address-family
-  ipv6 unicast``, IPv6 BGP peers, BGP timers, entries of the prefix-lists the intent names). The
-  templates render the IPv6 rollout, not the whole device: IPv4, management, AAA and anything else
-  is never removed.
+- merge adds what is missing; replace also removes, but only leaves of the platform's owned scope
+  (``network.platforms.h3c_comware`` / ``huawei_vrp``: interface ``ipv6 address``/``ospfv3``,
+  everything in ``ospfv3 N`` and in BGP's IPv6 family, IPv6 BGP peers, BGP timers, entries of the
+  prefix-lists the intent names). The templates render the IPv6 rollout, not the whole device:
+  IPv4, management, AAA and anything else is never removed, and a sub-view never.
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+
+from govctl.network.platforms import Names, Platform, get
 
 Mode = Literal["merge", "replace"]
 
@@ -46,8 +48,12 @@ _RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"^peer (\S+) as-number (\d+)$", r"peer \1 as-number", r"undo peer \1"),
         (r"^peer (\S+) description (.*)$", r"peer \1 description", r"undo peer \1 description"),
         (r"^peer (\S+) connect-interface (\S+)$", r"peer \1 connect-interface", r"undo peer \1 connect-interface"),
-        (r"^peer (\S+) timer connect-retry (\d+)$", r"peer \1 timer connect-retry", r"undo peer \1 timer connect-retry"),
-        (r"^ipv6 prefix-list (\S+) index (\d+) .*$", r"ipv6 prefix-list \1 index \2", r"undo ipv6 prefix-list \1 index \2"),
+        (r"^peer (\S+) timer connect-retry (\d+)$", r"peer \1 timer connect-retry",
+         r"undo peer \1 timer connect-retry"),
+        (r"^ipv6 prefix-list (\S+) index (\d+) .*$", r"ipv6 prefix-list \1 index \2",
+         r"undo ipv6 prefix-list \1 index \2"),
+        (r"^ip ipv6-prefix (\S+) index (\d+) .*$", r"ip ipv6-prefix \1 index \2",
+         r"undo ip ipv6-prefix \1 index \2"),
         (r"^undo (.*)$", r"\1", r"\1"),
     ))
 
@@ -141,25 +147,8 @@ class Change:
     shown: str = ""  # for "-": the running line the command removes
 
 
-_IPV6_PEER = re.compile(r"^peer [0-9a-f]*:[0-9a-f:]* ")
-
-
-def _owned(path: tuple[str, ...], line: str) -> bool:
-    """May replace remove ``line`` (in the views ``path``) when the intent does not contain it?"""
-    if any(v.startswith("ospfv3 ") for v in path) or "address-family ipv6 unicast" in path:
-        return True
-    if path and path[0].startswith("interface "):
-        return line.startswith(("ipv6 address ", "ospfv3 "))
-    if len(path) == 1 and path[0].startswith("bgp "):
-        return bool(_IPV6_PEER.match(line)) or line.startswith("timer keepalive ")
-    return False
-
-
-def _owned_prefix_lists(want: Node) -> set[str]:
-    return {m.group(1) for c in want.children if (m := re.match(r"^ipv6 prefix-list (\S+) ", c.line))}
-
-
-def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, lists: set[str]) -> list[Change]:
+def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, scope: Platform,
+           names: Names) -> list[Change]:
     """Changes inside one view (``path``: the views around it, () for system view)."""
     depth = len(path)
     out: list[Change] = []
@@ -169,8 +158,7 @@ def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, lis
         for c in have.children:
             if c.line in wanted_lines or c.children or _key(c.line) in wanted_keys:
                 continue  # kept, a sub-view (left alone), or overwritten by the intended value
-            m = re.match(r"^ipv6 prefix-list (\S+) ", c.line)
-            if not (_owned(path, c.line) or (not path and m and m.group(1) in lists)):
+            if not scope.owned(path, c.line, names):
                 continue
             undo = _undo(c.line)
             if undo:
@@ -181,7 +169,7 @@ def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, lis
                 out.append(Change(depth, c.line, "+"))
             continue
         h = have.find(c.line) if have is not None else None
-        inner = _block(c, h, (*path, c.line), mode, lists)
+        inner = _block(c, h, (*path, c.line), mode, scope, names)
         if h is None:
             out.append(Change(depth, c.line, "+"))
             out.extend(inner)
@@ -191,8 +179,12 @@ def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, lis
     return out
 
 
-def remediation(running: str, intended: str, mode: Mode = "merge") -> list[Change]:
-    """What to send so that ``running`` becomes ``intended`` (merge: add only; replace: see module doc)."""
+def remediation(running: str, intended: str, mode: Mode = "merge", platform: str = "h3c_comware") -> list[Change]:
+    """What to send so that ``running`` becomes ``intended`` (merge: add only; replace: also removes the
+    lines of ``platform``'s owned scope the intent lacks, see ``network.platforms``)."""
+    scope = get(platform)
+    if scope is None:
+        raise ValueError(f"no platform {platform!r}")
     have, want = parse(running), parse(intended)
     # an interface's "ospfv3 1 area X" needs the process to exist: create processes before the first
     # interface (but after global commands such as VRP's "ipv6", which the process needs)
@@ -200,7 +192,25 @@ def remediation(running: str, intended: str, mode: Mode = "merge") -> list[Chang
     first = next((i for i, c in enumerate(kids) if c.line.startswith("interface ")), len(kids))
     late = [c for c in kids[first:] if _PROCESS.match(c.line)]
     want.children = kids[:first] + late + [c for c in kids[first:] if c not in late]
-    return _block(want, have, (), mode, _owned_prefix_lists(want))
+    return _without_gone_peers(_block(want, have, (), mode, scope, scope.names(intended)))
+
+
+def _without_gone_peers(changes: list[Change]) -> list[Change]:
+    """``undo peer X`` takes all of X's lines with it (in every address family too): undoing one of them
+    afterwards is refused by the device (the peer no longer exists), so those are left out, and a
+    view entered only for them is not entered."""
+    gone = {c.command[len("undo peer "):] for c in changes
+            if c.sign == "-" and re.fullmatch(r"undo peer \S+", c.command)}
+    if not gone:
+        return changes
+    kept = [c for c in changes if not (c.sign == "-" and c.command.startswith("undo peer ")
+                                       and c.command.split()[2] in gone and c.command.count(" ") > 2)]
+    out: list[Change] = []
+    for i, c in enumerate(kept):
+        if c.sign == " " and not (i + 1 < len(kept) and kept[i + 1].depth > c.depth):
+            continue  # entered a view with nothing left to do in it
+        out.append(c)
+    return out
 
 
 _PROCESS = re.compile(r"^ospfv3 \d+$")

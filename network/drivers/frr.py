@@ -2,7 +2,10 @@
 steps), frr-reload.py's semantics for the transaction.
 
 - compare: frr-reload's diff of the candidate against ``show running-config``, computed in the
-           controller with frr-reload.py's own module (``frr_diff``); vtysh -m validates the candidate
+           controller with frr-reload.py's own module (``frr_diff``); vtysh -m validates the candidate.
+           A replace candidate is scoped first (``platforms.scope.scoped_candidate``): the running
+           config with govctl's owned scope made equal to the rendered config, so frr-reload's
+           whole-config replace never touches a line outside that scope
 - commit:  save ``show running-config``, apply exactly that diff in one vtysh session on the router
            (``apply``; with ``--revert-in`` the router restores the saved config itself unless
            ``confirm`` arrives: commit-confirm), then re-read the running config and diff again: if
@@ -28,6 +31,8 @@ from govctl.network.drivers import frr_diff, hostkeys
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
+from govctl.network.platforms.frr import PLATFORM as FRR
+from govctl.network.platforms.scope import scoped_candidate
 
 CONNECT_TIMEOUT = 8.0
 # the device's ``apply`` prints this line, then its running config after the change
@@ -214,7 +219,10 @@ class FrrDriver:
         if self._candidate is None:
             raise DeviceError(self.target.node, "load", "no candidate loaded")
         if not self._merge:
-            return self._candidate
+            # replace within govctl's owned scope only: the router's running config with the owned
+            # scope made equal to the rendered one, so frr-reload's whole-config diff never deletes
+            # or changes a line outside it (IPv4 routing, users, other peers and families...)
+            return scoped_candidate(self.get_config(), self._candidate, FRR)
         # merge = running config followed by the new lines; frr-reload folds repeated contexts
         return self.get_config() + "!\n" + self._candidate
 
@@ -360,6 +368,10 @@ class FrrDriver:
             self._last_running = clean_running(self._show("show running-config"))
             self._fresh = True
         return self._last_running
+
+    def reread_config(self) -> str:
+        self._fresh = False
+        return self.get_config()
 
     def get_facts(self) -> dict[str, object]:
         version = self._show("show version")

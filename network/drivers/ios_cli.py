@@ -283,6 +283,15 @@ VOLATILE = re.compile(
     r"! No configuration change since last restart.*|ntp clock-period \d+)\s*$")
 
 
+_HEADER = re.compile(r"^(Building configuration\.*|Current configuration : \d+ bytes)\s*$")
+
+
+def without_headers(text: str) -> str:
+    """``show running-config`` without the two lines IOS prints above the config (not configuration:
+    a ``configure replace`` file must not hold them)."""
+    return "".join(line + "\n" for line in text.splitlines() if not _HEADER.match(line))
+
+
 def config_lines(text: str) -> list[str]:
     """The configuration lines of ``show running-config`` / ``show startup-config`` that carry
     configuration: without the ``VOLATILE`` lines, blank lines and bare "!" separators, trailing

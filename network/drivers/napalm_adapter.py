@@ -2,15 +2,17 @@
 
 What each upstream driver really does decides what the adapter can promise:
 - ios: replace and merge candidates (SCP + ``configure replace``), compare, commit with
-  ``revert_in`` (archive-based), rollback. Used as is.
+  ``revert_in`` (archive-based), rollback. A replace candidate is never the rendered config alone
+  (that would wipe AAA, vty, IPv4 routing...): it is the device's running config with govctl's
+  owned scope made equal to the rendered config (``platforms.scope.scoped_candidate``).
 - huawei_vrp (napalm-huawei-vrp 1.2): ``load_replace_candidate`` is an empty stub; merge,
   commit (saves a backup file on the device, then merges) and rollback (reloads the backup) work.
-  The IPv6 rollout only *adds* configuration, so a replace request is carried out as a merge, and
-  said so in the diff header. Its merge diff compares lines without their view (an ``ospfv3 1
-  area`` under one interface hides the same line missing under another) and as text (VRP shows
-  ``2001:DB8::1``), so it would miss changes and never be idempotent: the adapter computes the
-  merge itself (``comware_config.remediation``, per view, canonical addresses) and hands napalm
-  only the lines that are missing, with their views.
+  A replace request is carried out as a merge of the scoped remediation (owned lines the intent
+  lacks are undone, nothing else), and said so in the diff header. napalm's own merge diff compares
+  lines without their view (an ``ospfv3 1 area`` under one interface hides the same line missing
+  under another) and as text (VRP shows ``2001:DB8::1``), so it would miss changes and never be
+  idempotent: the adapter computes the change itself (``comware_config.remediation``, per view,
+  canonical addresses) and hands napalm only those lines, with their views.
   napalm's backup file is known only to the driver object that made it, and a merge of the saved
   config cannot remove what the rollout added, so the adapter keeps its own checkpoint
   (``vrp_config``: ``save <file>`` before the commit, ``rollback configuration to file`` and proof
@@ -39,10 +41,12 @@ import time
 from typing import Any
 
 from govctl.network.drivers import hostkeys, ios_cli, vrp_cli, vrp_config
-from govctl.network.drivers.comware_config import commands, diff_text, remediation
+from govctl.network.drivers.comware_config import Mode, commands, diff_text, remediation
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
+from govctl.network.platforms import get as get_platform
+from govctl.network.platforms.scope import scoped_candidate
 
 NAPALM_NAMES = {"ios": "ios", "huawei_vrp": "huawei_vrp"}
 
@@ -75,6 +79,7 @@ class NapalmAdapter:
         self._dev: Any = None
         self._pending = False
         self._intended: str | None = None  # huawei_vrp: the candidate, diffed by the adapter
+        self._mode: Mode = "replace"
         self._committed = False
         self._checkpoint: str | None = None  # huawei_vrp: file saved before this session's commit
         self._before: str | None = None  # ... and the running config it holds
@@ -121,14 +126,23 @@ class NapalmAdapter:
             self._dev = None
 
     def load_replace_candidate(self, config: str) -> None:
+        """Replace within govctl's owned scope only (``network.platforms``). huawei_vrp: the scoped
+        block remediation, sent as a merge. ios: ``configure replace`` with the device's own running
+        config in which only the owned scope was made equal to ``config`` (``scope.scoped_candidate``):
+        AAA, vty, IPv4 routing and every other foreign line are in the candidate exactly as the device
+        shows them, so IOS's replace changes none of them, and commit-confirm and napalm's archive
+        rollback work as for any replace."""
         if self.name in MERGE_ONLY:
-            self._intended = config
-        else:
-            self._call("load", "load_replace_candidate", config=config)
+            self._intended, self._mode = config, "replace"
+            return
+        spec = get_platform(self.name)
+        assert spec is not None  # noqa: S101 - NAPALM_NAMES are all registered platforms
+        running = ios_cli.without_headers(self.get_config())
+        self._call("load", "load_replace_candidate", config=scoped_candidate(running, config, spec))
 
     def load_merge_candidate(self, config: str) -> None:
         if self.name in MERGE_ONLY:
-            self._intended = config
+            self._intended, self._mode = config, "merge"
         else:
             self._call("load", "load_merge_candidate", config=config)
 
@@ -142,12 +156,13 @@ class NapalmAdapter:
         if self._intended is None:
             return ""
         self._running = self.get_config()
-        changes = remediation(self._running, self._intended, "merge")
+        changes = remediation(self._running, self._intended, self._mode, "huawei_vrp")
         self._call("load", "discard_config")  # napalm appends to its merge buffer: start it afresh
         if not changes:
             return ""
         self._call("load", "load_merge_candidate", config="\n".join(commands(changes)))
-        return "# merge (napalm-huawei-vrp has no replace)\n" + diff_text(changes)
+        how = "replace within the owned scope" if self._mode == "replace" else "merge"
+        return f"# {how}, sent as a merge (napalm-huawei-vrp has no replace)\n" + diff_text(changes)
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         if revert_in and self.name == "ios":
@@ -185,38 +200,38 @@ class NapalmAdapter:
             raise DeviceError(self.target.node, "rollback", "no checkpoint from a commit in this session")
         self._replace_from(self._checkpoint, self._before)
 
-    def restore(self, before: str) -> None:
-        """Back to ``before`` (the config the journal saved before a commit), in this session or a
+    def restore(self, config: str) -> None:
+        """Back to ``config`` (the config the journal saved before a commit), in this session or a
         later one (`govctl net rollback RUN_ID`). huawei_vrp: from the checkpoint file on the device
-        whose content is ``before`` (a merge of ``before`` would not remove what the rollout added).
+        whose content is ``config`` (a merge of ``config`` would not remove what the rollout added).
         ios: napalm's rollback after a commit in this session, else ``configure replace`` with
-        ``before`` (exact on IOS); either way the running config must then equal ``before``
+        ``config`` (exact on IOS); either way the running config must then equal ``config``
         (``running_drift``), and the startup config too (napalm writes memory without reading the
-        answer: saved again, checked, if it differs). A device already running ``before`` (a crash
-        before the commit) only has it saved."""
-        if not self._pending and not self.running_drift(before):
+        answer: saved again, checked, if it differs). A device already running ``config`` (a crash
+        config the commit) only has it saved."""
+        if not self._pending and not self.running_drift(config):
             self._save("rollback")
             return
         if self.name != "huawei_vrp":
             if self._committed:
                 self.rollback()
             else:
-                self._call("rollback", "load_replace_candidate", config=before)
+                self._call("rollback", "load_replace_candidate", config=config)
                 self._call("rollback", "commit_config")
-            left = self.running_drift(before)
+            left = self.running_drift(config)
             if left:
                 raise DeviceError(self.target.node, "rollback", "after `configure replace` the running config "
                                                                 f"still differs from the saved one:\n{left}")
-            if self.startup_drift(before):
+            if self.startup_drift(config):
                 self._save("rollback")
             return
-        if self._checkpoint and self._before is not None and vrp_config.same_config(self._before, before):
-            self._replace_from(self._checkpoint, before)
+        if self._checkpoint and self._before is not None and vrp_config.same_config(self._before, config):
+            self._replace_from(self._checkpoint, config)
             return
         listing = self._cli(vrp_config.LIST_FILES, "rollback")
         for name in vrp_config.checkpoint_files(listing, self.target.node):
-            if vrp_config.same_config(self._cli(vrp_config.show_file(name), "rollback"), before):
-                self._replace_from(name, before)
+            if vrp_config.same_config(self._cli(vrp_config.show_file(name), "rollback"), config):
+                self._replace_from(name, config)
                 return
         raise DeviceError(self.target.node, "rollback",
                           f"no checkpoint {vrp_config.checkpoint_name(self.target.node, '*')} on the device "
@@ -319,6 +334,9 @@ class NapalmAdapter:
 
     def get_config(self) -> str:
         return str(self._call("get", "get_config", retrieve="running").get("running", ""))
+
+    def reread_config(self) -> str:
+        return self.get_config()  # never cached
 
     def get_facts(self) -> dict[str, object]:
         return dict(self._call("get", "get_facts"))

@@ -1,4 +1,5 @@
-"""Platform name -> driver. The one place that knows which class serves which platform.
+"""Platform name -> driver, from each platform's record (``network.platforms``: the one place that
+knows which class serves which platform).
 
 Every driver handed out here verifies the device's SSH host key before its own ``open`` runs
 (``hostkeys.verify_host_key``: key exchange only, closed before any authentication), so no
@@ -7,27 +8,28 @@ its SSH library would do by default. The drivers' own connections are strict as 
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import TypeVar
 
 from govctl.network.drivers import hostkeys
 from govctl.network.drivers.base import DeviceDriver
-from govctl.network.drivers.comware import ComwareDriver
 from govctl.network.drivers.credentials import resolve
-from govctl.network.drivers.frr import FrrDriver
-from govctl.network.drivers.napalm_adapter import NAPALM_NAMES, NapalmAdapter
 from govctl.network.errors import DeviceError
 from govctl.network.models import DeviceTarget
+from govctl.network.platforms import PLATFORMS
 
 D = TypeVar("D", bound=DeviceDriver)
 
-DRIVERS: MappingProxyType[str, Callable[[DeviceTarget], DeviceDriver]] = MappingProxyType({
-    "frr": FrrDriver,
-    # napalm-h3c-comware has getters only: govctl's own netmiko-based driver
-    "h3c_comware": ComwareDriver,
-    **{platform: NapalmAdapter for platform in NAPALM_NAMES},
-})
+def _driver_class(spec: str) -> Callable[[DeviceTarget], DeviceDriver]:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(f"govctl.network.drivers.{module}"), name)  # type: ignore[no-any-return]
+
+
+# platform -> driver class, as each platform's record in ``network.platforms`` names it
+DRIVERS: MappingProxyType[str, Callable[[DeviceTarget], DeviceDriver]] = MappingProxyType(
+    {name: _driver_class(p.driver) for name, p in PLATFORMS.items()})
 
 
 def platforms() -> list[str]:

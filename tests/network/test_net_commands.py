@@ -58,8 +58,59 @@ def test_production_push_without_credentials_fails_per_device_and_changes_nothin
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GOVCTL_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("GOVCTL_CORE_PASSWORD", raising=False)
-    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "example-core1", "--json"])
+    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "example-core1", "--json", "--yes"])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["results"][0]["status"] == "failed"
     assert "GOVCTL_CORE_PASSWORD is not set" in data["results"][0]["error"]
+
+
+# ------------------------------------------------------------ net push on production: the prompt
+
+
+def _fake_production(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # noqa: ANN202 - net_helpers.FakeNetwork
+    """Production devices replaced by in-memory ones (nothing dialled), each running an empty config."""
+    from net_helpers import FakeNetwork
+
+    from govctl.network.drivers import registry
+    from govctl.network.workflow import load
+
+    monkeypatch.setenv("GOVCTL_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("GOVCTL_CORE_PASSWORD", "pw")
+    ctx = load(FIXTURE)
+    net = FakeNetwork(ctx.intents, ctx.configs(), {n: "" for n in ctx.intents})
+    monkeypatch.setattr(registry, "driver_for", net.factory)
+    return net
+
+
+def test_production_push_without_a_terminal_and_without_yes_refuses_before_touching_anything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    net = _fake_production(monkeypatch, tmp_path)
+    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "example-core1"])
+    assert result.exit_code == 2
+    assert "--yes" in result.output and "not a terminal" in result.output
+    assert net.log == [] and not (tmp_path / "runs").exists()
+
+
+def test_production_push_shows_the_change_and_pushes_only_when_confirmed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from govctl.network import commands
+
+    net = _fake_production(monkeypatch, tmp_path)
+    monkeypatch.setattr(commands, "_interactive", lambda: True)
+    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "example-core1"], input="n\n")
+    assert result.exit_code == 2, result.output
+    assert "would change (1 of 1 devices)" in result.output and "example-core1" in result.output
+    assert "Push to 1 device(s)?" in result.output and "not confirmed" in result.output
+    assert ("example-core1", "commit") not in net.log
+    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "example-core1", "--verify-timeout", "0"],
+                           input="y\n")
+    assert ("example-core1", "commit") in net.log, result.output
+
+
+def test_production_push_with_yes_asks_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    net = _fake_production(monkeypatch, tmp_path)
+    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "example-core1", "-y", "--json",
+                                 "--verify-timeout", "0"])
+    assert "Push to" not in result.output
+    assert ("example-core1", "commit") in net.log

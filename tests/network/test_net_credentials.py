@@ -121,7 +121,8 @@ def test_preflight_checks_vault_references_only(vault: Path, monkeypatch: pytest
 @pytest.mark.parametrize("command", ["diff", "push", "verify"])
 def test_net_commands_stop_with_exit_2_on_a_wrong_vault_password(vault: Path, command: str):
     (vault.parent / "vault-pass").write_text("not the password\n")
-    result = runner.invoke(app, ["net", command, str(FIXTURE), "--limit", "alpha-east-r1"])
+    yes = ["--yes"] if command == "push" else []  # past the production prompt: the vault is what is checked
+    result = runner.invoke(app, ["net", command, str(FIXTURE), "--limit", "alpha-east-r1", *yes])
     assert result.exit_code == 2, result.output
     assert f"vault file {vault}: the vault password in" in result.output
     assert "vault:extranet/county" in result.output
@@ -134,7 +135,7 @@ def test_net_push_with_a_missing_vault_key_exits_2(vault: Path):
     del data["county"]
     vault.write_bytes(VaultLib([("default", VaultSecret(VAULT_PASSWORD.encode()))]).encrypt(
         yaml.safe_dump({"extranet": data})))
-    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "alpha-east-r1", "--json"])
+    result = runner.invoke(app, ["net", "push", str(FIXTURE), "--limit", "alpha-east-r1", "--json", "--yes"])
     assert result.exit_code == 2, result.output
     assert f"vault file {vault} has no key 'county' under 'extranet'" in result.output
     assert not any(s in result.output for s in ALL_SECRETS)

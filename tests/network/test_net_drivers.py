@@ -104,7 +104,7 @@ def test_huawei_replace_is_carried_out_as_merge_and_device_errors_are_per_device
     dev = NapalmAdapter(t, driver_class=FakeVrp)
     dev.open()
     dev.load_replace_candidate("ipv6\n")
-    assert dev.compare_config().startswith("# merge")
+    assert dev.compare_config().startswith("# replace within the owned scope, sent as a merge")
     with pytest.raises(DeviceError, match="alpha-r1: commit: RuntimeError: Error: Unrecognized command"):
         dev.commit_config()
     assert FakeVrp.calls[:2] == ["open", "merge"]

@@ -15,6 +15,8 @@ from govctl.network.drivers import frr_diff
 from govctl.network.drivers.frr import RUNNING_MARK, SNAPSHOT, FrrDriver, parse_reload_test
 from govctl.network.errors import DeviceError
 from govctl.network.models import DeviceTarget
+from govctl.network.platforms.frr import PLATFORM as FRR
+from govctl.network.platforms.scope import scoped_candidate
 
 needs_frr = pytest.mark.skipif(not frr_diff.available(), reason="needs frr-pythontools (frr-reload.py) and vtysh")
 
@@ -59,6 +61,9 @@ router ospf6
 exit
 !
 """
+
+# what a replace of CANDIDATE makes of RUNNING: the IPv4 address and peer are not govctl's and stay
+SCOPED = scoped_candidate(RUNNING, CANDIDATE, FRR)
 
 
 @needs_frr
@@ -134,23 +139,26 @@ def test_commit_applies_the_delta_once_and_checks_the_result():
             # the login shell's noise on stderr never reaches a config
             return 0, _show_run(state["running"]), "rm: cannot remove 'tmp.x': No such file or directory\n"
         if command == "apply":
-            state["running"] = CANDIDATE
-            return 0, _applied(CANDIDATE), ""
+            state["running"] = SCOPED
+            return 0, _applied(SCOPED), ""
         if command == "confirm":
             return 0, "", ""
         raise AssertionError(command)
 
     d = Scripted(device)
     d.load_replace_candidate(CANDIDATE)
-    assert d.compare_config().startswith("- interface eth1")
+    diff = d.compare_config()
+    assert diff.startswith("+ interface eth1\n+  ipv6 address 2001:db8::/127")
+    assert not [line for line in diff.splitlines() if line.startswith("-")], "IPv4 is not govctl's to remove"
     # the engine saves the config the diff was computed from: no second read in between
     assert d.get_config() == RUNNING
     d.commit_config()
     assert [c for c, _ in d.sent] == ["show running-config", "apply"]
-    assert d.sent[1][1] == frr_diff.delta(CANDIDATE, RUNNING).script()
-    assert d.get_config() == CANDIDATE and len(d.sent) == 2  # the device showed it after applying
+    assert d.sent[1][1] == frr_diff.delta(SCOPED, RUNNING).script()
+    assert "198.51.100.0/31" not in d.sent[1][1] and "198.51.100.1 " not in d.sent[1][1]
+    assert d.get_config() == SCOPED and len(d.sent) == 2  # the device showed it after applying
     d.confirm_commit()  # anything else sent: the next get_config asks again
-    assert d.get_config() == CANDIDATE and [c for c, _ in d.sent][2:] == ["confirm", "show running-config"]
+    assert d.get_config() == SCOPED and [c for c, _ in d.sent][2:] == ["confirm", "show running-config"]
 
 
 @needs_frr
@@ -161,7 +169,7 @@ def test_what_one_pass_leaves_frr_reload_finishes_and_what_it_cannot_is_a_refuse
         if command == "show running-config":
             return 0, _show_run(state["running"]), ""
         if command == "apply":  # a second-pass case: one line did not stick
-            state["running"] = CANDIDATE.replace("  network 2001:db8:10::/52\n", "")
+            state["running"] = SCOPED.replace("  network 2001:db8:10::/52\n", "")
             return 0, _applied(state["running"]), ""
         if command == "frr-reload --reload":
             if state["reload_works"]:
@@ -180,7 +188,8 @@ def test_what_one_pass_leaves_frr_reload_finishes_and_what_it_cannot_is_a_refuse
     d.load_replace_candidate(CANDIDATE)
     d.get_config()
     with pytest.raises(DeviceError, match=r"r1: commit: refused: % Unknown command: network 2001:db8:10::/52"
-                                          r"\n\+ router bgp 64512"):
+                                          r"\n\+ router bgp 64512\n\+  address-family ipv6 unicast\n"
+                                          r"\+   network 2001:db8:10::/52 \n$"):
         d.commit_config()
 
 

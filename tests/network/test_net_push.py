@@ -2,6 +2,7 @@
 idempotency. The same engine runs against real FRR routers in test_net_lab.py."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,84 @@ def test_a_rollback_that_cannot_read_a_device_back_fails(tmp_path: Path):
 
     results = rollback_run(journal, targets, lambda t: Vanishes(net, t.node))
     assert [r.node for r in results if r.status == Status.rollback_failed] == [NODE]
+
+
+# ------------------------------------------------------------ the next batch prepared ahead (prefetch)
+
+
+def test_the_next_batch_is_read_ahead_but_committed_only_after_the_current_batch_passed(tmp_path: Path):
+    import threading
+
+    intents, configs, net, targets = _setup(tmp_path)
+    plan_ = batches(list(intents), intents, POLICY)
+    first, second = plan_[0], plan_[1]
+    opened_ahead = threading.Event()
+
+    def hook(node: str, step: str) -> None:
+        # the canary holds its verification until the next batch's sessions are open (or 5 s pass)
+        if node in first and step == "committed":
+            opened_ahead.wait(5)
+
+    real_open = net.factory
+
+    def factory(target: DeviceTarget):  # noqa: ANN202
+        dev = real_open(target)
+        own = dev.open
+
+        def open_() -> None:
+            own()
+            if target.node in second and sum(1 for e in net.log if e == (target.node, "open")) == 1:
+                if all((n, "open") in net.log for n in second):
+                    opened_ahead.set()
+
+        dev.open = open_  # type: ignore[method-assign]
+        return dev
+
+    journal = Journal("ahead", root=tmp_path)
+    rollout = Rollout(intents, configs, targets, factory, journal, POLICY, platform="frr", hook=hook)
+    result = rollout.run(list(intents))
+    assert result.counts() == {"changed": len(intents)}
+    assert opened_ahead.is_set(), "the next batch's sessions were not opened while the canary ran"
+    log = net.log
+    last_first_commit = max(i for i, e in enumerate(log) if e[0] in first and e[1] == "commit")
+    first_second_commit = min(i for i, e in enumerate(log) if e[0] in second and e[1] == "commit")
+    assert last_first_commit < first_second_commit
+    steps = journal.steps()
+    canary_done = max(i for i, s in enumerate(steps) if s.node in first and s.step == "result")
+    assert all(i > canary_done for i, s in enumerate(steps) if s.node in second and s.step == "commit-intent")
+    prepared = {s.node for s in steps if s.step == "compared" and s.detail.get("prepared")}
+    assert set(second) <= prepared and not (set(first) & prepared)  # the first batch has nothing before it
+
+
+def test_a_device_changed_after_it_was_read_ahead_is_read_and_diffed_again(tmp_path: Path):
+    intents, configs, net, targets = _setup(tmp_path)
+    plan_ = batches(list(intents), intents, POLICY)
+    first, second = plan_[0], plan_[1]
+    victim = second[0]
+
+    def hook(node: str, step: str) -> None:
+        if node in first and step == "verified":
+            time.sleep(0.3)  # the victim's read-ahead (microseconds on these devices) is done by now
+            net.running[victim] += "ipv6 route 2001:db8:eeee::/48 blackhole\n"  # by hand, meanwhile
+
+    journal = Journal("changed", root=tmp_path)
+    rollout = Rollout(intents, configs, targets, net.factory, journal, POLICY, platform="frr", hook=hook)
+    assert rollout.run(list(intents)).counts() == {"changed": len(intents)}
+    compared = {s.node: s.detail.get("prepared") for s in journal.steps() if s.step == "compared"}
+    assert compared[victim] is False
+    # what the journal saved as the device's config before the commit is the one it really had
+    assert journal.before(victim) == f"hostname {victim}\nipv6 route 2001:db8:eeee::/48 blackhole\n"
+
+
+def test_prefetch_off_opens_each_batch_in_its_own_turn(tmp_path: Path):
+    from dataclasses import replace
+
+    intents, configs, net, targets = _setup(tmp_path)
+    rollout, journal = _rollout(tmp_path, intents, configs, net, targets, policy=replace(POLICY, prefetch=False))
+    assert rollout.run(list(intents)).counts() == {"changed": len(intents)}
+    assert not [s for s in journal.steps() if s.step == "compared" and s.detail.get("prepared")]
+    plan_ = batches(list(intents), intents, POLICY)
+    log = net.log
+    for before_, after in zip(plan_, plan_[1:]):
+        last = max(i for i, e in enumerate(log) if e[0] in before_ and e[1] == "commit")
+        assert all(i > last for i, e in enumerate(log) if e[0] in after and e[1] == "open")

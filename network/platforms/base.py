@@ -1,0 +1,104 @@
+"""What govctl knows about one platform, in one place: names, ports, syntax, driver, capabilities, and
+the part of a device's configuration govctl owns.
+
+**Ownership.** govctl changes only what it renders. A rendered line is always made true on the device;
+a line the device holds and the intent does not is removed only when it lies in the platform's owned
+scope (``Platform.owned``): the IPv6 lines of the interfaces govctl renders, the OSPFv3 process, BGP's
+IPv6 address family and its IPv6 peers and the peer groups the intent names, the IPv6 prefix lists
+and route policies the intent names, the discard routes of the prefixes it announces. Everything
+else (AAA, users, vty, SNMP, syslog, NTP, IPv4 routing, static routes, other peers and address
+families, ACLs, interfaces govctl does not render) is never removed or changed.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Path = tuple[str, ...]  # the (stripped) lines of the blocks around a line, outermost first
+
+
+@dataclass(frozen=True)
+class Names:
+    """The objects the intent names (so they are govctl's, and lines of them it no longer renders go)."""
+
+    prefix_lists: frozenset[str] = frozenset()
+    route_policies: frozenset[str] = frozenset()
+    peer_groups: frozenset[str] = frozenset()
+    discard_routes: frozenset[str] = frozenset()  # as written in the route line (platform syntax)
+
+
+OwnedFn = Callable[[Path, str, Names], bool]
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    vendor: str
+    loopback: str  # port 0
+    data_port: str  # port n >= 1, "{n}" replaced
+    comment: str  # block separator in rendered configs
+    trailer: str  # last lines of a rendered config
+    driver: str  # "module:Class" under govctl.network.drivers, imported when a session is opened
+    commit_confirm: bool  # the device reverts a commit by itself unless confirmed
+    restore: str  # how a saved config is restored exactly, in a later session too
+    owned: OwnedFn  # may govctl remove this line (in these blocks) when the intent lacks it?
+    names: Callable[[str], Names]  # the names the intended config gives its objects
+    owned_summary: str  # the owned scope in words (README, `govctl net platforms`)
+    proven: str  # how the ownership was proven
+    # single-valued commands: a rendered line replaces the device's line with the same key
+    keys: tuple[re.Pattern[str], ...] = field(default=())
+    # rendered spelling -> the one the device shows for the same command (matched as one line)
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def port_name(self, port: int) -> str:
+        return self.loopback if port == 0 else self.data_port.format(n=port)
+
+    def shown(self, line: str) -> str:
+        """``line`` (canonical) as the device shows it."""
+        return next((device for rendered, device in self.aliases if line == rendered), line)
+
+    def key(self, line: str) -> str | None:
+        for rx in self.keys:
+            m = rx.match(line)
+            if m:
+                return m.group(0)
+        return None
+
+
+IPV6_ADDRESS = r"[0-9A-Fa-f]*:[0-9A-Fa-f:.]*"
+
+
+def names_from(text: str, prefix_list: str, route_policy: str, peer_group: str, discard: str) -> Names:
+    """``Names`` by one regular expression per kind (group 1: the name), applied to each stripped line."""
+    found: dict[str, set[str]] = {"p": set(), "r": set(), "g": set(), "d": set()}
+    rules = (("p", re.compile(prefix_list)), ("r", re.compile(route_policy)), ("g", re.compile(peer_group)),
+             ("d", re.compile(discard)))
+    for raw in text.splitlines():
+        line = canonical(raw.strip())
+        for kind, rx in rules:
+            m = rx.match(line)
+            if m:
+                found[kind].add(m.group(1))
+    return Names(frozenset(found["p"]), frozenset(found["r"]), frozenset(found["g"]), frozenset(found["d"]))
+
+
+def first_word_after(line: str, prefix: str) -> str:
+    rest = line[len(prefix):].split()
+    return rest[0] if rest else ""
+
+
+def canonical(line: str) -> str:
+    """``line`` with its IPv6 addresses and prefixes in canonical form: IOS shows ``2001:DB8::1``, the
+    templates write ``2001:db8::1``; the same line either way."""
+    return " ".join(_token(t) for t in line.split())
+
+
+def _token(tok: str) -> str:
+    if ":" not in tok or not any(ch.isdigit() or ch in "abcdefABCDEF" for ch in tok):
+        return tok
+    try:
+        return str(ipaddress.ip_interface(tok)) if "/" in tok else str(ipaddress.ip_address(tok))
+    except ValueError:
+        return tok

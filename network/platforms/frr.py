@@ -1,0 +1,57 @@
+"""FRR (the lab's routers, and FRR boxes in production): vtysh syntax, frr-reload semantics."""
+from __future__ import annotations
+
+import re
+
+from govctl.network.platforms.base import IPV6_ADDRESS, Names, Path, Platform, first_word_after, names_from
+
+_IPV6_NEIGHBOR = re.compile(rf"^neighbor {IPV6_ADDRESS} ")
+
+
+def owned(path: Path, line: str, names: Names) -> bool:
+    if not path:
+        if line == "router ospf6":
+            return True
+        if line.startswith("ipv6 prefix-list "):
+            return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
+        if line.startswith("route-map "):
+            return first_word_after(line, "route-map ") in names.route_policies
+        if line.startswith("ipv6 route "):
+            return line in names.discard_routes
+        return False
+    top = path[0]
+    if top == "router ospf6":
+        return True
+    if top.startswith("interface "):
+        return line.startswith("ipv6 ")
+    if top.startswith("route-map "):
+        return first_word_after(top, "route-map ") in names.route_policies
+    if top.startswith("router bgp ") and " vrf " not in top:
+        if len(path) > 1:
+            return path[1] == "address-family ipv6 unicast"
+        if line == "address-family ipv6 unicast" or _IPV6_NEIGHBOR.match(line):
+            return True
+        return line.startswith("neighbor ") and first_word_after(line, "neighbor ") in names.peer_groups
+    return False
+
+
+def names(text: str) -> Names:
+    return names_from(text, r"^ipv6 prefix-list (\S+) ", r"^route-map (\S+) ", r"^neighbor (\S+) peer-group$",
+                      r"^(ipv6 route \S+ blackhole)$")
+
+
+PLATFORM = Platform(
+    name="frr", vendor="FRRouting", loopback="lo", data_port="eth{n}", comment="!", trailer="",
+    driver="frr:FrrDriver", commit_confirm=True,
+    restore="frr-reload's diff from the running config to the saved one, applied in one vtysh session, "
+            "then re-read: the result must equal the saved config",
+    owned=owned, names=names,
+    owned_summary="interfaces' `ipv6` lines; `router ospf6`; in `router bgp`: IPv6 neighbours, the peer groups "
+                  "the intent names, `address-family ipv6 unicast`; the `ipv6 prefix-list`s and `route-map`s "
+                  "the intent names; its `ipv6 route ... blackhole` discard routes",
+    proven="real FRR 8.4 routers in the lab holding IPv4 BGP with its own peer, family and route-map, IPv4 "
+           "and IPv6 static routes, an access list, IPv4/IPv6 prefix lists govctl does not name, syslog and "
+           "vty lines: push and rollback keep each byte for byte (test_net_ownership_lab.py)",
+    keys=tuple(re.compile(rx) for rx in (r"^description ", r"^hostname ", r"^bgp router-id ", r"^timers bgp ",
+                                         r"^frr defaults ", r"^ospf6 router-id ")),
+)

@@ -1,0 +1,42 @@
+"""H3C Comware V7 through govctl's own netmiko driver (napalm-h3c-comware has getters only)."""
+from __future__ import annotations
+
+import re
+
+from govctl.network.platforms.base import IPV6_ADDRESS, Names, Path, Platform, first_word_after, names_from
+
+_IPV6_PEER = re.compile(rf"^peer {IPV6_ADDRESS} ")
+
+
+def owned(path: Path, line: str, names: Names) -> bool:
+    """Leaves only: ``comware_config``'s block remediation never removes a sub-view."""
+    if not path:
+        if line.startswith("ipv6 prefix-list "):
+            return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
+        return line in names.discard_routes
+    if any(v.startswith("ospfv3 ") for v in path) or "address-family ipv6 unicast" in path:
+        return True
+    if path[0].startswith("interface "):
+        return line.startswith(("ipv6 address ", "ospfv3 "))
+    if len(path) == 1 and path[0].startswith("bgp "):
+        return bool(_IPV6_PEER.match(line)) or line.startswith("timer keepalive ") or (
+            line.startswith("peer ") and first_word_after(line, "peer ") in names.peer_groups)
+    return False
+
+
+def names(text: str) -> Names:
+    return names_from(text, r"^ipv6 prefix-list (\S+) ", r"^route-policy (\S+) ", r"^group (\S+) external$",
+                      r"^(ipv6 route-static \S+ \d+ NULL0)$")
+
+
+PLATFORM = Platform(
+    name="h3c_comware", vendor="H3C", loopback="LoopBack0", data_port="GigabitEthernet1/0/{n}", comment="#",
+    trailer="#\nreturn\n", driver="comware:ComwareDriver", commit_confirm=True,
+    restore="`configuration replace file` of the checkpoint saved before the commit, found again by content; "
+            "the result must equal it",
+    owned=owned, names=names,
+    owned_summary="interfaces' `ipv6 address` and `ospfv3` lines; `ospfv3 N`; in `bgp N`: IPv6 peers, the groups "
+                  "the intent names, `timer keepalive`, `address-family ipv6 unicast`; entries of the `ipv6 "
+                  "prefix-list`s the intent names; its `ipv6 route-static ... NULL0` discard routes",
+    proven="transcripts written from H3C's documentation (tests/network/fixtures/comware), not a real device",
+)

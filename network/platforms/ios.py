@@ -1,0 +1,57 @@
+"""Cisco IOS / IOS-XE through NAPALM's ios driver (``configure replace`` with archive)."""
+from __future__ import annotations
+
+import re
+
+from govctl.network.platforms.base import IPV6_ADDRESS, Names, Path, Platform, first_word_after, names_from
+
+_IPV6_NEIGHBOR = re.compile(rf"^neighbor {IPV6_ADDRESS} ")
+_OSPFV3 = re.compile(r"^(ipv6 router ospf \d+|router ospfv3 \d+)$")
+
+
+def owned(path: Path, line: str, names: Names) -> bool:
+    if not path:
+        if _OSPFV3.match(line):
+            return True
+        if line.startswith("ipv6 prefix-list "):
+            return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
+        if line.startswith("route-map "):
+            return first_word_after(line, "route-map ") in names.route_policies
+        if line.startswith("ipv6 route "):
+            return line in names.discard_routes
+        return False
+    top = path[0]
+    if _OSPFV3.match(top):
+        return True
+    if top.startswith("interface "):
+        return line.startswith("ipv6 ")
+    if top.startswith("route-map "):
+        return first_word_after(top, "route-map ") in names.route_policies
+    if top.startswith("router bgp "):
+        if len(path) > 1:
+            return path[1] == "address-family ipv6 unicast" or path[1] == "address-family ipv6"
+        if line in ("address-family ipv6 unicast", "address-family ipv6") or _IPV6_NEIGHBOR.match(line):
+            return True
+        return line.startswith("neighbor ") and first_word_after(line, "neighbor ") in names.peer_groups
+    return False
+
+
+def names(text: str) -> Names:
+    return names_from(text, r"^ipv6 prefix-list (\S+) ", r"^route-map (\S+) ", r"^neighbor (\S+) peer-group$",
+                      r"^(ipv6 route \S+ Null0)$")
+
+
+PLATFORM = Platform(
+    name="ios", vendor="Cisco", loopback="Loopback0", data_port="GigabitEthernet0/{n}", comment="!",
+    trailer="!\nend\n", driver="napalm_adapter:NapalmAdapter", commit_confirm=True,
+    restore="`configure replace` of the saved (whole) running config, napalm's archive-based rollback in the "
+            "same session; the result must equal the saved config",
+    owned=owned, names=names,
+    owned_summary="interfaces' `ipv6` lines; `ipv6 router ospf N`; in `router bgp`: IPv6 neighbours, the peer "
+                  "groups the intent names, `address-family ipv6 unicast`; the `ipv6 prefix-list`s and "
+                  "`route-map`s the intent names; its `ipv6 route ... Null0` discard routes",
+    proven="transcripts written from Cisco's documentation (tests/network/fixtures/ios), not a real device",
+    keys=tuple(re.compile(rx) for rx in (r"^description ", r"^hostname ", r"^bgp router-id ", r"^timers bgp ",
+                                         r"^router-id ", r"^ip address (?!.*secondary)")),
+    aliases=(("address-family ipv6 unicast", "address-family ipv6"),),
+)
