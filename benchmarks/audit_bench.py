@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from rich.console import Console
 from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_inventory(n: int, target: Path) -> Path:

@@ -22,8 +22,6 @@ import tracemalloc
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from govctl.inventory.validate import load_valid
 from govctl.migration.assess import assess
 from govctl.migration.models import AssessSettings, WaveSettings
@@ -31,6 +29,8 @@ from govctl.migration.render import plan_dict, runbook
 from govctl.migration.sources import SheetLocator, SystemSource
 from govctl.migration.synth import bench_systems
 from govctl.migration.waves import plan_waves
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TARGET_S, TARGET_MB = 3.0, 500.0
 

@@ -50,6 +50,9 @@ class Origins:
     # every place an id was written, in order: a duplicate is reported where it was written again
     every: dict[tuple[str, str], list[tuple[SourceFile, PathKey]]] = field(default_factory=dict)
 
+    # ids of items left out of the model for a shape fault already reported: references to them are fine
+    withheld: set[str] = field(default_factory=set)
+
     def add(self, kind: str, ident: str, src: SourceFile, path: PathKey) -> None:
         self.where.setdefault((kind, ident), (src, path))
         self.every.setdefault((kind, ident), []).append((src, path))
@@ -58,7 +61,7 @@ class Origins:
                 **extra: Any) -> Problem:
         """A problem located at the object's key ``sub`` (or at the object when it was generated)."""
         src, path = self.where[(kind, ident)]
-        full = path + tuple(sub)
+        full = src.file_path(path + tuple(sub))
         line = src.line_of(full)
         return Problem(src.name, line, format_path(full), message,
                        None if value is None else _show(value), **extra)
@@ -67,6 +70,7 @@ class Origins:
         src = self.files.get(fname)
         if src is None:
             return Problem(fname, None, format_path(path), message, None if value is None else _show(value), **extra)
+        path = src.file_path(path)
         return Problem(src.name, src.line_of(path), format_path(path), message,
                        None if value is None else _show(value), **extra)
 
@@ -76,6 +80,12 @@ class Loaded:
     inventory: m.Inventory
     origins: Origins
     directory: Path
+
+
+def _at(src: SourceFile, path: PathKey, message: str, value: object = None) -> Problem:
+    """A problem at a key path into the model, located in the file."""
+    path = src.file_path(path)
+    return Problem(src.name, src.line_of(path), format_path(path), message, None if value is None else _show(value))
 
 
 def _show(value: object) -> str:
@@ -192,9 +202,61 @@ def _read_files(directory: Path, shown: str) -> tuple[dict[str, tuple[SourceFile
             obj = model.model_validate(src.data)
         except ValidationError as exc:
             problems.extend(_problems_from(exc, src, model))
+            salvaged = _salvage(model, src, exc)
+            if salvaged is not None:  # the rules still run, on the items that are well-formed
+                parsed[fname] = (src, salvaged)
             continue
         parsed[fname] = (src, obj)
     return parsed, problems
+
+
+# The lists whose items may be left out of the model for a shape fault: each item is one object known by
+# its own `id`, the id references use. Not the generators (node_groups, department_sets, tenant_sets) nor
+# cities and links: leaving one out would make objects with other ids, or paths, vanish, and every
+# reference to those would be reported again.
+SALVAGEABLE = {"sites", "platforms", "departments", "tenants", "nodes", "egress", "dedicated_networks", "systems"}
+
+
+def _salvage(model: type[BaseModel], src: SourceFile, exc: ValidationError) -> BaseModel | None:
+    """The file's model without the top-level list items that failed their shape check, or None when a
+    fault lies outside such items (then nothing in the file can be trusted).
+
+    So that one bad tenant does not hide every rule's findings on the others, validation goes on with
+    the rest; ``src.kept`` maps the model's indices back to the file's, and the withheld items' ids stay
+    known (``withheld_ids``) so that references to them are not reported a second time.
+    """
+    data = src.data
+    if not isinstance(data, dict):
+        return None
+    bad: dict[str, set[int]] = {}
+    for err in exc.errors():
+        path = _real_path(data, err["loc"])
+        if len(path) < 2 or path[0] not in SALVAGEABLE or not isinstance(path[1], int) \
+                or not isinstance(data.get(path[0]), list):
+            return None
+        bad.setdefault(path[0], set()).add(path[1])
+    trimmed = dict(data)
+    kept: dict[str, list[int]] = {}
+    for key, indices in bad.items():
+        kept[key] = [i for i in range(len(data[key])) if i not in indices]
+        trimmed[key] = [data[key][i] for i in kept[key]]
+    try:
+        obj = model.model_validate(trimmed)
+    except ValidationError:
+        return None
+    src.kept = kept
+    return obj
+
+
+def withheld_ids(src: SourceFile) -> set[str]:
+    """Ids of the items withheld from the model for their shape faults (see ``_salvage``)."""
+    out = set()
+    for key, kept in src.kept.items():
+        items = src.data.get(key) if isinstance(src.data, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if i not in kept and isinstance(item, dict) and isinstance(item.get("id"), (str, int)):
+                out.add(str(item["id"]).strip())
+    return out
 
 
 # ---------------------------------------------------------------- expansion
@@ -212,9 +274,7 @@ def _expand_departments(f: m.DepartmentsFile, province: m.ProvinceFile, src: Sou
         for ci, cid in enumerate(names):
             city = cities.get(cid)
             if city is None:
-                problems.append(Problem(src.name, src.line_of(("department_sets", si, "cities", ci)),
-                                        format_path(("department_sets", si, "cities", ci)),
-                                        "no such city in province.yaml", cid))
+                problems.append(_at(src, ("department_sets", si, "cities", ci), "no such city in province.yaml", cid))
                 continue
             for ti, t in enumerate(ds.departments):
                 dept = m.Department(id=f"{cid}-{t.id}", name=f"{city.name}{t.name}", level=m.Tier.city, city=cid)
@@ -285,13 +345,11 @@ def _expand_extranet(f: m.ExtranetFile, province: m.ProvinceFile, src: SourceFil
             known = {c.id for c in province.cities}
             for ci, cid in enumerate(g.cities):
                 if cid not in known:
-                    problems.append(Problem(src.name, src.line_of(gpath + ("cities", ci)),
-                                            format_path(gpath + ("cities", ci)), "no such city in province.yaml", cid))
+                    problems.append(_at(src, gpath + ("cities", ci), "no such city in province.yaml", cid))
         bandwidth = g.uplink_mbps or province.rules.tier_bandwidth_mbps.get(g.tier)
         if bandwidth is None and g.uplinks and g.tier != m.Tier.province:
-            problems.append(Problem(src.name, src.line_of(gpath), format_path(gpath),
-                                    f"no uplink bandwidth for tier {g.tier.value}: set uplink_mbps here or "
-                                    f"rules.tier_bandwidth_mbps.{g.tier.value} in province.yaml"))
+            problems.append(_at(src, gpath, f"no uplink bandwidth for tier {g.tier.value}: set uplink_mbps here or "
+                                            f"rules.tier_bandwidth_mbps.{g.tier.value} in province.yaml"))
             bandwidth = 1  # keep expanding so that every other problem is still found
         missing_parents = 0
         for div in _division_paths(province, g.tier, g.cities):
@@ -311,15 +369,14 @@ def _expand_extranet(f: m.ExtranetFile, province: m.ProvinceFile, src: SourceFil
             if not parents:
                 missing_parents += 1
                 continue
+            assert bandwidth is not None  # set above for every group with uplinks below the province
             for node in made:
                 for u in range(g.uplinks):
                     links.append(m.Link(a=node.id, b=parents[u % len(parents)].id, mbps=bandwidth))
                     origins.add("link", f"{len(links) - 1}", src, gpath)
         if missing_parents:
-            problems.append(Problem(src.name, src.line_of(gpath), format_path(gpath),
-                                    f"{missing_parents} division(s) of tier {g.tier.value} have no nodes "
-                                    "in their parent division to uplink to",
-                                    str(missing_parents)))
+            problems.append(_at(src, gpath, f"{missing_parents} division(s) of tier {g.tier.value} have no nodes "
+                                            "in their parent division to uplink to", str(missing_parents)))
     return nodes, links
 
 
@@ -347,6 +404,8 @@ def load_partial(directory: Path | str, shown: str | None = None) -> tuple[Loade
     shown = shown or str(directory)
     parsed, problems = _read_files(directory, shown)
     origins = Origins(files={k: v[0] for k, v in parsed.items()})
+    for src, _ in parsed.values():
+        origins.withheld |= withheld_ids(src)
     required = [k for k, (_, req) in FILES.items() if req]
     if any(k not in parsed for k in required):
         return None, sorted(problems, key=_order)
@@ -365,7 +424,7 @@ def load_partial(directory: Path | str, shown: str | None = None) -> tuple[Loade
                                       origins, problems)
     tenants = _expand_tenants(get("tenants.yaml"), clouds.platforms, parsed["tenants.yaml"][0], origins)
     ext: m.ExtranetFile = get("extranet.yaml")
-    tiers = m.Inventory.model_construct(province=province).divisions()
+    tiers = m.divisions_of(province)
     nodes, links = _expand_extranet(ext, province, parsed["extranet.yaml"][0], origins, problems, tiers)
     for i, e in enumerate(ext.egress):
         origins.add("egress", e.id, parsed["extranet.yaml"][0], ("egress", i))

@@ -590,21 +590,26 @@ class Inventory(BaseModel):
 
     def divisions(self) -> dict[str, Tier]:
         """Every division path with its tier; the province is ''."""
-        out: dict[str, Tier] = {"": Tier.province}
-        for city in self.province.cities:
-            out[city.id] = Tier.city
-            for town in towns_of(city):
-                out[f"{city.id}/{town.id}"] = Tier.town
-            for county in city.counties:
-                cpath = f"{city.id}/{county.id}"
-                out[cpath] = Tier.county
-                for town in towns_of(county):
-                    out[f"{cpath}/{town.id}"] = Tier.town
-        return out
+        return divisions_of(self.province)
 
     @property
     def platforms(self) -> list[Platform]:
         return self.clouds.platforms
+
+
+def divisions_of(province: ProvinceFile) -> dict[str, Tier]:
+    """Every division path of a province with its tier; the province is ''."""
+    out: dict[str, Tier] = {"": Tier.province}
+    for city in province.cities:
+        out[city.id] = Tier.city
+        for town in towns_of(city):
+            out[f"{city.id}/{town.id}"] = Tier.town
+        for county in city.counties:
+            cpath = f"{city.id}/{county.id}"
+            out[cpath] = Tier.county
+            for town in towns_of(county):
+                out[f"{cpath}/{town.id}"] = Tier.town
+    return out
 
 
 def towns_of(division: County | City) -> list[Town]:

@@ -52,6 +52,17 @@ class SourceFile:
     name: str  # as shown to the user, e.g. "inventories/example/sites.yaml"
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
+    # When items of a top-level list failed their shape check, the model holds the others only: for such
+    # a list key, the index in the file of each item the model kept (model index -> file index).
+    kept: dict[str, list[int]] = field(default_factory=dict)
+
+    def file_path(self, path: PathKey) -> PathKey:
+        """A key path into the model as a key path into the file (they differ where items were withheld)."""
+        if len(path) > 1 and path[0] in self.kept and isinstance(path[1], int):
+            index = self.kept[str(path[0])]
+            if 0 <= path[1] < len(index):
+                return (path[0], index[path[1]], *path[2:])
+        return tuple(path)
 
     def line_of(self, path: PathKey) -> int | None:
         """Line of ``path`` or of its nearest ancestor that has one."""

@@ -59,10 +59,10 @@ class _Mocks(pm.Mocks):
             return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
         return None, dict(args.inputs)
 
-    def call(self, args: pm.MockCallArgs) -> dict:
+    def call(self, args: pm.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         label = args.args.get("name") or args.args.get("id") or ""
         token = args.token.split(":")[-1]
-        return {**args.args, "id": f"{LOOKUP_PREFIX}{token}/{label}>"}
+        return {**args.args, "id": f"{LOOKUP_PREFIX}{token}/{label}>"}, []  # no check failures
 
 
 class CaptureMonitor(pm.MockMonitor):

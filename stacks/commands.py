@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.clikit import InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, load, out
+from govctl.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, load, out,
+                           progress)
 from govctl.inventory.errors import ChangesPresent, InputError, PolicyViolations, RuntimeFailure
 
 app = typer.Typer()
@@ -96,8 +97,9 @@ def plan_cmd(
                 old_loaded = load_valid(old_dir, f"{src.shown}@{base}")
                 old = engine.Source(old_loaded.inventory, plan6(old_loaded.inventory), f"{src.shown}@{base}")
                 old_stacks = [s for s in stacks if s in {p.id for p in old.inventory.platforms}]
-                for s, g in engine.graphs(old, old_stacks, store, workers).items():
-                    bases[s] = (g, f"git:{base}")
+                with progress(f"plan {base}", len(old_stacks)) as step:
+                    for s, g in engine.graphs(old, old_stacks, store, workers, on_stack=step).items():
+                        bases[s] = (g, f"git:{base}")
         for s in stacks:
             bases.setdefault(s, (None, f"git:{base} (stack absent there)"))
     elif given is not None:
@@ -108,7 +110,8 @@ def plan_cmd(
         for s in stacks:
             cur = lookup.current(s)
             bases[s] = cur if cur is not None else (None, "nothing (no state yet)")
-    planned = engine.graphs(src, stacks, store, workers)
+    with progress("plan", len(stacks)) as step:
+        planned = engine.graphs(src, stacks, store, workers, on_stack=step)
     result = engine.compare(src, planned, bases, started, store)
     if as_json:
         emit_json(result.as_dict() | {"seconds": round(result.seconds, 3)})
@@ -159,13 +162,14 @@ def apply_cmd(
     if not yes and not typer.confirm(f"Apply {len(stacks)} stack(s): {', '.join(stacks)}?", default=False):
         raise RuntimeFailure("cancelled, nothing changed")
     store = Store(state_dir, src.inventory.name)
-    with statedir.lock(directory, "apply", "apply"):  # one apply per inventory at a time
-        for s in stacks:
+    with statedir.lock(directory, "apply", "apply"), progress("apply", len(stacks)) as step:
+        for s in stacks:  # one apply per inventory at a time (the lock); the hub first
             changes = live.up(s, directory, state_dir, on_output=lambda line: out.print(line, end="",
                                                                                      highlight=False))
             out.print(f"[green]{s}[/]: {changes}", highlight=False)
             snap = engine.graphs(src, [s], store)[s]
             store.write_snapshot(snap)
+            step(s)
 
 
 @app.command("stacks")

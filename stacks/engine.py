@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -134,12 +135,18 @@ def _plan_job(stack: str, slices: Slices, plans: dict[str, TenantPlan], store: A
     return _Job(stack, slices, plans, frozenset(with_local_shares(plans, set(d.changed))), (g, d))
 
 
-def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: int | None = None) -> dict[str, StackGraph]:
+def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: int | None = None,
+           on_stack: Callable[[str], None] | None = None) -> dict[str, StackGraph]:
     """Captured graphs of ``stacks`` (the hub is always computed first when another stack needs it).
 
     With a ``store``: a stack whose inputs are cached is not run; a stack whose platform-level inputs are
     those of its latest cached graph re-runs only the tenants whose slices changed (see stacks.incremental).
+    ``on_stack(name)`` is called as each stack's graph is ready (a progress bar).
     """
+    def ready(stack: str) -> None:
+        if on_stack is not None and stack in stacks:
+            on_stack(stack)
+
     inv, ipv6 = src.inventory, src.ipv6
     hub = hub_of(inv).id
     code = _code_digest()
@@ -150,10 +157,11 @@ def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: in
         """None when the cache holds the graph (then it is in ``out``)."""
         slices, plans = stack_slices(inv, ipv6, stack, refs, code)
         g = store.cached(slices.key) if store is not None else None
-        if g is not None:
+        if g is not None and store is not None:
             g.inputs_hash = slices.key
             out[stack] = g
             store.mark_latest(stack, slices.key)
+            ready(stack)
             return None
         return _plan_job(stack, slices, plans, store)
 
@@ -167,6 +175,7 @@ def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: in
         out[job.stack] = g
         if store is not None:
             store.remember(job.slices.key, g, job.slices.as_dict())
+        ready(job.stack)
 
     others = [s for s in stacks if s != hub]
     if hub in stacks or others:
@@ -191,9 +200,8 @@ def graphs(src: Source, stacks: list[str], store: Any | None = None, workers: in
                 return len(j.only) if j.only is not None else size.get(j.stack, 0)
 
             ordered = sorted(todo, key=lambda j: -weight(j))
-            done = _in_pool(inv, ipv6, [(j.stack, refs, j.only) for j in ordered], workers)
-            for j, g in zip(ordered, done):
-                finish(j, g, refs)
+            _in_pool(inv, ipv6, [(j.stack, refs, j.only) for j in ordered], workers,
+                     on_result=lambda i, g: finish(ordered[i], g, refs))
     if hub not in stacks:
         out.pop(hub, None)
     return {s: out[s] for s in stacks}
@@ -221,8 +229,8 @@ def _in_chunks(inv: m.Inventory, ipv6: Any, stack: str, plans: dict[str, TenantP
 
 
 def _in_pool(inv: m.Inventory, ipv6: Any, jobs: list[tuple[str, dict[str, Any], frozenset[str] | None]],
-             workers: int) -> list[StackGraph]:
-    """The jobs' graphs, in the jobs' order."""
+             workers: int, on_result: Callable[[int, StackGraph], None] | None = None) -> list[StackGraph]:
+    """The jobs' graphs, in the jobs' order; ``on_result(index, graph)`` as each one is collected."""
     ctx = multiprocessing.get_context("fork")
     # Objects inherited through fork are never collected in the workers: keep the GC (and copy-on-write
     # page faults) off them.
@@ -236,6 +244,8 @@ def _in_pool(inv: m.Inventory, ipv6: Any, jobs: list[tuple[str, dict[str, Any], 
                 d = f.result()
                 g = StackGraph.from_dict(d)
                 g.seconds = d.get("seconds", 0.0)
+                if on_result is not None:
+                    on_result(len(result), g)
                 result.append(g)
     finally:
         gc.unfreeze()
@@ -273,10 +283,10 @@ def violations(inv: m.Inventory, planned: dict[str, StackGraph], store: Any | No
     for stack, g in planned.items():
         key = (hashlib.sha256(f"{g.inputs_hash}/{conf_digest}/{_policy_digest()}".encode()).hexdigest()
                if store is not None and g.inputs_hash else None)
-        found = store.cached_violations(key) if key is not None else None
+        found = store.cached_violations(key) if store is not None and key is not None else None
         if found is None:
             found = evaluate(g, conf)
-            if key is not None:
+            if store is not None and key is not None:
                 store.remember_violations(key, found)
         out.extend(Violation(policy, level, stack, urn, msg) for policy, level, urn, msg in found)
     return out

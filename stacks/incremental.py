@@ -112,7 +112,8 @@ def _split(g: StackGraph) -> tuple[dict[str, Resource], dict[str, tuple[str, Res
     return platform, tenants
 
 
-def splice(cached: StackGraph, partial: StackGraph, rerun: frozenset[str], removed: frozenset[str]) -> StackGraph | None:
+def splice(cached: StackGraph, partial: StackGraph, rerun: frozenset[str],
+           removed: frozenset[str]) -> StackGraph | None:
     """The cached graph with the tenants in ``rerun`` taken from ``partial`` and those in ``removed`` dropped.
 
     None when the partial run cannot stand in for a full one (see the module docstring).

@@ -7,6 +7,7 @@ the tenants, the extranet-facing external network, the availability zones
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import pulumi
 import pulumi_openstack as openstack
@@ -28,7 +29,7 @@ def external_subnet(cidr: str) -> tuple[str, str, str]:
     return str(net.network_address + 1), str(net.network_address + 2), str(net.broadcast_address - 1)
 
 
-def external_ipv6_subnet(name: str, network_id: object, ipv6: ipaddress.IPv6Network, region: str) -> dict[str, object]:
+def external_ipv6_subnet(name: str, network_id: object, ipv6: ipaddress.IPv6Network, region: str) -> dict[str, Any]:
     """An external network's IPv6 subnet: the extranet router upstream owns ::1 and the router advertisements,
     so no RA/address mode here; Neutron then gives each tenant router's gateway port a fixed address from
     the pool, which is the next hop the extranet routes the tenant's /64s to (no NAT in IPv6)."""

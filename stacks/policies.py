@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
-from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyCustomTimeouts, PolicyProviderResource, PolicyResource,
-                           PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyCustomTimeouts, PolicyProviderResource,
+                           PolicyResource, PolicyResourceOptions, ReportViolation, ResourceValidationArgs,
+                           ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
 
 from govctl.inventory.rules import MANAGEMENT_PORTS
 
@@ -131,7 +132,8 @@ def _under(r: PolicyResource, type_: str) -> bool:
 
 
 def _tenant_parented(args: StackValidationArgs, report: ReportViolation) -> None:
-    platform_providers = {r.urn for r in args.resources if r.resource_type == PROVIDER_TYPE and _under(r, PLATFORM_TYPE)}
+    platform_providers = {r.urn for r in args.resources
+                          if r.resource_type == PROVIDER_TYPE and _under(r, PLATFORM_TYPE)}
     by_urn = {r.urn: r for r in args.resources}
     for r in args.resources:
         if not r.resource_type.startswith(OPENSTACK):
@@ -276,6 +278,20 @@ def _opts(parent: str | None) -> PolicyResourceOptions:
                                  parent=parent)
 
 
+def _collect(found: list[str]) -> Callable[..., None]:
+    """The report callback of a resource policy: keeps each message."""
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(message)
+    return report
+
+
+def _collect_at(found: list[tuple[str, str | None]]) -> Callable[..., None]:
+    """The report callback of a stack policy: keeps each message with the resource it names."""
+    def report(message: str, urn: str | None = None) -> None:
+        found.append((message, urn))
+    return report
+
+
 def evaluate(graph: Any, config: dict[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
     """Run every policy on a captured ``StackGraph``: (policy, level, urn, message) per violation."""
     config = config or {}
@@ -301,11 +317,10 @@ def evaluate(graph: Any, config: dict[str, Any] | None = None) -> list[tuple[str
                 found: list[str] = []
                 args = ResourceValidationArgs(r.type, r.inputs, u, r.name, _opts(r.parent),
                                               providers.get(r.provider or ""), pconf)
-                policy.validate(args, lambda msg, urn=None, f=found: f.append(msg))
+                policy.validate(args, _collect(found))
                 out.extend((policy.name, level, u, msg) for msg in found)
         else:
             found2: list[tuple[str, str | None]] = []
-            policy.validate(StackValidationArgs(list(policy_res.values()), pconf),
-                            lambda msg, urn=None: found2.append((msg, urn)))
+            policy.validate(StackValidationArgs(list(policy_res.values()), pconf), _collect_at(found2))
             out.extend((policy.name, level, urn or "", msg) for msg, urn in found2)
     return out

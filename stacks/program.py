@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -121,6 +122,11 @@ def _platform(ctx: StackContext) -> m.Platform:
     return platform
 
 
+def _project_of(tenant: str, projects: dict[str, Any] | None) -> Any:
+    """A tenant's project id from the hub stack's `projects` output."""
+    return (projects or {})[tenant]
+
+
 def build(ctx: StackContext, only: frozenset[str] | None = None) -> dict[str, object]:
     """Register every resource of the stack; returns the stack outputs (also exported).
 
@@ -157,12 +163,12 @@ def build(ctx: StackContext, only: frozenset[str] | None = None) -> dict[str, ob
             dr=dr.targets if t.dr.grade > 0 else None))
 
     for tp in chosen:
-        targets: dict[str, object] = {}
+        targets: dict[str, Any] = {}
         for target, how in tp.shares:
             if how == "local":
                 targets[target] = tenants[target].project_id
             elif how == "hub" and reference is not None:
-                targets[target] = reference.get_output("projects").apply(lambda d, k=target: (d or {})[k])
+                targets[target] = reference.get_output("projects").apply(partial(_project_of, target))
             else:
                 pulumi.log.warn(f"tenant '{tp.tenant.id}': cannot share with '{target}' on platform "
                                 f"'{how.partition(':')[2]}' from here (only the same platform or the hub)")

@@ -76,36 +76,67 @@ def print_plan(result: PlanResult, console: Console, details: bool = True) -> No
                   highlight=False, emoji=False)
 
 
+# What a reviewer must see first when the comment has to be cut: what is destroyed (deletes, and
+# replacements where the engine reports them), then what changes in place, then what is added.
+MARKDOWN_ORDER = (("delete", ("delete", "replace"), "to delete or replace"), ("update", ("update",), "to update"),
+                  ("create", ("create",), "to create"))
+
+
 def markdown(result: PlanResult, limit: int = MARKDOWN_LIMIT) -> str:
-    """A merge-request comment: summary table first, then details until the limit, then a truncation note."""
+    """A merge-request comment under ``limit`` characters.
+
+    The head is never cut: totals and one summary row per stack. Policy violations follow (mandatory
+    first; the rest counted if they do not fit). Then the per-resource details, deletes first, then
+    updates, then creates, each grouped by stack; when the limit is reached the open blocks are closed and
+    a note says how many lines of each kind were left out.
+    """
     total = {k: sum(d.count(k) for d in result.diffs) for k in ("create", "update", "delete")}
     head = [f"### govctl plan: `{result.inventory}`", "",
-            f"**{total['create']} to create, {total['update']} to update, {total['delete']} to delete** "
+            f"**{total['delete']} to delete, {total['update']} to update, {total['create']} to create** "
             f"in {len(result.diffs)} stack(s)", "",
-            "| stack | create | update | delete | compared with |", "|---|---:|---:|---:|---|"]
-    head += [f"| {d.stack} | {d.count('create')} | {d.count('update')} | {d.count('delete')} | {d.base} |"
+            "| stack | delete | update | create | compared with |", "|---|---:|---:|---:|---|"]
+    head += [f"| {d.stack} | {d.count('delete')} | {d.count('update')} | {d.count('create')} | {d.base} |"
              for d in result.diffs]
-    if result.violations:
-        head += ["", "#### Policy violations", ""]
-        head += [f"- **{v.policy}** ({v.level}) `{v.stack}`: {v.message}" for v in result.violations]
-    body: list[str] = []
-    for d in result.diffs:
-        if not d.changes:
-            continue
-        body += ["", f"<details><summary>{d.stack}: {len(d.changes)} change(s)</summary>", "", "```diff"]
-        for c in d.changes:
-            body.append(f"{SIGN[c.kind]} {short_type(c.type)} {c.name}")
-            body += [f"!     {ic.key}: {_value(ic.old)} -> {_value(ic.new)}" for ic in c.inputs]
-        body += ["```", "</details>"]
     text = "\n".join(head)
-    note = "\n\n_Details truncated to stay under {limit} characters: {n} more line(s); run `govctl plan` locally._"
-    for i, line in enumerate(body):
-        reserve = len(note) + 40
-        if len(text) + len(line) + 1 + reserve > limit:
-            if text.count("```") % 2 == 1:
-                text += "\n```"
-            if text.count("<details>") > text.count("</details>"):
-                text += "\n</details>"
-            return text + note.format(limit=limit, n=len(body) - i)
-        text += "\n" + line
+    if result.violations:
+        text += "\n\n#### Policy violations\n"
+        ordered = sorted(result.violations, key=lambda v: v.level != "mandatory")
+        budget = max(0, (limit - len(text)) // 2)  # at most half of what is left; details need room too
+        for i, v in enumerate(ordered):
+            line = f"\n- **{v.policy}** ({v.level}) `{v.stack}`: {v.message}"
+            if len(line) > budget - 80:
+                text += f"\n- _and {len(ordered) - i} more violation(s); run `govctl plan` locally_"
+                break
+            text += line
+            budget -= len(line)
+    blocks: list[tuple[str, str, list[str]]] = []  # (kind, summary, lines)
+    for kind, kinds, label in MARKDOWN_ORDER:
+        for d in result.diffs:
+            changes = [c for c in d.changes if c.kind in kinds]
+            if not changes:
+                continue
+            lines: list[str] = []
+            for c in changes:
+                lines.append(f"{SIGN.get(c.kind, '!')} {short_type(c.type)} {c.name}")
+                lines += [f"!     {ic.key}: {_value(ic.old)} -> {_value(ic.new)}" for ic in c.inputs]
+            blocks.append((kind, f"{d.stack}: {len(changes)} {label}", lines))
+    left: dict[str, int] = {}
+    note_room = 200
+    for kind, summary, lines in blocks:
+        opening = f"\n\n<details><summary>{summary}</summary>\n\n```diff"
+        closing = "\n```\n</details>"
+        if left or len(text) + len(opening) + len(closing) + note_room > limit:
+            left[kind] = left.get(kind, 0) + len(lines)
+            continue
+        text += opening
+        for i, line in enumerate(lines):
+            if len(text) + len(line) + 1 + len(closing) + note_room > limit:
+                left[kind] = left.get(kind, 0) + len(lines) - i
+                break
+            text += "\n" + line
+        text += closing
+    if left:
+        parts = ", ".join(f"{n} {kind}" for kind, n in left.items())
+        text += (f"\n\n_Details truncated to stay under {limit:,} characters: {parts} line(s) left out "
+                 "(deletes are listed first); run `govctl plan` locally for all._")
     return text + "\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 
 import pulumi
 import pulumi_openstack as openstack
@@ -28,7 +29,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def rule_spec(tenant: m.Tenant, index: int, rule: m.IngressRule) -> dict[str, object]:
+def rule_spec(tenant: m.Tenant, index: int, rule: m.IngressRule) -> dict[str, Any]:
     """The Neutron rule for one ingress entry, with the ethertype of its source's family."""
     net = ipaddress.ip_network(rule.source)
     v6 = net.version == 6
@@ -37,7 +38,7 @@ def rule_spec(tenant: m.Tenant, index: int, rule: m.IngressRule) -> dict[str, ob
         raise ProgramError(f"tenant '{tenant.id}' ingress[{index}]: protocol icmpv6 with IPv4 source {rule.source}")
     if protocol in ("icmp", "icmpv6") and v6:
         protocol = "ipv6-icmp"
-    spec: dict[str, object] = {"direction": "ingress", "ethertype": "IPv6" if v6 else "IPv4",
+    spec: dict[str, Any] = {"direction": "ingress", "ethertype": "IPv6" if v6 else "IPv4",
                                "protocol": protocol, "remote_ip_prefix": str(net)}
     if rule.ports is not None and protocol in ("tcp", "udp"):
         lo, _, hi = rule.ports.partition("-")
@@ -45,7 +46,7 @@ def rule_spec(tenant: m.Tenant, index: int, rule: m.IngressRule) -> dict[str, ob
     return spec
 
 
-def rule_name(tenant_id: str, spec: dict[str, object]) -> str:
+def rule_name(tenant_id: str, spec: dict[str, Any]) -> str:
     # Named by content, not position: removing one rule never renames the others.
     ports = (f"{spec['port_range_min']}-{spec['port_range_max']}" if "port_range_min" in spec else "all")
     return f"{tenant_id}-in-{spec['protocol']}-{ports}-{_slug(str(spec['remote_ip_prefix']))}"
@@ -85,7 +86,7 @@ class Tenant(pulumi.ComponentResource):
             f"{t.id}-group-{MEMBER_ROLE}", group_id=group.id, project_id=project.id, role_id=role.id, opts=child)
 
         # Router first: its external network decides where the tenant's traffic leaves.
-        external_id: object = args.external_network_id
+        external_id: Any = args.external_network_id
         if args.strong_external_cidr is not None:
             external_id = self._own_external(project, args.strong_external_cidr)
         router = openstack.networking.Router(
@@ -179,7 +180,7 @@ class Tenant(pulumi.ComponentResource):
                 name, security_group_id=sg.id, tenant_id=project.id, region=rg,
                 description=rule.description or None, opts=self._child, **spec)
 
-    def _quotas(self, project: openstack.identity.Project, rg: str, provider: object) -> None:
+    def _quotas(self, project: openstack.identity.Project, rg: str, provider: Any) -> None:
         t, q = self.args.tenant, self.args.tenant.quotas
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
         openstack.compute.QuotaSetV2(
@@ -265,7 +266,7 @@ class Tenant(pulumi.ComponentResource):
                           "rpo-minutes": str(t.dr.rpo_minutes), "standard": t.dr.standard},
                 opts=pulumi.ResourceOptions(parent=self, provider=remote, depends_on=[project]))
 
-    def share(self, targets: dict[str, object]) -> None:
+    def share(self, targets: dict[str, Any]) -> None:
         """RBAC: share every network with the given tenants (tenant id -> project id), and nothing else."""
         t, rg = self.args.tenant, self.args.region.name
         for target, project_id in sorted(targets.items()):

@@ -228,7 +228,8 @@ def _executor_for(journal: Any, p: Any):  # noqa: ANN202
     return _device_executor(p, loaded, Path(start["devices"]), start.get("observe_seconds")).attach(journal)
 
 
-def _finish(outcome: Any, journal: Any, p: Any, as_json: bool, ok_states: tuple[str, ...] = ("done", "stopped")) -> None:
+def _finish(outcome: Any, journal: Any, p: Any, as_json: bool,
+            ok_states: tuple[str, ...] = ("done", "stopped")) -> None:
     from govctl.network.cutover.runner import report
 
     rep = report(p, journal)
@@ -339,8 +340,9 @@ def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal
                  **overlay_summary(ex.overlay)}
         ex.attach(journal)
         try:
-            outcome = execute(p, ex, journal, Options(crash_after=crash_after, stop_before_no_return=stop_before_no_return,
-                                                      confirm=_confirmer(confirm_manual, yes)), start=start)
+            options = Options(crash_after=crash_after, stop_before_no_return=stop_before_no_return,
+                              confirm=_confirmer(confirm_manual, yes))
+            outcome = execute(p, ex, journal, options, start=start)
         finally:
             ex.close()
     _finish(outcome, journal, p, as_json)

@@ -134,7 +134,7 @@ def load_overlay(path: Path, plan: CutoverPlan, inventory_targets: dict[str, Dev
                 raise InputError(_where(path, f"{key}: not an inventory node, so it needs "
                                               f"{', '.join(sorted(need))}"))
             base = DeviceTarget(node=str(name), platform="", host="")
-        upd = {k: (int(v) if k == "port" else str(v)) for k, v in fields.items()}
+        upd: dict[str, Any] = {k: (int(v) if k == "port" else str(v)) for k, v in fields.items()}
         if "port" in upd and not 0 < upd["port"] < 65536:
             raise InputError(_where(path, f"{key}.port: not a TCP port ({fields['port']})"))
         targets[str(name)] = replace(base, **upd)

@@ -5,6 +5,7 @@ configuration appendix all come from the same ``CutoverPlan`` the runner execute
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from govctl.network.cutover.models import CutoverPlan, Phase
@@ -114,7 +115,7 @@ def _t(key: str, lang: str) -> str:
     return L[key][lang]
 
 
-def _row(cells: list[object]) -> str:
+def _row(cells: Sequence[object]) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
 
@@ -272,7 +273,7 @@ def write_docx(markdown: str, path: object) -> None:
         elif ln.startswith("- "):
             doc.add_paragraph(ln[2:], style="List Bullet")
         elif ln.startswith("> "):
-            doc.add_paragraph(ln[2:]).italic = True
+            doc.add_paragraph().add_run(ln[2:]).italic = True
         elif ln.strip():
             doc.add_paragraph(ln.replace("**", ""))
         i += 1

@@ -14,7 +14,8 @@ class CutoverRefused(InventoryInvalid):
 
     def summary(self) -> str:
         n = len(self.errors)
-        return f"cutover of '{self.network}' refused: {n} failed pre-check{'s' if n != 1 else ''}; no device was touched"
+        return (f"cutover of '{self.network}' refused: {n} failed pre-check{'s' if n != 1 else ''}; "
+                "no device was touched")
 
 
 class UnknownNetwork(InputError):

@@ -40,10 +40,10 @@ STATE_ROOT = Path(os.environ.get("GOVCTL_CUTOVER_LAB_DIR", "/run/govctl-cutover"
 LAB_FLAVOUR = "frr_lab"
 OTHER = ("198.51.100.248/29", "2001:db8:fffa:1::/64")  # another department's VPN prefixes (lab only)
 PUBLIC = ("198.51.100.240/29", "2001:db8:fffa:2::/64")  # a public-zone prefix (lab only)
-BACKBONE4 = ipaddress.ip_network("203.0.113.64/28")  # per-VPN and backbone links, /31 each
-CARRIER4 = ipaddress.ip_network("203.0.113.80/28")  # CE <-> carrier old line, /31 each
-BACKBONE6 = ipaddress.ip_network("2001:db8:fffb::/48")
-CARRIER6 = ipaddress.ip_network("2001:db8:fff9::/48")
+BACKBONE4 = ipaddress.IPv4Network("203.0.113.64/28")  # per-VPN and backbone links, /31 each
+CARRIER4 = ipaddress.IPv4Network("203.0.113.80/28")  # CE <-> carrier old line, /31 each
+BACKBONE6 = ipaddress.IPv6Network("2001:db8:fffb::/48")
+CARRIER6 = ipaddress.IPv6Network("2001:db8:fff9::/48")
 OOB6 = ipaddress.ip_network("2001:db8:fff8::/48")  # out-of-band management, one /64 per lab
 SSHD = Path("/usr/sbin/sshd")
 DEVSHELL = Path(__file__).resolve().parent / "devshell.sh"
@@ -246,8 +246,8 @@ def design(plan: CutoverPlan) -> LabState:
             d["v6"] = str(ipaddress.ip_network(v6).network_address + 1)
         st.targets[f"cloud:{t}/{tn}"] = d
     for name, ins in st.instances.items():
-        ins.config = "\n".join(["frr defaults traditional", f"hostname {ins.hostname}", "ipv6 forwarding", "ip forwarding", "!", *ifaces[name], "!",
-                                *cfg[name], "!", "line vty", "!"]) + "\n"
+        ins.config = "\n".join(["frr defaults traditional", f"hostname {ins.hostname}", "ipv6 forwarding",
+                                "ip forwarding", "!", *ifaces[name], "!", *cfg[name], "!", "line vty", "!"]) + "\n"
     return st
 
 
@@ -523,7 +523,7 @@ class Lab:
 
     def snapshot_others(self) -> dict[str, str]:
         """Routing tables and configs of everything the cutover must not change."""
-        snap = {}
+        snap: dict[str, str] = {}
         for name in ("oth", "pub", "car", "cld"):
             if name in self.st.instances:
                 routes = self.vtysh(name, "show ip route", "show ipv6 route")
@@ -640,7 +640,7 @@ class LabExecutor:
             ce, text = swing_config(st, self.plan, step.id[len("swing-"):], undo=undo)
             self._push(ce, text, step.id, undo)
         elif step.id == "teardown-carrier":
-            for site, ifname in st.site_carrier_if.items():
+            for ifname in st.site_carrier_if.values():
                 self.lab.link("car", ifname, up=undo)
         elif step.node:
             pass  # the old path's extranet node is not in this lab: its teardown is checked by golden files only

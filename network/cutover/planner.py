@@ -55,7 +55,7 @@ def _overlaps(nets: Iterable[tuple[str, Net]]) -> list[tuple[str, str]]:
         for lb, b in items[i + 1:]:
             if a.version != b.version:
                 continue
-            if b.network_address > a.broadcast_address:
+            if int(b.network_address) > int(a.broadcast_address):  # same family here
                 break
             found.append((la, lb))
     return found
@@ -69,7 +69,7 @@ class _Problems:
         self.problems: list[Problem] = []
         self.results: list[CheckResult] = []
 
-    def fail(self, sub: tuple[object, ...], message: str, value: object = None) -> None:
+    def fail(self, sub: tuple[str | int, ...], message: str, value: object = None) -> None:
         if self.origins is not None:
             self.problems.append(self.origins.problem("dedicated_network", self.net.id, sub, message, value))  # type: ignore[attr-defined]
         else:
@@ -155,7 +155,7 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     if w is None:
         (pr.fail(("window",), "no maintenance window") if check_window else warnings.append("no maintenance window"))
     else:
-        bad: list[tuple[tuple[object, ...], str, object]] = []
+        bad: list[tuple[tuple[str | int, ...], str, object]] = []
         if w.end <= w.start:
             bad.append((("window", "end"), "window ends before it starts", w.end.isoformat()))
         if w.end <= now:
@@ -173,7 +173,7 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     # -- prefix overlap inside the target VPN (the VPN imports only its own RT, plus tenant subnets)
     before = len(pr.problems)
     labelled: list[tuple[str, Net]] = []
-    for si, site in enumerate(net.sites):
+    for site in net.sites:
         labelled += [(f"{net.id}/{site.name}", ipaddress.ip_network(p)) for p in site.prefixes]
     for other in inv.dedicated_networks:
         if other.id != net.id and other.vpn == net.vpn and other.status != "kept":
@@ -187,6 +187,10 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
             if tn.ipv6 and key in ipv6.allocations:
                 labelled.append((f"tenant {t.id}/{tn.name}", ipv6.allocations[key].network))
     pool4, pool6 = ipaddress.ip_network(s.pe_ce_ipv4_pool), ipaddress.ip_network(s.pe_ce_ipv6_pool)
+    if not isinstance(pool4, ipaddress.IPv4Network) or not isinstance(pool6, ipaddress.IPv6Network):
+        raise CutoverRefused(problems=[Problem("settings", None, "pe_ce_ipv4_pool, pe_ce_ipv6_pool",
+                                               "expected an IPv4 prefix and an IPv6 prefix", f"{pool4}, {pool6}")],
+                             network=net.id)
     labelled += [("PE-CE link pool", pool4), ("PE-CE link pool", pool6)]
     for a, b in _overlaps(labelled):
         if a != b:
@@ -358,7 +362,8 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
                               f"another department's VPN ({other[0]}) cannot reach {site} ({pfx})",
                               f"其他部门VPN({other[0]})不可达 {site}({pfx})"))
             post.append(Probe(f"isolated-public->{site}/{f}", "public", f"site:{site}", pfx, False,
-                              f"the public network zone cannot reach {site} ({pfx})", f"公用网络区不可达 {site}({pfx})"))
+                              f"the public network zone cannot reach {site} ({pfx})",
+                              f"公用网络区不可达 {site}({pfx})"))
 
     # ---------------------------------------------------------------- steps
     mn = s.minutes
@@ -406,7 +411,8 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     for st in reversed(steps):
         if st.phase == Phase.swing:
             rollback.append(Step(f"rollback-{st.id}", Phase.swing, f"Move {st.id[6:]}'s circuit back to the old line",
-                                 f"{st.id[6:]} 线路改回旧专线", f"{CARRIER[0]} + {DEPT[0]}", mn["swing"], None, (), True))
+                                 f"{st.id[6:]} 线路改回旧专线", f"{CARRIER[0]} + {DEPT[0]}", mn["swing"], None, (),
+                                 True))
         elif st.phase == Phase.prepare and st.node:
             rollback.append(Step(f"rollback-{st.id}", Phase.prepare,
                                  f"{st.node}: restore the saved config (undo {', '.join(reversed(st.features))})",

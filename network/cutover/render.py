@@ -6,6 +6,7 @@ rollback are written side by side and cannot drift apart.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def _env() -> jinja2.Environment:
     return environment(TEMPLATES)
 
 
-def render_feature(pe: VpnPe, feature: str, *, undo: bool, extra: dict[str, object] | None = None,
+def render_feature(pe: VpnPe, feature: str, *, undo: bool, extra: Mapping[str, object] | None = None,
                    flavour: str | None = None) -> str:
     """One feature of the VPN on one PE (or its reversal) in the PE's platform syntax.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -124,7 +125,9 @@ class Auditor:
             return None
         return it.spec.key(it.spec.body(inputs, self.ctx), self.ctx)
 
-    def run(self, items: list[Item]) -> AuditReport:
+    def run(self, items: list[Item], on_step: Callable[[str], None] | None = None) -> AuditReport:
+        """Read the cloud and compare; ``on_step(label)`` after each phase (a progress display)."""
+        step = on_step or (lambda _label: None)
         started, calls = time.perf_counter(), self.api.calls
         bulk: dict[tuple[str, str | None], TypeSpec] = {}
         for it in items:
@@ -138,7 +141,8 @@ class Auditor:
         keyed = {"compute_quotas", "network_quotas", "volume_quotas", "flavor_access", "volume_type_access",
                  "containers"}
         self.snap.fetch([(s, r, []) for (c, r), s in bulk.items() if c not in keyed], self.workers)
-        for level in levels(items):
+        step(f"{len(bulk)} collections read")
+        for depth, level in enumerate(levels(items)):
             jobs: dict[tuple[str, str | None], tuple[TypeSpec, list[Any]]] = {}
             for it in level:
                 if it.spec.collection in keyed and self.api.has(it.spec.service or ""):
@@ -148,7 +152,9 @@ class Auditor:
             self._fetch_keyed(jobs)
             for it in level:
                 self._match(it)
+            step(f"level {depth}: {len(level)} resources matched")
         self._rules(items)
+        step("rules checked")
         order = {"violation": 0, "missing": 1, "drifted": 2, "unverifiable": 3}
         self.findings.sort(key=lambda f: (order[f.cls], f.platform, f.tenant or "", f.resource))
         return AuditReport(cloud=self.cloud, platforms=self.platforms, findings=self.findings, resources=len(items),
@@ -184,7 +190,8 @@ class Auditor:
 
     def _rules(self, items: list[Item]) -> None:
         region = self.profile.region(next((i.region for i in items if i.region), None)) or None
-        net_spec, rule_spec, rbac_spec = SPECS[NetworkSpec.type], SPECS[SecGroupRuleSpec.type], SPECS[RbacPolicySpec.type]
+        net_spec, rule_spec = SPECS[NetworkSpec.type], SPECS[SecGroupRuleSpec.type]
+        rbac_spec = SPECS[RbacPolicySpec.type]
         by_type: dict[str, list[Item]] = defaultdict(list)
         for it in items:
             by_type[it.type].append(it)
@@ -219,7 +226,7 @@ class Auditor:
         subnets = self.snap.rows.get((region, "subnets"), [])
         v6_live = {s["network_id"] for s in subnets if s.get("ip_version") == 6}
         for n in nets:
-            owner = n.get("project_id") or n.get("tenant_id")
+            owner: Any = n.get("project_id") or n.get("tenant_id")
             item = model_nets.get(n["id"])
             label = f"network '{n.get('name')}' ({n['id']}) of project {names.get(owner, owner)}"
             if item is None:
@@ -279,7 +286,7 @@ class Auditor:
         for p in self.snap.rows.get((region, rbac_spec.collection), []):
             if p["id"] in declared or p.get("object_type") != "network":
                 continue
-            target = p.get("target_tenant") or p.get("target_project")
+            target: Any = p.get("target_tenant") or p.get("target_project")
             if (p["object_id"], p["action"], target) in implied:
                 continue
             net = nets.get(p["object_id"], {})

@@ -64,8 +64,12 @@ class Cloud:
             self._conn.authorize()
         except os_exc.SDKException as exc:
             raise _auth_error(name, exc) from None
-        self.project_id: str = self._conn.current_project_id
-        self.user_id: str = self._conn.current_user_id
+        project_id, user_id = self._conn.current_project_id, self._conn.current_user_id
+        if not project_id or not user_id:  # an unscoped token: nothing here could be read or audited
+            raise CloudConfigError(f"{shown}: cloud '{name}' authenticated without a project scope; "
+                                   "set project_name (and its domain) in clouds.yaml")
+        self.project_id: str = project_id
+        self.user_id: str = user_id
         self.region = self._conn.config.region_name
         self._catalog = {s["type"] for s in self._conn.service_catalog}
 

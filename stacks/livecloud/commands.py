@@ -8,11 +8,11 @@ import typer
 from rich.table import Table
 
 from govctl.clikit import (InventoryArg, JsonOpt, StackOpt, deprecated, either, emit_json, handle_errors, load, out,
-                           plan_ipv6)
+                           plan_ipv6, progress)
 from govctl.inventory.errors import ChangesPresent, InputError, PolicyViolations
 
 if TYPE_CHECKING:
-    from govctl.stacks.livecloud.models import AuditReport
+    from govctl.stacks.livecloud.models import AuditReport, FindingClass
 
 app = typer.Typer()
 
@@ -25,7 +25,8 @@ def audit(
     inventory: InventoryArg = None,
     stack: StackOpt = None,
     platform: Annotated[list[str] | None, deprecated("--platform", "-p", use="--stack/-s")] = None,
-    cloud: Annotated[str | None, typer.Option("--cloud", help="Cloud name in clouds.yaml (default: $OS_CLOUD).")] = None,
+    cloud: Annotated[str | None,
+                     typer.Option("--cloud", help="Cloud name in clouds.yaml (default: $OS_CLOUD).")] = None,
     region: Annotated[list[str] | None, typer.Option(
         "--region", help="MODEL=LIVE region name, glob allowed ('*=RegionOne' for a one-region lab).")] = None,
     physnet: Annotated[list[str] | None, typer.Option(
@@ -72,10 +73,13 @@ def audit(
         raise UnknownPlatform(f"--stack: no platform {', '.join(repr(u) for u in unknown)} in {shown} "
                               f"(platforms: {', '.join(known)})")
     chosen = [p for p in known if not platform or p in platform]
-    items = items_of(capture(inv, plan_ipv6(loaded), chosen, shown), profile)
+    with progress("model", len(chosen)) as step:
+        items = items_of(capture(inv, plan_ipv6(loaded), chosen, shown, on_stack=step), profile)
     api = Cloud(name)
-    report = Auditor(api, profile, inv, chosen, name,
-                     ignore_projects=tuple(ignore_project) if ignore_project else BUILTIN_PROJECTS).run(items)
+    auditor = Auditor(api, profile, inv, chosen, name,
+                      ignore_projects=tuple(ignore_project) if ignore_project else BUILTIN_PROJECTS)
+    with progress(f"audit {name}", None) as step:
+        report = auditor.run(items, on_step=step)
     if as_json:
         emit_json({"inventory": shown, **report.as_dict()})
     elif markdown:
@@ -117,8 +121,9 @@ def _table(report: AuditReport, shown: str) -> None:
 def to_markdown(report: AuditReport, shown: str) -> str:
     """The report as Markdown: one table per class, violations first."""
     lines = [f"# Cloud audit: {shown}", "", _summary(report, shown), ""]
-    titles = {"violation": "Rule violations", "missing": "Missing resources", "drifted": "Drifted fields",
-              "unverifiable": "Not verifiable against this cloud"}
+    titles: dict[FindingClass, str] = {
+        "violation": "Rule violations", "missing": "Missing resources", "drifted": "Drifted fields",
+        "unverifiable": "Not verifiable against this cloud"}
     for cls, title in titles.items():
         rows = report.of(cls)
         if not rows:

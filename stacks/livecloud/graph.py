@@ -5,7 +5,7 @@ live region it lands in, the project it is created in (scoped providers), and wh
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +47,13 @@ def _refs(value: Any) -> Iterable[str]:
         yield value[len(ID_PREFIX):-1]
 
 
-def capture(inv: m.Inventory, ipv6: Any, platforms: list[str], shown: str = "inventory") -> dict[str, StackGraph]:
+def capture(inv: m.Inventory, ipv6: Any, platforms: list[str], shown: str = "inventory",
+            on_stack: Callable[[str], None] | None = None) -> dict[str, StackGraph]:
     """The stacks' graphs of ``platforms`` through the offline planner's capture (the hub first when needed)."""
     from govctl.stacks.engine import Source, graphs
 
-    return graphs(Source(inventory=inv, ipv6=ipv6, shown=shown), platforms, store=None, workers=1)
+    return graphs(Source(inventory=inv, ipv6=ipv6, shown=shown), platforms, store=None, workers=1,
+                  on_stack=on_stack)
 
 
 def items_of(graphs: dict[str, StackGraph], profile: Profile) -> list[Item]:

@@ -78,11 +78,9 @@ class CloudLabNotRunning(InputError):
 
 def lab_dir() -> Path:
     """The lab's directory: $GOVCTL_CLOUD_LAB_DIR, else <$GOVCTL_LAB_DIR or /var/lib/govctl/lab>/cloud."""
-    env = os.environ.get("GOVCTL_CLOUD_LAB_DIR")
-    if env:
-        raw = env
-    else:
-        raw = str(Path(os.environ.get("GOVCTL_LAB_DIR", "/var/lib/govctl/lab")) / "cloud")
+    from govctl import statedir
+
+    raw = os.environ.get("GOVCTL_CLOUD_LAB_DIR") or str(statedir.lab_dir() / "cloud")
     # The path goes into config files and the lab deletes sub-directories of it: plain absolute paths only.
     path = raw.rstrip("/")
     if not re.fullmatch(r"/[A-Za-z0-9._/-]+", path) or any(p in (".", "..") for p in path.split("/")):
@@ -447,7 +445,8 @@ def _keystone_setup(s: LabSettings) -> None:
     ks = f"http://127.0.0.1:{p['keystone']}/v3"
     auth = v3.Password(auth_url=ks, username="admin", password=ADMIN_PASSWORD, project_name="admin",
                        user_domain_name="Default", project_domain_name="Default")
-    ident = Connection(session=ks_session.Session(auth=auth), region_name="RegionOne").identity
+    # openstacksdk types .identity as its v2 or v3 proxy; this Keystone is v3 (the auth above)
+    ident: Any = Connection(session=ks_session.Session(auth=auth), region_name="RegionOne").identity
     project = ident.find_project("service", domain_id="default") or ident.create_project(name="service",
                                                                                          domain_id="default")
     user = ident.find_user("svc", domain_id="default") or ident.create_user(name="svc", password=SERVICE_PASSWORD,
@@ -638,7 +637,8 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
     start("neutron", _entry("neutron-server", "neutron.cmd.eventlet.server:main", "--config-file",
                             str(confs["neutron"]), "--config-file", ml2))
     start("placement", [SYSTEM_PYTHON, str(FILES / "wsgi_serve.py"), "127.0.0.1", str(ports["placement"]),
-                        "placement.wsgi:init_application"], {"OS_PLACEMENT_CONFIG_DIR": str(root / "etc" / "placement")})
+                        "placement.wsgi:init_application"],
+          {"OS_PLACEMENT_CONFIG_DIR": str(root / "etc" / "placement")})
     if s.nova:
         start("nova-api", _entry("nova-api", "nova.cmd.api:main", "--config-file", str(confs["nova"])))
     if s.cinder:
@@ -801,7 +801,7 @@ cloud_app = typer.Typer(no_args_is_help=True, help="The cloud lab: real OpenStac
                                                    "rehearse `govctl apply` and `govctl audit` (needs root).")
 
 # The CLI plumbing, never govctl.cli (which mounts cloud_app as `govctl lab cloud`): no import cycle.
-from govctl.clikit import JsonOpt, err, handle_errors, out  # noqa: E402
+from govctl.clikit import JsonOpt, err, handle_errors, out, progress, progress_enabled  # noqa: E402
 from govctl.clikit import emit_json as _emit_json  # noqa: E402
 
 
@@ -870,8 +870,10 @@ def cloud_up(
     OS_CLOUD=govctl-lab && govctl audit -p prov --region '*=RegionOne' --physnet strong-isolation=physnet1
     --no-az-hints`
     """
-    st = up(fresh=fresh, nova=not no_nova, cinder=not no_cinder, compute=compute,
-            progress=None if as_json else _say)
+    # a bar showing the latest step on a terminal; otherwise (CI logs) one line per step
+    with progress("cloud lab up", None) as bar:
+        st = up(fresh=fresh, nova=not no_nova, cinder=not no_cinder, compute=compute,
+                progress=None if as_json else bar if progress_enabled() else _say)
     if as_json:
         _emit_json(st.as_dict())
         return

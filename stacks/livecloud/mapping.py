@@ -11,6 +11,7 @@ resolves them to live ids, and data-source lookups (``<lookup:getRole/member>``)
 """
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -150,12 +151,12 @@ class TypeSpec:
     # Neutron's bulk create (one POST, a list of objects, all or nothing); None where the API has none.
     bulk_path: ClassVar[tuple[str, str] | None] = None  # (path, plural wrapper)
 
-    def create_many(self, api: Api, bodies: list[dict[str, Any]], region: str | None) -> list[str]:
+    def create_many(self, api: Api, bodies: builtins.list[dict[str, Any]], region: str | None) -> builtins.list[str]:
         assert self.bulk_path is not None
         path, plural = self.bulk_path
         return [o["id"] for o in api.call("network", "POST", path, region=region, body={plural: bodies})[plural]]
 
-    def drift(self, body: dict[str, Any], live: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    def drift(self, body: dict[str, Any], live: dict[str, Any]) -> builtins.list[tuple[str, Any, Any]]:
         """(field, model, live) for every owned field that differs."""
         out = []
         for o in self.owned:
@@ -340,7 +341,7 @@ class NetworkSpec(TypeSpec):
     def live_key(self, obj: dict[str, Any]) -> Key:
         return (obj.get("project_id") or obj.get("tenant_id"), obj.get("name"))
 
-    def drift(self, body: dict[str, Any], live: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    def drift(self, body: dict[str, Any], live: dict[str, Any]) -> builtins.list[tuple[str, Any, Any]]:
         # Neutron shows router:external True as soon as any access_as_external RBAC rule exists (that is
         # how a strong-isolation tenant's private external network works). Who may use it is the RBAC
         # rules' question, audited with them (an undeclared grant is a violation), not a drift here.
@@ -725,6 +726,7 @@ class AccessGrantSpec(TypeSpec):
     model's objects are asked; an object that is gone (404) simply has none.
     """
 
+    service: ClassVar[str]  # grants always live in a service (compute, block-storage)
     obj_input: str  # camelCase input naming the object
     project_input: str
     obj_field: str  # the API's field names

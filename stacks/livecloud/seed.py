@@ -20,8 +20,8 @@ from govctl.stacks.livecloud.mapping import resolve_all
 from govctl.stacks.livecloud.models import Outcome, Profile, SeedResult
 from govctl.stacks.models import ID_PREFIX, LOOKUP_PREFIX
 
-SCOPE_ROLE = "admin"
-CASCADED = ("openstack:networking/secGroupRule:SecGroupRule", "openstack:networking/subnet:Subnet")  # what the seeding user needs in a project to act inside it, like a scoped provider
+SCOPE_ROLE = "admin"  # what the seeding user needs in a project to act inside it, like a scoped provider
+CASCADED = ("openstack:networking/secGroupRule:SecGroupRule", "openstack:networking/subnet:Subnet")
 
 
 class LiveCtx:

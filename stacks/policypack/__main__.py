@@ -5,4 +5,4 @@ from pulumi_policy import PolicyPack
 
 from govctl.stacks.policies import POLICIES
 
-PolicyPack("govctl-cloud", POLICIES)
+PolicyPack("govctl-cloud", [*POLICIES])

@@ -114,7 +114,7 @@ def test_no_network_shared_unless_declared(case: tuple) -> None:
             if platform_of[target] in (t.platform, hub):
                 expected |= {(t.id, n.name, target) for n in t.networks}
     found: set[tuple[str, str, str]] = set()
-    for stack, g in graphs.items():
+    for g in graphs.values():
         for urn, r in g.resources.items():
             if r.type == NETWORK:
                 assert not r.inputs.get("shared"), urn

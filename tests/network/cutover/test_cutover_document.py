@@ -30,7 +30,7 @@ def test_every_section_and_step_with_owner_and_timing(inv_dir: Path, lang: str) 
     p = _plan(inv_dir, "finance-net")
     text = render_document(p, lang)
     for title in SECTIONS[lang]:
-        assert f"## " in text and title in text, title
+        assert "## " in text and title in text, title
     for s in p.steps:
         row = next(ln for ln in text.splitlines() if ln.startswith("| ") and f"| {s.id} |" in ln)
         assert row.rstrip(" |").endswith(str(s.minutes))
