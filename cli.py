@@ -22,8 +22,10 @@ from govctl.clikit import EXIT_CHANGES, EXIT_FAILURE, EXIT_INPUT, EXIT_OK, EXIT_
 from govctl.inventory import commands as inventory_commands
 from govctl.ipv6 import commands as ipv6_commands
 from govctl.migration import commands as migration_commands
+from govctl.ci import commands as ci_commands
 from govctl.network import commands as network_commands
 from govctl.network.cutover import commands as cutover_commands
+from govctl.report import commands as report_commands
 from govctl.stacks import commands as stacks_commands
 from govctl.stacks.livecloud import commands as livecloud_commands
 from govctl.stacks.livecloud.lab import cloud_app
@@ -46,7 +48,8 @@ app.add_typer(network_commands.lab_app, name="lab")
 network_commands.lab_app.add_typer(cloud_app, name="cloud")  # govctl lab cloud ...
 app.add_typer(cutover_commands.cutover_app, name="cutover")
 app.add_typer(migration_commands.migrate_app, name="migrate")
-app.add_typer(migration_commands.app)                      # report
+app.add_typer(report_commands.app)                         # report
+app.add_typer(ci_commands.app, name="ci")                   # ci comment, ci template
 
 
 @app.callback()

@@ -2,7 +2,8 @@
 
 1. render: every extranet device of a province inventory (default Guangdong, ~1,750) from intent
    to vendor config (target: under 5 s);
-2. lab push (root + FRR): a lab of N routers (default 60), `govctl net push` wall time, each batch
+2. lab push (root + FRR): a lab of N routers (default 60), `govctl net push` wall time without and
+   with the next batch prepared ahead (`--no-prefetch` / default; target: at most 0.75x), each batch
    against its slowest device (target: within 2x), then the same rollout with
    `ansible-playbook playbooks/ipv6-rollout.yml` on the same lab (target: govctl at least 5x faster).
 
@@ -26,7 +27,7 @@ Both start from the same IPv4-only lab (govctl's push is rolled back with `govct
 and the LSDB left to settle before the playbook runs) with the same parallelism bound.
 
     python benchmarks/net_bench.py [--inventory inventories/guangdong] [--routers 60] [--parallel 48]
-                                   [--no-lab]
+                                   [--no-lab] [--no-ansible]
 """
 from __future__ import annotations
 
@@ -38,10 +39,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from rich.console import Console
 from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def render_rows(directory: Path) -> list[tuple[str, str, str]]:
@@ -70,17 +71,17 @@ def render_rows(directory: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-def lab_rows(directory: Path, routers: int, parallel: int, console: Console) -> list[tuple[str, str, str]]:
+def lab_rows(directory: Path, routers: int, parallel: int, console: Console,
+             ansible: bool = True) -> list[tuple[str, str, str]]:
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
     from govctl.network.drivers.registry import driver_for
-    from govctl.network.intent import build
     from govctl.network.journal import Journal, new_run_id
     from govctl.network.lab import runner
+    from govctl.network.lab.baseline import render as render_baseline
     from govctl.network.lab.topology import build_topology
     from govctl.network.models import LabState, PushPolicy
     from govctl.network.push import Rollout, rollback_run
-    from govctl.network.render import render
     from govctl.network.workflow import lab_options, load
 
     rows: list[tuple[str, str, str]] = []
@@ -90,12 +91,28 @@ def lab_rows(directory: Path, routers: int, parallel: int, console: Console) -> 
     probe = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="", nodes=[],
                      links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
                      ipv4_loopbacks=topo.ipv4_loopbacks)
-    baseline = {n: render(i, "frr").text for n, i in build(topo.inventory, plan, lab_options(probe, "ipv4")).items()}
+    baseline = render_baseline(topo, plan, lab_options(probe, "ipv4"))  # today's IPv4 network
     t0 = time.monotonic()
     runner.up(inv, plan, baseline, directory, routers)
     rows.append(("lab up", f"{time.monotonic() - t0:.1f} s", f"{len(topo.nodes)} routers, {len(topo.links)} links"))
     try:
         ctx = load(directory, lab=True)
+
+        def settle() -> None:  # the rolled-back IPv6 LSAs age out before the next run starts
+            deadline = time.monotonic() + 180
+            while sum(runner.ospf_maxage(inv.name).values()) and time.monotonic() < deadline:
+                time.sleep(2)
+
+        # the same push without preparing the next batch ahead, then rolled back: side by side
+        console.print("pushing with govctl, --no-prefetch ...")
+        journal = Journal(new_run_id())
+        t0 = time.monotonic()
+        serial = Rollout(ctx.intents, ctx.configs(), ctx.targets, driver_for, journal,
+                         PushPolicy(parallel=parallel, verify_timeout=90, prefetch=False), "frr").run(list(ctx.intents))
+        push_serial = time.monotonic() - t0
+        rows.append(("govctl net push --no-prefetch", f"{push_serial:.1f} s", f"{serial.counts()}"))
+        rollback_run(journal, ctx.targets, driver_for, parallel=parallel)
+        settle()
         journal = Journal(new_run_id())
         console.print("pushing with govctl ...")
         t0, cpu0 = time.monotonic(), time.process_time()
@@ -103,7 +120,8 @@ def lab_rows(directory: Path, routers: int, parallel: int, console: Console) -> 
                          PushPolicy(parallel=parallel, verify_timeout=90), "frr").run(list(ctx.intents))
         push, push_cpu = time.monotonic() - t0, time.process_time() - cpu0
         slowest = max(result.results, key=lambda r: r.seconds)
-        rows.append(("govctl net push", f"{push:.1f} s", f"{result.counts()}"))
+        rows.append(("govctl net push (next batch prepared ahead)", f"{push:.1f} s", f"{result.counts()}"))
+        rows.append(("  prefetch / no prefetch", f"{push / push_serial:.2f}x", "wall time; target <= 0.75x"))
         rows.append(("  govctl's own CPU", f"{push_cpu:.1f} s", "the rest is the routers (frr-reload, vtysh, "
                                                               "sshd) on the same cores"))
         rows.append(("slowest single device", f"{slowest.seconds:.1f} s", slowest.node))
@@ -119,9 +137,9 @@ def lab_rows(directory: Path, routers: int, parallel: int, console: Console) -> 
         t0 = time.monotonic()
         rollback_run(journal, ctx.targets, driver_for, parallel=parallel)
         rows.append(("govctl net rollback", f"{time.monotonic() - t0:.1f} s", "back to the IPv4-only baseline"))
-        deadline = time.monotonic() + 180
-        while sum(runner.ospf_maxage(inv.name).values()) and time.monotonic() < deadline:
-            time.sleep(2)
+        if not ansible:
+            return rows
+        settle()
         console.print("running ansible-playbook ...")
         env = {**os.environ, "GOVCTL_LAB": "1", "ANSIBLE_FORKS": str(parallel)}
         t0 = time.monotonic()
@@ -196,6 +214,7 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=48,
                     help="Devices at a time: govctl's --parallel and Ansible's forks alike.")
     ap.add_argument("--no-lab", action="store_true", help="Only the rendering benchmark.")
+    ap.add_argument("--no-ansible", action="store_true", help="Lab pushes without the ansible-playbook run.")
     args = ap.parse_args()
     console = Console()
     os.environ.setdefault("GOVCTL_STATE_DIR", tempfile.mkdtemp(prefix="govctl-bench-"))
@@ -206,7 +225,7 @@ def main() -> None:
         if os.geteuid() != 0 or not Path("/usr/lib/frr/zebra").exists():
             table.add_row("lab push", "skipped", "needs root and frr, frr-pythontools, openssh-server")
         else:
-            for row in lab_rows(args.inventory, args.routers, args.parallel, console):
+            for row in lab_rows(args.inventory, args.routers, args.parallel, console, not args.no_ansible):
                 table.add_row(*row)
     console.print(table)
 

@@ -1,7 +1,9 @@
 """`govctl validate`, `govctl rules`, `govctl init`, `govctl schema`: the inventory on the command line."""
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,17 +17,30 @@ from govctl.inventory.errors import AllocationError, InventoryInvalid
 app = typer.Typer()
 
 
+class Format(str, Enum):
+    text = "text"
+    github = "github"
+
+
 # ---------------------------------------------------------------- validate
 
 
 @app.command()
 @handle_errors
-def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
+def validate(
+    inventory: InventoryArg = None,
+    as_json: JsonOpt = False,
+    fmt: Annotated[Format, typer.Option("--format", help="github: also print each problem as a GitHub Actions "
+                                        "annotation (::error file=…,line=…::…) on stdout.")] = Format.text,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here: one test "
+                                               "case per rule and per file.", show_default=False)] = None,
+) -> None:
     """Check an inventory's shape and the plans' rules; report every problem with file, line and key.
 
-    Warnings (e.g. not yet dual-stack) do not fail; any error exits 2. Nothing is written.
+    Warnings (e.g. not yet dual-stack) do not fail; any error exits 2. Nothing is written but the --junit report.
 
     Example: `govctl validate inventories/guangdong --json`
+    Example (CI): `govctl validate inventories/guangdong --format github --junit validate.xml`
     """
     from govctl.inventory.validate import validate as run
     from govctl.ipv6.planner import plan
@@ -46,6 +61,7 @@ def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
         except AllocationError as exc:
             problems.append(allocation_problem(report.loaded, exc))
     errors = [p for p in problems if p.severity == "error"]
+    _ci_outputs(directory, shown, problems, fmt, junit)
     stats = _stats(report.loaded.inventory) if report.loaded is not None else {}
     if ipv6_count:
         stats["ipv6_allocations"] = ipv6_count
@@ -59,6 +75,20 @@ def validate(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
     print_problems(problems)
     summary = ", ".join(f"{v} {k}" for k, v in stats.items())
     out.print(f"[green]{escape(shown)}: valid[/] ({len(problems)} warning(s)); {summary}", highlight=False)
+
+
+def _ci_outputs(directory: Path, shown: str, problems: list[Any], fmt: Format, junit: Path | None) -> None:
+    from govctl.ci.annotations import github_annotations, junit_xml
+    from govctl.inventory.loader import FILES
+    from govctl.inventory.rules import RULES
+    from govctl.inventory.yamlwrite import write_atomic
+
+    if fmt == Format.github:
+        sys.stdout.write("".join(f"{line}\n" for line in github_annotations(problems)))
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        files = [f"{shown}/{name}" for name in FILES if (directory / name).exists()]
+        write_atomic(junit, junit_xml(f"govctl validate {shown}", problems, [(r.id, r.title) for r in RULES], files))
 
 
 def _stats(inv: Any) -> dict[str, int]:
@@ -184,17 +214,25 @@ def init(
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InputError(f"{target}: exists and is not an empty directory; nothing was written")
     texts = {f: (INIT_TEMPLATE / f).read_text(encoding="utf-8") for f in INIT_FILES}
-    # only the two lines that say which province this is change: comments and layout stay the example's
-    texts["province.yaml"] = re.sub(r"(?m)^id: \S+", f"id: {province}", texts["province.yaml"], count=1)
-    if name:
-        texts["province.yaml"] = re.sub(r"(?m)^name: \S+", f"name: {name}", texts["province.yaml"], count=1)
-        texts["province.yaml"] = re.sub(r"(?m)^plan: 示例省", f"plan: {name}", texts["province.yaml"], count=1)
+    # only the values that say which province this is change (round-trip edit: comments and layout stay
+    # the example's)
+    from govctl.inventory.yamlwrite import edit_text, write_atomic
+
+    def rename(data: Any) -> None:
+        data["id"] = province
+        if name:
+            data["name"] = name
+            plan = str(data.get("plan") or "")
+            if plan.startswith("示例省"):
+                data["plan"] = name + plan.removeprefix("示例省")
+
+    texts["province.yaml"] = edit_text(texts["province.yaml"], "province.yaml", rename)
     parent = target.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{province}-", dir=parent))
         for f, text in texts.items():
-            (staging / f).write_text(text, encoding="utf-8")
+            write_atomic(staging / f, text)
         report = run(staging, str(target))
         if report.errors:  # never leave an inventory behind that does not validate
             raise InventoryInvalid(report.problems)

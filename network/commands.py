@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.table import Table
 
-from govctl.clikit import (DeviceOpt, InventoryArg, JsonOpt, LimitOpt, emit_json, err, handle_errors, out, progress,
-                           resolve_inventory)
+from govctl.clikit import (DeviceOpt, InventoryArg, JsonOpt, LimitOpt, YesOpt, emit_json, err, handle_errors, out,
+                           progress, resolve_inventory)
 from govctl.inventory.errors import ChangesPresent
 
 net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
@@ -119,7 +121,7 @@ def render_cmd(
 
 
 def _policy(parallel: int, canary: int, max_fail: float, batch_size: int, verify_timeout: float,
-            dry_run: bool) -> Any:
+            dry_run: bool, prefetch: bool = True) -> Any:
     from govctl.network.errors import InputError
     from govctl.network.models import PushPolicy
 
@@ -128,7 +130,7 @@ def _policy(parallel: int, canary: int, max_fail: float, batch_size: int, verify
     if parallel < 1:
         raise InputError(f"--parallel: at least 1 (got {parallel})")
     return PushPolicy(parallel=parallel, canary=canary, max_fail_share=max_fail, batch_size=batch_size,
-                      verify_timeout=verify_timeout, dry_run=dry_run)
+                      verify_timeout=verify_timeout, dry_run=dry_run, prefetch=prefetch)
 
 
 @net_app.command("diff")
@@ -177,21 +179,77 @@ def push_cmd(
                                                        "this many seconds unless verified (FRR, IOS; H3C in whole "
                                                        "minutes).")] = None,
     resume: Annotated[str | None, typer.Option(help="Continue an interrupted run: skip devices it finished.")] = None,
+    prefetch: Annotated[bool, typer.Option(help="Open, read and diff the next batch's devices while the current "
+                                                "batch commits and verifies (its commits still wait for it).")] = True,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Push the intended configs: canary, then tier by tier; verify each device; roll back failures.
 
-    Every step is journaled (`govctl net runs`); `govctl net rollback RUN_ID` undoes a run.
+    On production devices (without --lab) the change is compared first and shown as a summary, and
+    the push asks for confirmation; --yes pushes without asking (automation). Without a terminal and
+    without --yes it refuses (exit 2). Every step is journaled (`govctl net runs`); `govctl net
+    rollback RUN_ID` undoes a run.
     Example: `govctl net push --lab` then again to see nothing change.
     """
     from govctl.network.errors import PushFailed
 
-    result = _run(inventory, lab, limit, device,
-                  _policy(parallel, canary, max_fail, batch_size, verify_timeout, dry_run), resume, revert_in)
-    _report(result, as_json, "push", show_diff=dry_run)
+    if not (lab or dry_run or yes or resume):
+        if not _confirm_push(inventory, limit, device, parallel):
+            return
+    with _lab_probes(inventory, lab and not dry_run) as probes:
+        result = _run(inventory, lab, limit, device,
+                      _policy(parallel, canary, max_fail, batch_size, verify_timeout, dry_run, prefetch), resume,
+                      revert_in)
+    _report(result, as_json, "push", show_diff=dry_run, probes=probes.results if probes else None)
     if result.failed:
         raise PushFailed(f"run {result.run_id}: {len(result.failed_hosts)} device(s) failed"
                          + (f"; stopped: {result.stopped}" if result.stopped else ""))
+
+
+def _interactive() -> bool:
+    """A person can answer a question on stdin."""
+    import sys
+
+    return sys.stdin.isatty()
+
+
+def _confirm_push(inventory: Path | None, limit: str | None, device: list[str] | None, parallel: int) -> bool:
+    """Production: compare every selected device first, show what would change, and ask. False when
+    nothing would change (nothing to push). Refuses without a terminal (a pipeline passes --yes)."""
+    from govctl.network.errors import InputError, PushFailed
+
+    if not _interactive():
+        raise InputError("net push: production devices are changed only after confirmation, and stdin is not a "
+                         "terminal: pass --yes (-y) to push without asking (see the change first with `govctl net "
+                         "diff`), or --lab for the lab; nothing was changed")
+    preview = _run(inventory, False, limit, device, _policy(parallel, 0, 1.0, 0, 0, True), resume=None,
+                   revert_in=None)
+    changing = [r for r in preview.results if r.status.value == "would-change"]
+    unread = [r for r in preview.results if r.status.value == "failed"]
+    rows = []
+    for r in changing:
+        lines = r.diff.splitlines()
+        rows.append((r.node, sum(1 for x in lines if x.startswith("+")), sum(1 for x in lines if x.startswith("-"))))
+    table = Table(title=f"would change ({len(changing)} of {len(preview.results)} devices)")
+    for col in ("device", "+ lines", "- lines"):
+        table.add_column(col, justify="left" if col == "device" else "right")
+    for node, plus, minus in rows[:40]:
+        table.add_row(node, str(plus), str(minus))
+    if len(rows) > 40:
+        table.add_row(f"... {len(rows) - 40} more", "", "")
+    err.print(table)
+    err.print(f"{sum(r[1] for r in rows)} lines added, {sum(r[2] for r in rows)} removed; govctl changes only its "
+              "own scope of each device (README: vendor support). Full diff: `govctl net diff`.", highlight=False)
+    if unread:
+        raise PushFailed(f"could not read {len(unread)} device(s), nothing was pushed: "
+                         + "; ".join(r.error for r in unread[:5]))
+    if not changing:
+        err.print("nothing to push: every device already runs its intended config", highlight=False)
+        return False
+    if not typer.confirm(f"Push to {len(changing)} device(s)?", default=False, err=True):
+        raise InputError("net push: not confirmed at the prompt; nothing was changed")
+    return True
 
 
 def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str] | None, policy: Any,
@@ -201,7 +259,7 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str]
     from govctl import statedir
     from govctl.network.drivers.registry import driver_for
     from govctl.network.journal import Journal, new_run_id, runs_dir
-    from govctl.network.push import Rollout
+    from govctl.network.push import Rollout, batches
 
     from govctl.network.drivers.credentials import preflight
 
@@ -219,9 +277,13 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str]
             journal = Journal(new_run_id(), root=runs_dir(ctx.directory))
         journal.write_meta({"run_id": journal.run_id, "inventory": str(ctx.directory.resolve()), "lab": lab,
                             "limit": limit, "dry_run": policy.dry_run, "started": time.time()})
+        plan = batches(nodes, ctx.intents, policy)
+        where = {n: f"batch {i + 1}/{len(plan)}" for i, batch in enumerate(plan) for n in batch}
         with progress("diff" if policy.dry_run else "push", len([n for n in nodes if n not in done])) as step:
+            # the bar names the batch each device belongs to as it finishes: batches and devices as they go
             rollout = Rollout(ctx.intents, configs, ctx.targets, driver_for, journal, policy, ctx.platform,
-                              hook=lambda node, what: step(node) if what == "result" and node else None,
+                              hook=lambda node, what: step(f"{where.get(node, '')} {node}")
+                              if what == "result" and node else None,
                               revert_in=revert_in)
             result = rollout.run(nodes, done)
         if resume and not policy.dry_run:
@@ -238,9 +300,35 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str]
     return result
 
 
-def _report(result: Any, as_json: bool, what: str, show_diff: bool = False) -> None:
+@contextmanager
+def _lab_probes(inventory: Path | None, lab: bool) -> Iterator[Any]:
+    """While a lab change runs: IPv4 and IPv6 flows between the lab's edges (``network.lab.probes``);
+    their results are in ``.results`` afterwards. Outside the lab: nothing (None)."""
+    if not lab:
+        yield None
+        return
+    from govctl.network.lab import probes
+
+    ctx = _context(inventory, True)
+    # after the change, up to 5 s more until every flow delivers again: users feel the convergence
+    # that follows the command too (the goal: service back within 5 s)
+    with probes.probing(probes.for_lab(ctx.lab, ctx.plan), settle=5.0) as running:
+        yield running
+
+
+def _probes_table(results: list[Any]) -> Table:
+    table = Table(title="what users felt (probes every 10 ms between edges)", title_justify="left")
+    for col in ("flow", "sent", "lost", "longest gap ms"):
+        table.add_column(col, justify="left" if col == "flow" else "right")
+    for r in results:
+        colour = "red" if r.lost else "green"
+        table.add_row(r.name, str(r.sent), f"[{colour}]{r.lost}[/]", f"{r.longest_gap_ms:.0f}")
+    return table
+
+
+def _report(result: Any, as_json: bool, what: str, show_diff: bool = False, probes: list[Any] | None = None) -> None:
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), **({"probes": [p.as_dict() for p in probes]} if probes is not None else {})})
         return
     if show_diff:
         for r in result.results:
@@ -251,6 +339,8 @@ def _report(result: Any, as_json: bool, what: str, show_diff: bool = False) -> N
     counts = ", ".join(f"{v} {k}" for k, v in sorted(result.counts().items()))
     batches = " ".join(f"{s:.1f}" for s in result.batch_seconds)
     out.print(f"{counts} in {result.seconds:.1f} s (batches: {batches} s)", highlight=False)
+    if probes:
+        out.print(_probes_table(probes))
     if result.stopped:
         err.print(f"[bold red]stopped:[/] {result.stopped}", highlight=False)
 
@@ -322,14 +412,18 @@ def rollback_cmd(
     if inventory is None and meta.get("inventory"):
         inventory = Path(meta["inventory"])
     ctx = _context(inventory, lab)
-    with statedir.lock(ctx.directory, "net", "net rollback"):
+    with statedir.lock(ctx.directory, "net", "net rollback"), _lab_probes(inventory, lab) as probes:
         results = rollback_run(journal, ctx.targets, driver_for, parallel)
+    felt = probes.results if probes else None
     if as_json:
-        emit_json({"run_id": run_id, "results": [r.as_dict() for r in results]})
+        emit_json({"run_id": run_id, "results": [r.as_dict() for r in results],
+                   **({"probes": [p.as_dict() for p in felt]} if felt is not None else {})})
     else:
         out.print(_results_table(f"rollback of {run_id}", results, show_batch=False))
         if not results:
             out.print("nothing to roll back: the run sent no commit to any device")
+        if felt:
+            out.print(_probes_table(felt))
     bad = [r for r in results if r.status.value != "rolled-back"]
     if bad:
         raise PushFailed(f"rollback of {run_id} incomplete: {len(bad)} device(s) not on their saved config:\n"
@@ -403,10 +497,9 @@ def lab_up(
     """
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
-    from govctl.network.intent import build
     from govctl.network.lab import runner
+    from govctl.network.lab.baseline import render as render_baseline
     from govctl.network.lab.topology import build_topology
-    from govctl.network.render import render
     from govctl.network.workflow import lab_options
 
     directory, shown = resolve_inventory(inventory)
@@ -418,13 +511,16 @@ def lab_up(
     probe = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="",
                      nodes=[], links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
                      ipv4_loopbacks=topo.ipv4_loopbacks)
-    baseline = {n: render(i, "frr").text for n, i in build(topo.inventory, plan, lab_options(probe, "ipv4")).items()}
+    # today's network: IPv4 routing (OSPFv2, iBGP, statics, departments' prefixes) and management lines
+    baseline = render_baseline(topo, plan, lab_options(probe, "ipv4"))
     t0 = time.monotonic()
-    state = runner.up(inv, plan, baseline, Path(directory), max_nodes)
+    with progress("lab up", len(topo.nodes)) as step:
+        state = runner.up(inv, plan, baseline, Path(directory), max_nodes, on_node=step)
     seconds = time.monotonic() - t0
     if as_json:
-        emit_json({"name": state.name, "routers": len(state.nodes), "links": len(state.links), "seconds": round(seconds, 2),
-               "bridge": state.bridge, "prefix": state.prefix, "directory": state.directory})
+        emit_json({"name": state.name, "routers": len(state.nodes), "links": len(state.links),
+                   "seconds": round(seconds, 2), "bridge": state.bridge, "prefix": state.prefix,
+                   "directory": state.directory})
         return
     out.print(f"lab '{state.name}' up: {len(state.nodes)} FRR routers, {len(state.links)} links, management "
               f"{state.prefix} on {state.bridge}, in {seconds:.1f} s", highlight=False)
@@ -450,10 +546,10 @@ def lab_status(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None
     table = Table("router", "netns", "mgmt", "daemons", "OSPFv3 Full", title=f"lab {inv.name}",
                   title_justify="left")
     for r in rows:
-        daemons = r["daemons"]
-        colour = "green" if len(daemons) == 5 else "red"  # type: ignore[arg-type]
+        daemons = cast(list[str], r["daemons"])
+        colour = "green" if len(daemons) == len(runner.DAEMONS) + 1 else "red"  # the daemons and sshd
         table.add_row(str(r["node"]), str(r["netns"]), str(r["mgmt"]),
-                      f"[{colour}]{' '.join(daemons)}[/]", str(r["ospf6_full"]))  # type: ignore[arg-type]
+                      f"[{colour}]{' '.join(daemons)}[/]", str(r["ospf6_full"]))
     out.print(table)
 
 

@@ -1,6 +1,8 @@
 """`govctl cutover ...`: plan, document, rehearse and run a dedicated-network cutover (专网割接)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -228,13 +230,47 @@ def _executor_for(journal: Any, p: Any):  # noqa: ANN202
     return _device_executor(p, loaded, Path(start["devices"]), start.get("observe_seconds")).attach(journal)
 
 
+def _site_flows(lb: Any, most: int = 8) -> list[Any]:
+    """The department's own traffic on the cutover lab: site to site, IPv4 and IPv6, between the addresses its
+    sites hold (on the CEs), what the probes of ``network.lab.probes`` send during a lab run or rollback."""
+    from govctl.network.lab.probes import Flow
+
+    st = lb.st
+    sites = sorted(k for k in st.sources if k.startswith("site:"))
+    flows = []
+    for a in sites:
+        for b in sites:
+            for fam, family in (("v4", "ipv4"), ("v6", "ipv6")):
+                src, dst = st.sources[a], st.targets.get(b, {})
+                if a != b and fam in src and fam in dst:
+                    flows.append(Flow(f"{family} {a} -> {b}", family, a, st.instances[src["ns"]].netns, src[fam],
+                                      b, st.instances[dst["ns"]].netns, dst[fam]))
+    return flows[:most]
+
+
+@contextmanager
+def _felt(lb: Any) -> Iterator[Any]:
+    """Probes between the department's sites while a lab run or rollback changes the lab (results after it)."""
+    from govctl.network.lab.probes import probing
+
+    with probing(_site_flows(lb), settle=5.0) as running:
+        yield running
+
+
 def _finish(outcome: Any, journal: Any, p: Any, as_json: bool,
-            ok_states: tuple[str, ...] = ("done", "stopped")) -> None:
+            ok_states: tuple[str, ...] = ("done", "stopped"), probes: list[Any] | None = None) -> None:
     from govctl.network.cutover.runner import report
 
     rep = report(p, journal)
     rep["message"] = outcome.message
+    if probes is not None:
+        rep["probes"] = [r.as_dict() for r in probes]
     _print_report(rep, as_json)
+    if probes and not as_json:
+        table = Table("flow", "sent", "lost", "longest gap ms", title="what the department felt (probes every 10 ms)")
+        for r in probes:
+            table.add_row(r.name, str(r.sent), str(r.lost), f"{r.longest_gap_ms:.0f}")
+        out.print(table)
     if outcome.state not in ok_states:
         from govctl.network.cutover.errors import CutoverFailed
 
@@ -305,10 +341,11 @@ def run_cmd(
         start = {"network": network, "inventory": str(loaded.directory), "at": at, "lab": True,
                  "check_window": True, "plan": _plan_digest(p)}
         ex = LabExecutor(lb, p)
-        outcome = execute(p, ex, journal, Options(inject=inject, crash_after=crash_after,
-                                                  stop_before_no_return=stop_before_no_return),
-                          start=start, fault=ex)
-    _finish(outcome, journal, p, as_json)
+        with _felt(lb) as felt:
+            outcome = execute(p, ex, journal, Options(inject=inject, crash_after=crash_after,
+                                                      stop_before_no_return=stop_before_no_return),
+                              start=start, fault=ex)
+    _finish(outcome, journal, p, as_json, probes=felt.results)
 
 
 def _refuse_unfinished(journal_dir: Path, network: str) -> None:
@@ -409,13 +446,14 @@ def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDi
         if end is not None and end.detail.get("state") in ("rolled-back",):
             raise JournalError(f"run {journal.run} is already rolled back")
         ex = _executor_for(journal, p)
+        on_lab = bool(journal.start().get("lab"))
         try:
-            outcome = rollback(p, ex, journal, reason="rollback requested",
-                               fault=ex if journal.start().get("lab") else None,
-                               confirm=_confirmer(confirm_manual, yes))
+            with _felt(ex.lab) if on_lab else nullcontext() as felt:
+                outcome = rollback(p, ex, journal, reason="rollback requested", fault=ex if on_lab else None,
+                                   confirm=_confirmer(confirm_manual, yes))
         finally:
             getattr(ex, "close", lambda: None)()
-    _finish(outcome, journal, p, as_json, ok_states=("rolled-back",))
+    _finish(outcome, journal, p, as_json, ok_states=("rolled-back",), probes=felt.results if felt else None)
 
 
 @cutover_app.command("status")

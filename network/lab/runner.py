@@ -25,9 +25,11 @@ from govctl.network.models import DeviceTarget, LabNode, LabState
 FRR_BIN = Path("/usr/lib/frr")
 RELOAD = FRR_BIN / "frr-reload.py"
 SSHD = Path("/usr/sbin/sshd")
-DAEMONS = ("zebra", "staticd", "ospf6d", "bgpd")
+DAEMONS = ("zebra", "staticd", "ospfd", "ospf6d", "bgpd")  # ospfd: the IPv4 baseline
 SHELL = Path(__file__).resolve().parent / "labshell.sh"
 LAB_USER = "root"  # key-only, ForceCommand to the router's vtysh, reachable only on the lab bridge
+LOCAL_USER = "netops"  # the router's own local user (vtysh.conf), as production routers carry one
+EDGES_FILE = "edges.json"  # edge router -> its departments' prefixes (what the probes dial)
 
 
 def state_root() -> Path:
@@ -55,8 +57,8 @@ def preflight() -> None:
     """Fail early, saying what to install, when the lab cannot run here."""
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, FRR daemons, sshd)")
-    missing = [str(p) for p in (FRR_BIN / "zebra", FRR_BIN / "ospf6d", RELOAD, SSHD, Path("/usr/bin/vtysh"))
-               if not p.exists()]
+    needed = (FRR_BIN / "zebra", FRR_BIN / "ospfd", FRR_BIN / "ospf6d", RELOAD, SSHD, Path("/usr/bin/vtysh"))
+    missing = [str(p) for p in needed if not p.exists()]
     if missing:
         raise LabError(f"missing {', '.join(missing)}: apt-get install -y frr frr-pythontools openssh-server")
 
@@ -66,6 +68,14 @@ def load_state(name: str) -> LabState:
     if not path.exists():
         raise LabNotRunning(f"no lab is up for inventory '{name}' (looked for {path}); run `govctl lab up` first")
     return LabState.from_dict(json.loads(path.read_text()))
+
+
+def edge_prefixes(state: LabState) -> dict[str, str]:
+    """Edge router -> its departments' IPv4 prefix on ``dept0`` ({} for a lab built before edges existed)."""
+    path = Path(state.directory) / EDGES_FILE
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text())["ipv4"])
 
 
 def _save(state: LabState) -> None:
@@ -82,8 +92,11 @@ def _parallel(fn: Callable[[LabNode], None], nodes: Iterable[LabNode], workers: 
 
 
 def up(inv: m.Inventory, plan: Ipv6Plan, baseline: dict[str, str], inventory_dir: Path,
-       max_nodes: int | None = None, ospf_hello: int = 1, ospf_dead: int = 4) -> LabState:
-    """Build the lab; ``baseline`` maps node -> its starting FRR config (today's IPv4-only network)."""
+       max_nodes: int | None = None, ospf_hello: int = 1, ospf_dead: int = 4,
+       on_node: Callable[[str], None] | None = None) -> LabState:
+    """Build the lab; ``baseline`` maps node -> its starting FRR config (today's IPv4-only network).
+
+    ``on_node(name)`` is called as each router has started (a progress bar)."""
     preflight()
     topo = build_topology(inv, plan, max_nodes)
     if state_path(topo.name).exists():
@@ -104,7 +117,7 @@ def up(inv: m.Inventory, plan: Ipv6Plan, baseline: dict[str, str], inventory_dir
     )
     _save(state)
     try:
-        _build(topo, state, baseline, labdir)
+        _build(topo, state, baseline, labdir, on_node)
     except BaseException:
         down(topo.name)
         raise
@@ -113,7 +126,12 @@ def up(inv: m.Inventory, plan: Ipv6Plan, baseline: dict[str, str], inventory_dir
     return state
 
 
-def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir: Path) -> None:
+def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir: Path,
+           on_node: Callable[[str], None] | None = None) -> None:
+    from govctl.network.lab.baseline import EDGE_PORT, edge_prefixes as plan_edges
+
+    depts = plan_edges(topo)
+    (labdir / EDGES_FILE).write_text(json.dumps({"ipv4": depts}, indent=1))
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"govctl-lab-{topo.name}",
           "-f", str(labdir / "id_ed25519")])
     (labdir / "authorized_keys").write_text((labdir / "id_ed25519.pub").read_text())
@@ -150,6 +168,13 @@ def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir:
         _run(["ip", "link", "set", root_end(node), "master", topo.bridge, "up"])
         _run(["ip", "-n", ns, "-6", "addr", "add", f"{node.mgmt}/64", "dev", "mgmt0", "nodad"])
         _run(["ip", "-n", ns, "link", "set", "mgmt0", "up"])
+        if node.node in depts:
+            # the departments' LAN behind an edge router (addressed by its FRR config): a veth pair
+            # inside the namespace, as the kernel may lack the dummy driver and a portless bridge
+            # has no carrier
+            _run(["ip", "-n", ns, "link", "add", EDGE_PORT, "type", "veth", "peer", "name", f"{EDGE_PORT}-lan"])
+            _run(["ip", "-n", ns, "link", "set", f"{EDGE_PORT}-lan", "up"])
+            _run(["ip", "-n", ns, "link", "set", EDGE_PORT, "up"])
 
     _parallel(make_ns, state.nodes)
     by_node = {n.node: n for n in state.nodes}
@@ -171,7 +196,8 @@ def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir:
         etc, run, own = Path(f"/etc/frr/{ns}"), Path(f"/var/run/frr/{ns}"), labdir / ns
         for d in (etc, run, own):
             d.mkdir(parents=True, exist_ok=True)
-        (etc / "vtysh.conf").write_text(f"service integrated-vtysh-config\nhostname {node.node}\n")
+        (etc / "vtysh.conf").write_text(f"service integrated-vtysh-config\nhostname {node.node}\n"
+                                        f"username {LOCAL_USER} nopassword\n")
         (etc / "frr.conf").write_text(baseline[node.node])
         for d in (etc, run):
             shutil.chown(d, "frr", "frr")
@@ -216,7 +242,12 @@ def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir:
         pub = (own / "ssh_host_ed25519_key.pub").read_text().split()
         known_hosts.append(f"{node.mgmt} {pub[0]} {pub[1]}")
 
-    _parallel(start, state.nodes, workers=4)
+    def start_and_tell(node: LabNode) -> None:
+        start(node)
+        if on_node is not None:
+            on_node(node.node)
+
+    _parallel(start_and_tell, state.nodes, workers=4)
     (labdir / "known_hosts").write_text("\n".join(sorted(known_hosts)) + "\n")
     _save(state)
 

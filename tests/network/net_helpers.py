@@ -169,6 +169,9 @@ class FakeDevice:
     def get_config(self) -> str:
         return self.net.running[self.node]
 
+    def reread_config(self) -> str:
+        return self.net.running[self.node]
+
     def get_facts(self) -> dict[str, object]:
         return {"hostname": self.node}
 

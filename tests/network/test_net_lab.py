@@ -74,7 +74,7 @@ def test_lab_starts_as_todays_ipv4_only_network(lab: dict[str, object]) -> None:
     code, out = _govctl("lab", "status", str(lab["inventory"]), "--json")
     assert code == 0
     rows = json.loads(out)
-    assert all(r["daemons"] == ["bgpd", "ospf6d", "sshd", "staticd", "zebra"] for r in rows)
+    assert all(r["daemons"] == ["bgpd", "ospf6d", "ospfd", "sshd", "staticd", "zebra"] for r in rows)
     ctx = _context(lab)
     d = _driver(ctx, "alpha-r1")
     try:
