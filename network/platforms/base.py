@@ -84,6 +84,31 @@ def names_from(text: str, prefix_list: str, route_policy: str, peer_group: str, 
     return Names(frozenset(found["p"]), frozenset(found["r"]), frozenset(found["g"]), frozenset(found["d"]))
 
 
+_IPV6_PEER = re.compile(rf"^peer {IPV6_ADDRESS} ")
+
+
+def leaf_scope(prefix_list: str, ipv6_family: str) -> Callable[[Path, str, Names], bool]:
+    """The owned scope of the platforms whose block remediation changes leaves only, never removing a
+    sub-view (VRP, Comware): they differ in two keywords, the IPv6 prefix-list command (``prefix_list``,
+    with its trailing space) and the name of BGP's IPv6 address family (``ipv6_family``)."""
+
+    def owned(path: Path, line: str, names: Names) -> bool:
+        if not path:
+            if line.startswith(prefix_list):
+                return first_word_after(line, prefix_list) in names.prefix_lists
+            return line in names.discard_routes
+        if any(v.startswith("ospfv3 ") for v in path) or ipv6_family in path:
+            return True
+        if path[0].startswith("interface "):
+            return line.startswith(("ipv6 address ", "ospfv3 "))
+        if len(path) == 1 and path[0].startswith("bgp "):
+            return bool(_IPV6_PEER.match(line)) or line.startswith("timer keepalive ") or (
+                line.startswith("peer ") and first_word_after(line, "peer ") in names.peer_groups)
+        return False
+
+    return owned
+
+
 def first_word_after(line: str, prefix: str) -> str:
     rest = line[len(prefix):].split()
     return rest[0] if rest else ""

@@ -1,27 +1,10 @@
 """H3C Comware V7 through govctl's own netmiko driver (napalm-h3c-comware has getters only)."""
 from __future__ import annotations
 
-import re
+from govctl.network.platforms.base import Names, Platform, leaf_scope, names_from
 
-from govctl.network.platforms.base import IPV6_ADDRESS, Names, Path, Platform, first_word_after, names_from
-
-_IPV6_PEER = re.compile(rf"^peer {IPV6_ADDRESS} ")
-
-
-def owned(path: Path, line: str, names: Names) -> bool:
-    """Leaves only: ``comware_config``'s block remediation never removes a sub-view."""
-    if not path:
-        if line.startswith("ipv6 prefix-list "):
-            return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
-        return line in names.discard_routes
-    if any(v.startswith("ospfv3 ") for v in path) or "address-family ipv6 unicast" in path:
-        return True
-    if path[0].startswith("interface "):
-        return line.startswith(("ipv6 address ", "ospfv3 "))
-    if len(path) == 1 and path[0].startswith("bgp "):
-        return bool(_IPV6_PEER.match(line)) or line.startswith("timer keepalive ") or (
-            line.startswith("peer ") and first_word_after(line, "peer ") in names.peer_groups)
-    return False
+# Leaves only: comware_config's block remediation never removes a sub-view.
+owned = leaf_scope("ipv6 prefix-list ", "address-family ipv6 unicast")
 
 
 def names(text: str) -> Names:

@@ -1,27 +1,10 @@
 """Huawei VRP V5/V8 through napalm-huawei-vrp (merge only) plus govctl's scoped block remediation."""
 from __future__ import annotations
 
-import re
+from govctl.network.platforms.base import Names, Platform, leaf_scope, names_from
 
-from govctl.network.platforms.base import IPV6_ADDRESS, Names, Path, Platform, first_word_after, names_from
-
-_IPV6_PEER = re.compile(rf"^peer {IPV6_ADDRESS} ")
-
-
-def owned(path: Path, line: str, names: Names) -> bool:
-    """Leaves only, as for Comware (same block remediation)."""
-    if not path:
-        if line.startswith("ip ipv6-prefix "):
-            return first_word_after(line, "ip ipv6-prefix ") in names.prefix_lists
-        return line in names.discard_routes
-    if any(v.startswith("ospfv3 ") for v in path) or "ipv6-family unicast" in path:
-        return True
-    if path[0].startswith("interface "):
-        return line.startswith(("ipv6 address ", "ospfv3 "))
-    if len(path) == 1 and path[0].startswith("bgp "):
-        return bool(_IPV6_PEER.match(line)) or line.startswith("timer keepalive ") or (
-            line.startswith("peer ") and first_word_after(line, "peer ") in names.peer_groups)
-    return False
+# Leaves only, as for Comware (same block remediation).
+owned = leaf_scope("ip ipv6-prefix ", "ipv6-family unicast")
 
 
 def names(text: str) -> Names:
