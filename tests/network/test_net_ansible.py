@@ -64,12 +64,14 @@ def test_inventory_graph_groups_nodes_by_tier_city_and_platform(govctl_view):
 def test_a_config_file_source_adds_keyed_and_composed_groups(tmp_path: Path, govctl_view):
     """What an AWX inventory source points at: a *.govctl.yml file naming the plugin by its FQCN."""
     source = tmp_path / "extranet.govctl.yml"
-    source.write_text(f"""plugin: govctl.extranet.inventory
-inventory: {os.path.relpath(FIXTURE, tmp_path)}
-network_os: {{frr: ""}}
+    # relative to the configuration file, not to where ansible-inventory runs (the repository root here)
+    (tmp_path / "extranet").symlink_to(FIXTURE)
+    source.write_text("""plugin: govctl.extranet.inventory
+inventory: extranet
+network_os: {frr: ""}
 keyed_groups:
-  - {{key: ansible_network_os, prefix: os}}
-  - {{key: govctl_tier, prefix: t}}
+  - {key: ansible_network_os, prefix: os}
+  - {key: govctl_tier, prefix: t}
 groups:
   egress: govctl_role == 'egress'
 compose:

@@ -32,8 +32,9 @@ options:
     choices: [govctl.extranet.inventory]
   inventory:
     description:
-      - The govctl inventory directory; a relative path is taken from the configuration file's directory.
-    type: path
+      - The govctl inventory directory; a relative path is taken from the configuration file's directory
+        (not from the directory ansible-inventory runs in).
+    type: str
     default: "."
   lab:
     description: The hosts are the running govctl lab's routers (FRR, lab management addresses).
@@ -63,6 +64,7 @@ groups:
   egress: govctl_role == 'egress'
 """
 
+import os
 from pathlib import Path
 
 from ansible.errors import AnsibleParserError
@@ -96,7 +98,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             directory = p.parent
         else:
             self._read_config_data(path)
-            directory = p.parent / self.get_option("inventory")
+            # a str option, not a path one: Ansible would make a relative path absolute from the working directory
+            directory = p.parent / os.path.expanduser(self.get_option("inventory"))
         try:
             from govctl.inventory.errors import GovctlError
             from govctl.network.workflow import load
