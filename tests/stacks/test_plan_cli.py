@@ -210,7 +210,8 @@ def test_markdown_output_is_a_comment(cwd: Path) -> None:
     code, out, _ = run("plan", "--markdown", "--no-cache")
     assert code == 0
     count = len(planned("example")[1]["prov"].resources)
-    assert out.startswith("### govctl plan") and f"| prov | {count} | 0 | 0 |" in out and len(out) < 65_000
+    # columns: delete, update, create (what a reviewer must see first)
+    assert out.startswith("### govctl plan") and f"| prov | 0 | 0 | {count} |" in out and len(out) < 65_000
 
 
 @pytest.mark.skipif(shutil.which("pulumi") is not None, reason="the Pulumi CLI is installed here")
