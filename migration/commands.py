@@ -67,7 +67,7 @@ def _weights(spec: str | None) -> Any:
     return _key_values(ScoreWeights, spec, "--weights")
 
 
-class _Context:
+class MigrationContext:
     """Inventory, system list and journal, loaded once per command."""
 
     def __init__(self, inventory: Path | None, systems: Path | None, sheet: str | None,
@@ -94,16 +94,17 @@ class _Context:
         self.unknown_in_journal = sorted({e.system for e in self.entries} - ids)
 
 
-def _as_of(as_of: str | None) -> date:
+def as_of_date(as_of: str | None) -> date:
     """Today's date for zombie detection and the report: --as-of's date, else today (UTC)."""
     return as_of_time(as_of).date()
 
 
-def _assess(ctx: _Context, as_of: str | None, zombie_days: int, orphan_days: int, weights: str | None) -> Any:
+def _assess(ctx: MigrationContext, as_of: str | None, zombie_days: int, orphan_days: int,
+            weights: str | None) -> Any:
     from govctl.migration.assess import assess
     from govctl.migration.models import AssessSettings
 
-    settings = AssessSettings(as_of=_as_of(as_of), zombie_days=zombie_days, orphan_days=orphan_days,
+    settings = AssessSettings(as_of=as_of_date(as_of), zombie_days=zombie_days, orphan_days=orphan_days,
                               weights=_weights(weights))
     return assess(ctx.inv, ctx.source, settings, ctx.statuses)
 
@@ -152,7 +153,7 @@ def assess_cmd(
     if only is not None and only not in {d.value for d in Disposition}:
         raise MigrationInputError(f"--only: unknown disposition '{only}' (expected one of: "
                                   f"{', '.join(d.value for d in Disposition)})")
-    ctx = _Context(inventory, systems, sheet, journal)
+    ctx = MigrationContext(inventory, systems, sheet, journal)
     a = _assess(ctx, as_of, zombie_days, orphan_days, weights)
     rows = [s for s in a.systems if only is None or s.disposition.value == only]
     if as_json:
@@ -275,7 +276,7 @@ def waves_cmd(
         raise MigrationInputError(f"--chart {chart}: expected a .png or .svg file name")
     if output is not None:
         fs.check_output_dir(output)
-    ctx = _Context(inventory, systems, sheet, journal)
+    ctx = MigrationContext(inventory, systems, sheet, journal)
     a = _assess(ctx, as_of, zombie_days, orphan_days, weights)
     settings = WaveSettings(max_per_wave=max_per_wave, window_hours=window_hours, rate_gbps=rate_gbps,
                             efficiency=efficiency, start=start.date() if start else None, every_days=every_days,
@@ -394,7 +395,7 @@ def record_cmd(
     except ValueError:
         raise MigrationInputError(f"unknown event '{event}' (expected one of: "
                                   f"{', '.join(e.value for e in Event)})") from None
-    ctx = _Context(inventory, systems, sheet, journal)
+    ctx = MigrationContext(inventory, systems, sheet, journal)
     found = next((s for s in ctx.source.systems if s.id == system), None)
     if found is None:
         raise MigrationInputError(f"no system '{system}' in {ctx.source.shown}")
@@ -430,7 +431,7 @@ def status_cmd(
     """
     from govctl.migration.assess import placement_of
 
-    ctx = _Context(inventory, systems, sheet, journal)
+    ctx = MigrationContext(inventory, systems, sheet, journal)
     eff = {s.id: ctx.statuses.get(s.id, s.status) for s in ctx.source.systems}
     by_status = Counter(eff.values())
     by_placement: dict[str, Counter] = {}

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from govctl.clikit import AsOfOpt, InventoryArg, JsonOpt, emit_json, handle_errors, out
 from govctl.inventory.errors import ChangesPresent
-from govctl.migration.commands import JournalOpt, SheetOpt, SystemsOpt, _as_of, _Context
+from govctl.migration.commands import JournalOpt, MigrationContext, SheetOpt, SystemsOpt, as_of_date
 from govctl.migration.errors import MigrationInputError
 
 app = typer.Typer()  # the top-level `govctl report`
@@ -52,8 +52,8 @@ def report_cmd(
         from govctl.report.sources import read_audit
 
         audit_doc = read_audit(audit)
-    ctx = _Context(inventory, systems, sheet, journal)
-    rep = build_report(ctx.inv, ctx.source.systems, ctx.statuses, _as_of(as_of))
+    ctx = MigrationContext(inventory, systems, sheet, journal)
+    rep = build_report(ctx.inv, ctx.source.systems, ctx.statuses, as_of_date(as_of))
     if chart is not None:
         write_chart(rep, chart, lang)
     if html_file is not None:
@@ -82,7 +82,8 @@ def report_cmd(
         raise ChangesPresent(f"{len(unmet)} target(s) not met: {'; '.join(unmet)}")
 
 
-def write_html(ctx: _Context, rep: object, path: Path, lang: str, audit_doc: dict | None, as_of: str | None) -> None:
+def write_html(ctx: MigrationContext, rep: object, path: Path, lang: str, audit_doc: dict | None,
+               as_of: str | None) -> None:
     from govctl.clikit import plan_ipv6
     from govctl.migration.assess import assess
     from govctl.migration.models import AssessSettings, EVENT_STATUS, WaveSettings
@@ -95,7 +96,7 @@ def write_html(ctx: _Context, rep: object, path: Path, lang: str, audit_doc: dic
             migrated_on[e.system] = e.at.date()
         else:
             migrated_on.pop(e.system, None)
-    day = _as_of(as_of)
+    day = as_of_date(as_of)
     src = sources.gather(ctx.loaded, ctx.shown, plan_ipv6(ctx.loaded), ctx.statuses, migrated_on, audit_doc, day)
     assessment = assess(ctx.inv, ctx.source, AssessSettings(as_of=day), ctx.statuses)
     waves = plan_waves(ctx.inv, assessment, WaveSettings(), ctx.source.locator)

@@ -60,6 +60,23 @@ def router_lab_env(root: Path, name: str) -> Iterator[dict[str, str]]:
         assert not [x for x in left if x.startswith(f"gl{lab_tag(name)}-")]
 
 
+def lab_vtysh(netns: str, *commands: str) -> str:
+    """What a lab router's vtysh prints for ``commands``, run inside its namespace."""
+    args = ["ip", "netns", "exec", netns, "vtysh", "-N", netns]
+    for c in commands:
+        args += ["-c", c]
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=30).stdout
+
+
+def lab_configs(netns: str) -> tuple[str, str]:
+    """(running, startup) of a lab router as it has them, in the form the push journal saves."""
+    from govctl.network.drivers.frr import clean_running
+
+    running = clean_running(lab_vtysh(netns, "show running-config"))
+    startup = clean_running(Path(f"/etc/frr/{netns}/frr.conf").read_text())
+    return running, startup
+
+
 def vendor_sample(vendor: str, name: str) -> str:
     """A captured-output fixture of ``fixtures/<vendor>/``, without its ``#|`` provenance header lines."""
     text = (HERE / "fixtures" / vendor / name).read_text()

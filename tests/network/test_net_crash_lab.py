@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
+from net_helpers import FIXTURE, lab_configs, lab_skip_reason, lab_vtysh, router_lab_env
 
 pytestmark = pytest.mark.lab
 
@@ -83,18 +83,11 @@ class Lab:
         return self.govctl("net", "rollback", run, str(self.inventory), "--lab", "--json", kill=kill)
 
     def vtysh(self, node: str, *commands: str) -> str:
-        args = ["ip", "netns", "exec", self.netns[node], "vtysh", "-N", self.netns[node]]
-        for c in commands:
-            args += ["-c", c]
-        return subprocess.run(args, capture_output=True, text=True, check=True, timeout=30).stdout
+        return lab_vtysh(self.netns[node], *commands)
 
     def read(self, node: str) -> tuple[str, str]:
         """(running, startup) as the router has them, in the form the journal saves."""
-        from govctl.network.drivers.frr import clean_running
-
-        running = clean_running(self.vtysh(node, "show running-config"))
-        startup = clean_running(Path(f"/etc/frr/{self.netns[node]}/frr.conf").read_text())
-        return running, startup
+        return lab_configs(self.netns[node])
 
     def runs(self) -> set[str]:
         base = Path(self.env["GOVCTL_STATE_DIR"]) / "runs"

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
+from net_helpers import FIXTURE, lab_configs, lab_skip_reason, lab_vtysh, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -67,17 +66,10 @@ class Lab:
         self.before: dict[str, str] = {}
 
     def vtysh(self, node: str, *commands: str) -> str:
-        args = ["ip", "netns", "exec", self.netns[node], "vtysh", "-N", self.netns[node]]
-        for c in commands:
-            args += ["-c", c]
-        return subprocess.run(args, capture_output=True, text=True, check=True, timeout=30).stdout
+        return lab_vtysh(self.netns[node], *commands)
 
     def read(self, node: str) -> tuple[str, str]:
-        from govctl.network.drivers.frr import clean_running
-
-        running = clean_running(self.vtysh(node, "show running-config"))
-        startup = clean_running(Path(f"/etc/frr/{self.netns[node]}/frr.conf").read_text())
-        return running, startup
+        return lab_configs(self.netns[node])
 
 
 @pytest.fixture(scope="module")

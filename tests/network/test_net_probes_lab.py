@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
+from net_helpers import FIXTURE, lab_skip_reason, lab_vtysh, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -48,10 +48,7 @@ class Lab:
         self.rollout = ""  # the IPv6 rollout's run id
 
     def vtysh(self, node: str, *commands: str) -> str:
-        args = ["ip", "netns", "exec", self.netns[node], "vtysh", "-N", self.netns[node]]
-        for c in commands:
-            args += ["-c", c]
-        return subprocess.run(args, capture_output=True, text=True, check=True, timeout=30).stdout
+        return lab_vtysh(self.netns[node], *commands)
 
     def ipv4_converged(self) -> list[str]:
         """What is still missing: (edge, department prefix) pairs not yet in an edge's FIB."""
