@@ -57,7 +57,7 @@ def example_untouched() -> Iterator[None]:
 @pytest.fixture
 def inv(tmp_path: Path) -> Path:
     d = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, d)
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns(".govctl"))
     return d
 
 
@@ -171,7 +171,7 @@ def test_no_inventory_anywhere_is_a_usage_error_saying_how_to_give_one(
 def test_the_current_directory_comes_first_and_is_announced(inv: Path, monkeypatch: pytest.MonkeyPatch,
                                                             tmp_path: Path) -> None:
     other = tmp_path / "other"
-    shutil.copytree(EXAMPLE, other)
+    shutil.copytree(EXAMPLE, other, ignore=shutil.ignore_patterns(".govctl"))
     monkeypatch.setenv("GOVCTL_INVENTORY", str(other))
     monkeypatch.chdir(inv)
     result = ok(run("validate"))

@@ -578,7 +578,7 @@ class Outcome:
 
 def prepare(case: Case, root: Path) -> tuple[Path, Path]:
     inv = root / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     case.mutate(inv)
     target = inv / case.target if case.target else inv
     return inv, target
@@ -725,7 +725,7 @@ def test_downstream_selection_exists() -> None:
 def test_unmutated_example_is_valid_and_is_the_baseline(tmp_path: Path) -> None:
     """Guard against a corpus that 'passes' because the baseline itself is already broken."""
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     before = snapshot(tmp_path)
     result = invoke(["validate", str(inv), "--json"], tmp_path)
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -154,7 +154,7 @@ def run_validate(d: Path) -> tuple[Result, float]:
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in HOSTILE])
 def test_hostile_input_fails_fast_and_cleanly(case: Hostile, tmp_path: Path, warm: None) -> None:
     d = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, d)
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns(".govctl"))
     case.mutate(d)
     result, elapsed = run_validate(d)
     text = result.stdout + result.stderr
@@ -187,7 +187,7 @@ def test_nesting_at_the_limit_is_read_and_one_more_level_is_not(tmp_path: Path) 
 def test_a_value_nested_to_the_limit_is_a_shape_error_not_a_recursion_error(fname: str, tmp_path: Path) -> None:
     """No later stage (pydantic, the builder, the rules) can recurse deeper than the composer allowed."""
     d = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, d)
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns(".govctl"))
     p = d / fname
     deep = "{k: " * (MAX_DEPTH - 1) + "x" + "}" * (MAX_DEPTH - 1)
     text = p.read_text(encoding="utf-8") if p.exists() else ""
@@ -258,7 +258,7 @@ def test_a_pipe_is_refused_without_reading(tmp_path: Path) -> None:
 
 def test_a_file_with_a_flood_of_shape_errors_reports_the_first_ones(tmp_path: Path) -> None:
     d = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, d)
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns(".govctl"))
     p = d / "tenants.yaml"
     p.write_text(p.read_text(encoding="utf-8") + "\nzz: [" + ", ".join(["1"] * 500) + "]\n"
                  + "".join(f"zz{i}: 1\n" for i in range(300)), encoding="utf-8")
@@ -278,7 +278,7 @@ def test_the_planner_and_the_inventory_reserve_the_same_tenant_id() -> None:
 
 def test_reserved_tenant_id_is_reported_with_other_errors_at_the_tenant(tmp_path: Path) -> None:
     d = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, d)
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns(".govctl"))
     tenants = (d / "tenants.yaml").read_text(encoding="utf-8")
     assert tenants.count("  - id: prov-finance") == 1
     (d / "tenants.yaml").write_text(tenants.replace("  - id: prov-finance", "  - id: external"), encoding="utf-8")
@@ -298,7 +298,7 @@ def test_reserved_tenant_id_is_reported_with_other_errors_at_the_tenant(tmp_path
 
 def test_reserved_tenant_id_alone_is_reported_at_the_tenant_not_the_allocations(tmp_path: Path) -> None:
     d = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, d)
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns(".govctl"))
     p = d / "tenants.yaml"
     p.write_text(p.read_text(encoding="utf-8").replace("  - id: prov-finance", "  - id: external"), encoding="utf-8")
     report = validate(d, "inv")
@@ -309,7 +309,7 @@ def test_reserved_tenant_id_alone_is_reported_at_the_tenant_not_the_allocations(
 def test_a_city_cannot_take_the_province_block_id(tmp_path: Path) -> None:
     """A city 'province' would be keyed extranet/province, the province's own block, and silently replace it."""
     d = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, d)
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns(".govctl"))
     p = d / "province.yaml"
     text = p.read_text(encoding="utf-8")
     assert text.count("  - id: alpha ") == 1

@@ -21,7 +21,7 @@ EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"
 def copy_example(tmp_path: Path, **edits: Callable[[Any], Any]) -> Path:
     """A copy of the example with structural edits: file stem (dashes as '_') -> function(data)."""
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     for stem, edit in edits.items():
         p = inv / f"{stem.replace('_allocations', '-allocations')}.yaml"
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -181,7 +181,7 @@ def test_node_group_with_no_parent_nodes_is_a_located_problem(tmp_path: Path) ->
 
 def test_missing_optional_files_are_fine(tmp_path: Path) -> None:
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     for name in ("systems.yaml", "dedicated_networks.yaml", "ipv6-allocations.yaml"):
         (inv / name).unlink()
     loaded = load(inv, "inv")
@@ -191,7 +191,7 @@ def test_missing_optional_files_are_fine(tmp_path: Path) -> None:
 
 def test_every_missing_required_file_is_reported_at_once(tmp_path: Path) -> None:
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     (inv / "clouds.yaml").unlink()
     (inv / "sites.yaml").unlink()
     (inv / "tenants.yaml").write_text("tenants: {}\n", encoding="utf-8")
@@ -270,7 +270,7 @@ def test_scalar_in_a_union_is_reported_at_the_key_the_user_wrote(tmp_path: Path,
 
 def test_problems_carry_the_line_of_the_offending_key(tmp_path: Path) -> None:
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     text = (inv / "sites.yaml").read_text(encoding="utf-8")
     (inv / "sites.yaml").write_text(text.replace("longitude: 115.55", "longitude: 215.55"), encoding="utf-8")
     [p] = problems_of(inv)

@@ -60,7 +60,7 @@ def rule_problems(inv: Path, rid: str) -> list[Any]:
 
 def with_province_rules(tmp_path: Path, **settings_: Any) -> Path:
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     p = inv / "province.yaml"
     data = yaml.safe_load(p.read_text(encoding="utf-8"))
     data["rules"].update(settings_)

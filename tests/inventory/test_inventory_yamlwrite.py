@@ -85,7 +85,7 @@ def test_merge_mapping_inserts_in_place() -> None:
 
 def test_write_is_checked_and_atomic(tmp_path: Path) -> None:
     inv = tmp_path / "inv"
-    shutil.copytree(ROOT / "inventories" / "example", inv)
+    shutil.copytree(ROOT / "inventories" / "example", inv, ignore=shutil.ignore_patterns(".govctl"))
     before = {p.name: p.read_bytes() for p in inv.iterdir()}
     bad = edit_text((inv / "tenants.yaml").read_text(encoding="utf-8"), "tenants.yaml",
                     lambda d: d["tenants"][0].__setitem__("platform", "nowhere"))

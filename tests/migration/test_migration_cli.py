@@ -32,7 +32,7 @@ def _snapshot(d: Path) -> dict[str, bytes]:
 @pytest.fixture
 def inv_copy(tmp_path: Path) -> Path:
     target = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, target)
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".govctl"))
     return target
 
 

@@ -28,7 +28,7 @@ def _diff(a: str, b: str) -> list[str]:
 @pytest.fixture
 def inv(tmp_path: Path) -> Path:
     target = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, target)
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".govctl"))
     return target
 
 

@@ -86,7 +86,7 @@ def test_audit_and_rule_violation_shown(tmp_path: Path) -> None:
     import shutil
 
     inv_dir = tmp_path / "inv"
-    shutil.copytree(ROOT / "inventories" / "example", inv_dir)
+    shutil.copytree(ROOT / "inventories" / "example", inv_dir, ignore=shutil.ignore_patterns(".govctl"))
     inv = _inventory("example")
     # every tenant network not yet dual-stack breaks rule V6-002 (a warning): shown on its platform's site
     legacy = [(t.platform, n.name) for t in inv.tenants for n in t.networks if not n.ipv6]

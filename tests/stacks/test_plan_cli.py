@@ -34,7 +34,7 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def repo(tmp_path: Path) -> Path:
     """A git repository holding a copy of the example inventory, committed."""
     top = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, top / "inventories" / "example")
+    shutil.copytree(EXAMPLE, top / "inventories" / "example", ignore=shutil.ignore_patterns(".govctl"))
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
     for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "example"]):
@@ -176,7 +176,7 @@ def test_bad_base_revision_is_an_input_error(repo: Path, tmp_path: Path, monkeyp
 
 def test_base_outside_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -197,7 +197,7 @@ def test_corrupted_state_file_is_an_input_error(cwd: Path, content: str) -> None
 
 def test_invalid_inventory_is_an_input_error(cwd: Path, tmp_path: Path) -> None:
     inv = tmp_path / "inv"
-    shutil.copytree(EXAMPLE, inv)
+    shutil.copytree(EXAMPLE, inv, ignore=shutil.ignore_patterns(".govctl"))
     clouds = inv / "clouds.yaml"
     clouds.write_text(clouds.read_text(encoding="utf-8").replace("security_level: 3", "security_level: 9", 1),
                       encoding="utf-8")

@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 def make_inventory(tmp: Path, edit: Callable[[str], str] | None = None) -> Path:
     """The example inventory plus finance-net; ``edit`` rewrites dedicated_networks.yaml's text."""
     target = tmp / "inv"
-    shutil.copytree(EXAMPLE, target)
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".govctl"))
     dn = target / "dedicated_networks.yaml"
     text = dn.read_text(encoding="utf-8")
     if "id: finance-net" not in text:  # the example may carry it already (the lead adds it there)

@@ -33,7 +33,7 @@ LAB_FLAGS = ["--cloud", "govctl-lab", "--region", "*=RegionOne", "--physnet", "s
 @pytest.fixture(scope="module")
 def inventory_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("inv") / "example"
-    shutil.copytree(REPO / "inventories" / "example", d)
+    shutil.copytree(REPO / "inventories" / "example", d, ignore=shutil.ignore_patterns(".govctl"))
     return d
 
 
