@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from pulumi.runtime import mocks as pm
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime.sync_await import _sync_await
 from pulumi.runtime.proto import resource_pb2
 
 from govctl.stacks.errors import ProgramError
@@ -74,6 +75,8 @@ class CaptureMonitor(pm.MockMonitor):
         self.engine_urn: dict[str, str] = {}  # mock URN -> engine URN
         self.qualified: dict[str, str] = {}  # mock URN -> qualified type chain ("" for the root stack)
         self.captured: dict[str, Resource] = {}
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
 
     def _names(self, parent: str, type_: str, name: str) -> tuple[str, str, str]:
         mock = self.make_urn(parent, type_, name)
@@ -102,11 +105,35 @@ class CaptureMonitor(pm.MockMonitor):
             urn=engine, type=type_, name=request.name, custom=custom, parent=parent,
             provider=self._ref(request.provider), dependencies=tuple(deps), inputs=redact(inputs), id=None)
 
+    def _thread_loop(self) -> None:
+        """An event loop for the SDK's executor thread this call runs in. The SDK's own helper makes one
+        per thread and never closes it; these are closed by ``close_loops`` at the end of the run (a
+        closed one found in a reused thread is replaced), so none is left to the garbage collector."""
+        try:
+            if not asyncio.get_event_loop().is_closed():
+                return
+        except RuntimeError:  # this thread has none yet
+            pass
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        with self._loops_lock:
+            self._loops.append(loop)
+
+    def close_loops(self) -> None:
+        with self._loops_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self._thread_loop()
+        return super().Invoke(request)
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         mock, engine, _ = self._names(request.parent, request.type, request.name)
         if request.type == ROOT_STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=mock)
-        _ensure_event_loop()
+        self._thread_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         custom = bool(request.custom)
         id_ = f"{ID_PREFIX}{engine}>" if custom else ""
@@ -118,7 +145,7 @@ class CaptureMonitor(pm.MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802
         mock, engine, _ = self._names(request.parent, request.type, request.name)
-        _ensure_event_loop()
+        self._thread_loop()
         state = rpc.deserialize_properties(request.properties)
         id_, state = self.mocks.new_resource(pm.MockResourceArgs(
             typ=request.type, name=request.name, inputs=state, provider=request.provider,
@@ -175,6 +202,7 @@ def capture(stack: str, program: Callable[[], dict[str, Any]], references: dict[
         raise ProgramError(f"stack '{stack}': program failed{where}: {type(exc).__name__}: {exc}") from exc
     finally:
         _reset()
+        monitor.close_loops()
         asyncio.set_event_loop(None)
         loop.close()
     return StackGraph(stack=stack, project=project, resources=dict(sorted(monitor.captured.items())),

@@ -99,8 +99,10 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(inv: m.Inventory, ipv6: Any) -> None:
-    # A loop inherited through fork may hold executor threads that do not exist in the child.
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    # A loop inherited through fork may hold executor threads that do not exist in the child: drop it.
+    # capture() makes (and closes) its own loop per run; one made here would be left to the garbage
+    # collector, whose finalizer of an unclosed loop can fail noisily ("Invalid file descriptor: -1").
+    asyncio.set_event_loop(None)
     _WORKER["inv"], _WORKER["ipv6"] = inv, ipv6
 
 

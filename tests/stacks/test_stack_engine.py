@@ -434,3 +434,22 @@ def test_a_province_sized_hub_planned_in_chunks_equals_one_whole_run() -> None:
     whole = engine.run_stack(src.inventory, src.ipv6, hub, {})
     assert chunked is not None and chunked.as_dict() == whole.as_dict() and chunked.outputs == whole.outputs
     assert graphs[hub].as_dict()["resources"] == whole.as_dict()["resources"]  # what graphs() gave (workers=2)
+
+
+def test_a_run_leaves_no_event_loop_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's executor threads need event loops; one left open is closed by the garbage collector's
+    finalizer, which can fail at exit and print "Invalid file descriptor: -1" tracebacks after a
+    successful `govctl plan` (seen on a new machine). Every loop made during a run is closed by its end."""
+    import asyncio
+
+    made: list[asyncio.AbstractEventLoop] = []  # held here, so the collector cannot close them instead
+    real = asyncio.new_event_loop
+
+    def recording() -> asyncio.AbstractEventLoop:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(asyncio, "new_event_loop", recording)
+    capture("dev", _program)
+    capture("dev", _program)  # the SDK's threads are reused: a closed loop found in one is replaced
+    assert len(made) >= 2 and [lp for lp in made if not lp.is_closed()] == []
