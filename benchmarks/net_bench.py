@@ -90,7 +90,7 @@ def lab_rows(directory: Path, routers: int, parallel: int, console: Console,
     topo = build_topology(inv, plan, routers)
     probe = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="", nodes=[],
                      links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
-                     ipv4_loopbacks=topo.ipv4_loopbacks)
+                     ipv4_loopbacks=topo.ipv4_loopbacks, ipv4_unnumbered=topo.ipv4_unnumbered)
     baseline = render_baseline(topo, plan, lab_options(probe, "ipv4"))  # today's IPv4 network
     t0 = time.monotonic()
     runner.up(inv, plan, baseline, directory, routers)

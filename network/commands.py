@@ -488,10 +488,14 @@ def lab_up(
     inventory: InventoryArg = None,
     max_nodes: Annotated[int | None, typer.Option("--max-nodes", help="Build a representative subset: "
                                                                        "this many routers, core first.")] = None,
+    wait: Annotated[bool, typer.Option(help="Return once today's IPv4 network has converged: every lab link's "
+                                            "OSPFv2 adjacency Full, every iBGP IPv4 session Established.")] = True,
+    wait_timeout: Annotated[float, typer.Option("--wait-timeout", min=1,
+                                                help="Seconds to wait for convergence (exit 1 after).")] = 180,
     as_json: JsonOpt = False,
 ) -> None:
     """Build the inventory's extranet as FRR routers (one network namespace each) running today's
-    IPv4-only config, with sshd on a lab-only management bridge.
+    IPv4-only config, with sshd on a lab-only management bridge, and wait until it has converged.
 
     Example: `sudo govctl lab up --max-nodes 20 && govctl net push --lab`
     """
@@ -510,20 +514,36 @@ def lab_up(
 
     probe = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="",
                      nodes=[], links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
-                     ipv4_loopbacks=topo.ipv4_loopbacks)
+                     ipv4_loopbacks=topo.ipv4_loopbacks, ipv4_unnumbered=topo.ipv4_unnumbered)
     # today's network: IPv4 routing (OSPFv2, iBGP, statics, departments' prefixes) and management lines
     baseline = render_baseline(topo, plan, lab_options(probe, "ipv4"))
     t0 = time.monotonic()
     with progress("lab up", len(topo.nodes)) as step:
         state = runner.up(inv, plan, baseline, Path(directory), max_nodes, on_node=step)
     seconds = time.monotonic() - t0
+    converged = None
+    if wait:
+        from govctl.network.lab.convergence import wait_converged
+
+        with progress("converging", len(state.nodes)) as step:
+            shown = [0]  # routers the bar shows converged; it never goes back
+
+            def advance(left: int) -> None:
+                for _ in range(len(state.nodes) - left - shown[0]):
+                    step()
+                shown[0] = max(shown[0], len(state.nodes) - left)
+
+            converged = wait_converged(state, wait_timeout, on_pass=advance)
     if as_json:
         emit_json({"name": state.name, "routers": len(state.nodes), "links": len(state.links),
-                   "seconds": round(seconds, 2), "bridge": state.bridge, "prefix": state.prefix,
-                   "directory": state.directory})
+                   "seconds": round(seconds, 2),
+                   "converged_seconds": None if converged is None else round(seconds + converged, 2),
+                   "bridge": state.bridge, "prefix": state.prefix, "directory": state.directory})
         return
     out.print(f"lab '{state.name}' up: {len(state.nodes)} FRR routers, {len(state.links)} links, management "
-              f"{state.prefix} on {state.bridge}, in {seconds:.1f} s", highlight=False)
+              f"{state.prefix} on {state.bridge}, in {seconds:.1f} s"
+              + ("" if converged is None else f"; converged {seconds + converged:.1f} s after the start"
+                 + (" (IPv4 links unnumbered)" if state.ipv4_unnumbered else "")), highlight=False)
     out.print("next: govctl net push --lab   (then: govctl net verify --lab, govctl lab down)", highlight=False)
 
 

@@ -42,6 +42,9 @@ class IntentOptions:
     bgp_timers: tuple[int, int] | None = None
     extra_ipv4_links: dict[str, str] = field(default_factory=dict)  # p2p key -> IPv4 prefix (lab overlay)
     extra_ipv4_loopbacks: dict[str, str] = field(default_factory=dict)
+    # a link without an IPv4 prefix borrows each end's IPv4 loopback (/32, OSPFv2 point-to-point
+    # unnumbered): the lab's two IPv4 /24s cannot number the links of a lab over 128 links
+    ipv4_unnumbered: bool = False
 
 
 def router_id(node: m.Node, plan: Ipv6Plan) -> str:
@@ -89,11 +92,13 @@ def build(inv: m.Inventory, plan: Ipv6Plan, options: IntentOptions | None = None
         v6a, v6b = plan.p2p(link.a, link.b, nth)
         v4 = link.ipv4 or opt.extra_ipv4_links.get(key)
         for me, peer, mine, theirs, first in ((a, b, v6a, v6b, True), (b, a, v6b, v6a, False)):
+            own4 = me.loopback_ipv4 or opt.extra_ipv4_loopbacks.get(me.id)
             ports[me.id].append(InterfaceIntent(
                 port=len(ports[me.id]) + 1,
                 description=f"to {peer.id} ({link.mbps} Mbps)",
                 ipv6=f"{mine}/127" if dual else None,
-                ipv4=_p2p_ipv4(v4, first) if v4 else None,
+                ipv4=(_p2p_ipv4(v4, first) if v4 else
+                      f"{own4}/32" if opt.ipv4_unnumbered and own4 else None),
                 ospf_area=area if dual else None,
                 point_to_point=True,
                 peer=peer.id,

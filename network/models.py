@@ -294,6 +294,7 @@ class LabState:
     ospf_dead: int = 4
     root_links: list[str] = field(default_factory=list)  # lab interfaces in the root namespace
     unused_address: str = ""  # on the management /64, never assigned: what "an unreachable device" dials
+    ipv4_unnumbered: bool = False  # IPv4 links borrow the loopback /32 (a lab over 128 links; topology)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -49,7 +49,8 @@ class Context:
 def lab_options(state: LabState, stage: str = "dual-stack") -> IntentOptions:
     return IntentOptions(ospf_hello=state.ospf_hello, ospf_dead=state.ospf_dead, stage=stage, bgp_connect_retry=2,
                          bgp_timers=(3, 9),
-                         extra_ipv4_links=state.ipv4_links, extra_ipv4_loopbacks=state.ipv4_loopbacks)
+                         extra_ipv4_links=state.ipv4_links, extra_ipv4_loopbacks=state.ipv4_loopbacks,
+                         ipv4_unnumbered=state.ipv4_unnumbered)
 
 
 def production_targets(inv: m.Inventory, plan: Ipv6Plan) -> dict[str, DeviceTarget]:

@@ -3,7 +3,8 @@
 The IPv6 rollout is pushed on top of this, so the lab shows whether it disturbs the IPv4 service
 every department uses today. What a router of today runs, in FRR syntax:
 - OSPFv2 by tier, the same areas the rollout gives OSPFv3 (province and cities area 0, each city's
-  counties and towns its own area); point-to-point links with the lab's fast timers;
+  counties and towns its own area), set per interface (an unnumbered link's address is its router's
+  loopback, so an address cannot say the area); point-to-point links with the lab's fast timers;
 - iBGP IPv4 unicast between loopbacks to the province core route reflectors (the same reflectors,
   router id and timers as the rollout's IPv6 family, so the rollout never resets a session);
 - at every edge router (the lab's deepest tier) its departments' IPv4 prefix: on the ``dept0``
@@ -42,6 +43,7 @@ class _Itf:
     description: str
     ipv4: str | None
     p2p: bool
+    area: str | None  # OSPFv2 area; None: not in OSPF
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,6 @@ class _Peer:
     address: str
     description: str
     client: bool
-
-
-@dataclass(frozen=True)
-class _Net:
-    prefix: str
-    area: str
 
 
 def edges(topo: LabTopology) -> list[str]:
@@ -96,18 +92,16 @@ def render(topo: LabTopology, plan: Ipv6Plan, options: IntentOptions) -> dict[st
         lo4 = loop4[node_id]
         if lo4 is None:
             raise LabError(f"{node_id}: no IPv4 loopback in the lab (the baseline's router id and iBGP source)")
-        itfs = [_Itf("lo", intent.loopback.description, intent.loopback.ipv4, False)]
-        nets = [_Net(f"{lo4}/32", area_of_division(inv, node.division))]
+        itfs = [_Itf("lo", intent.loopback.description, intent.loopback.ipv4, False,
+                     area_of_division(inv, node.division))]
         for itf in intent.links:
-            itfs.append(_Itf(f"eth{itf.port}", itf.description, itf.ipv4, True))
-            if itf.ipv4 and itf.peer:
-                net = ipaddress.ip_interface(itf.ipv4).network
-                nets.append(_Net(str(net), link_area(inv, node, nodes[itf.peer])))
+            area = link_area(inv, node, nodes[itf.peer]) if itf.ipv4 and itf.peer else None
+            itfs.append(_Itf(f"eth{itf.port}", itf.description, itf.ipv4, True, area))
         statics: list[str] = []
         networks: list[str] = []
         if node_id in depts:
             dept = ipaddress.ip_interface(depts[node_id])
-            itfs.append(_Itf(EDGE_PORT, f"departments of {node.division or 'the province'}", str(dept), False))
+            itfs.append(_Itf(EDGE_PORT, f"departments of {node.division or 'the province'}", str(dept), False, None))
             statics.append(str(dept.network))
             networks.append(str(dept.network))
         if node_id in reflectors:
@@ -117,7 +111,7 @@ def render(topo: LabTopology, plan: Ipv6Plan, options: IntentOptions) -> dict[st
         else:
             peers = [_Peer(str(loop4[o]), f"rr {o} (ipv4)", False) for o in reflectors]
         out[node_id] = _template().render(
-            node=node_id, interfaces=itfs, statics=statics, ospf_router_id=lo4, ospf_networks=nets,
+            node=node_id, interfaces=itfs, statics=statics, ospf_router_id=lo4,
             asn=inv.extranet_asn, bgp_router_id=router_id(node, plan), timers=options.bgp_timers,
             connect_retry=options.bgp_connect_retry, peers=peers, networks=networks,
             hello=options.ospf_hello, dead=options.ospf_dead,

@@ -30,6 +30,7 @@ SHELL = Path(__file__).resolve().parent / "labshell.sh"
 LAB_USER = "root"  # key-only, ForceCommand to the router's vtysh, reachable only on the lab bridge
 LOCAL_USER = "netops"  # the router's own local user (vtysh.conf), as production routers carry one
 EDGES_FILE = "edges.json"  # edge router -> its departments' prefixes (what the probes dial)
+IGMP_MEMBERSHIPS = 1024  # per socket: well above any lab router's interface count
 
 
 def state_root() -> Path:
@@ -113,6 +114,7 @@ def up(inv: m.Inventory, plan: Ipv6Plan, baseline: dict[str, str], inventory_dir
         inventory=str(inventory_dir.resolve()), name=topo.name, directory=str(labdir), bridge="",
         bridge_address=topo.bridge_address, prefix=topo.prefix, nodes=[], links=[], created_dirs=[],
         started=time.time(), ipv4_links=topo.ipv4_links, ipv4_loopbacks=topo.ipv4_loopbacks,
+        ipv4_unnumbered=topo.ipv4_unnumbered,
         ospf_hello=ospf_hello, ospf_dead=ospf_dead, unused_address=topo.unused_address,
     )
     _save(state)
@@ -159,10 +161,13 @@ def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir:
     def make_ns(node: LabNode) -> None:
         ns = node.netns
         _run(["ip", "netns", "add", ns])
-        # before any link exists: no DAD delay on lab addresses, and route between ports
+        # before any link exists: no DAD delay on lab addresses, and route between ports. ospfd joins
+        # AllSPFRouters on every interface through one socket, and Linux allows 20 joins per socket by
+        # default: a province core with more links had no OSPFv2 adjacency on the 21st and later ones.
         _run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
               "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.forwarding=1",
-              "net.ipv4.ip_forward=1", "net.ipv6.conf.all.keep_addr_on_down=1"])
+              "net.ipv4.ip_forward=1", "net.ipv6.conf.all.keep_addr_on_down=1",
+              f"net.ipv4.igmp_max_memberships={IGMP_MEMBERSHIPS}"])
         _run(["ip", "-n", ns, "link", "set", "lo", "up"])
         _run(["ip", "link", "add", root_end(node), "type", "veth", "peer", "name", "mgmt0", "netns", ns])
         _run(["ip", "link", "set", root_end(node), "master", topo.bridge, "up"])

@@ -9,7 +9,10 @@ every router kept still has its uplinks.
 Addresses: management addresses are the IPv6 plan's own ``mgmt/<node>`` /128s where the plan
 has them (a node with a fixed inventory address gets one from the top of the same /64), all
 on-link on the lab's bridge; IPv4 (the "today" network) uses 198.51.100.0/24 for /31 links and
-203.0.113.0/25 for loopbacks, unless the inventory already gives a link its IPv4 prefix.
+203.0.113.0/25 for loopbacks, unless the inventory already gives a link its IPv4 prefix. A lab with
+more links than 198.51.100.0/24 holds /31s (128; Guangdong's 143-router backbone has 283) runs its
+IPv4 links unnumbered instead, as many production point-to-point links do: each end borrows its
+loopback /32, and the loopbacks come from 198.51.100.0/24 (254 routers).
 """
 from __future__ import annotations
 
@@ -56,6 +59,7 @@ class LabTopology:
     unused_address: str  # on-link, never assigned: what "an unreachable device" dials
     ipv4_links: dict[str, str]
     ipv4_loopbacks: dict[str, str]
+    ipv4_unnumbered: bool = False  # links without an inventory prefix borrow the loopback /32
 
 
 def subset(inv: m.Inventory, max_nodes: int | None) -> m.Inventory:
@@ -107,24 +111,19 @@ def build_topology(inv: m.Inventory, plan: Ipv6Plan, max_nodes: int | None = Non
     # Ports are numbered over the subset's links, exactly as intent.build numbers them for the
     # same (subset) inventory, so lab interface ethN is the intent's port N.
     taken = [ipaddress.ip_network(link.ipv4) for link in sub.links if link.ipv4]
-    free = (net for net in LINK_POOL.subnets(new_prefix=31) if not any(net.overlaps(t) for t in taken))
-    ipv4_links: dict[str, str] = {}
-    for link, lp in zip(sub.links, links):
-        if link.ipv4:
-            continue
-        try:
-            ipv4_links[lp.key] = str(next(free))
-        except StopIteration:
-            raise LabError(f"the lab's IPv4 link pool {LINK_POOL} has room for 128 links; this lab has "
-                           f"{len(links)}: use --max-nodes") from None
-    loops = list(LOOPBACK_POOL.hosts())
+    free = [net for net in LINK_POOL.subnets(new_prefix=31) if not any(net.overlaps(t) for t in taken)]
+    wanted = [lp.key for link, lp in zip(sub.links, links) if not link.ipv4]
+    unnumbered = len(wanted) > len(free)
+    ipv4_links = {} if unnumbered else dict(zip(wanted, map(str, free)))
+    pool = LINK_POOL if unnumbered else LOOPBACK_POOL
+    loops = [a for a in pool.hosts() if not any(a in t for t in taken)]
     if len(sub.nodes) > len(loops):
-        raise LabError(f"the lab's IPv4 loopback pool {LOOPBACK_POOL} has room for {len(loops)} routers: "
-                       "use --max-nodes")
+        raise LabError(f"the lab's IPv4 loopback pool {pool} has room for {len(loops)} routers; this lab has "
+                       f"{len(sub.nodes)}: use --max-nodes")
     ipv4_loopbacks = {n.id: str(loops[i]) for i, n in enumerate(sub.nodes) if not n.loopback_ipv4}
     return LabTopology(
         name=inv.name, tag=tag, inventory=sub, nodes=nodes, links=links, prefix=str(prefix),
         bridge=f"govlab-{tag}", bridge_address=str(ipaddress.IPv6Address(top - 1)),
         unused_address=str(ipaddress.IPv6Address(top - 2)),
-        ipv4_links=ipv4_links, ipv4_loopbacks=ipv4_loopbacks,
+        ipv4_links=ipv4_links, ipv4_loopbacks=ipv4_loopbacks, ipv4_unnumbered=unnumbered,
     )

@@ -3,6 +3,7 @@ without a lab."""
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 from net_helpers import fixture
@@ -92,7 +93,7 @@ def test_baseline_is_todays_ipv4_network() -> None:
     assert all(n.subnet_of(EDGE_POOL) for n in nets)
     assert len(set(nets)) == len(nets)
     for node, text in configs.items():
-        assert "router ospf\n" in text and " network " in text
+        assert "router ospf\n" in text and " ip ospf area " in text
         assert "router ospf6" not in text and "ipv6" not in text  # today: IPv4 only
         assert "address-family ipv4 unicast" in text and " update-source lo" in text
         assert "line vty" in text and "access-class VTY-MGMT" in text and "log syslog" in text
@@ -110,3 +111,39 @@ def test_baseline_is_todays_ipv4_network() -> None:
     dual = build(topo.inventory, plan, IntentOptions(bgp_timers=(3, 9)))[edge_ids[0]]
     assert dual.bgp is not None and f" bgp router-id {dual.bgp.router_id}\n" in edge
     assert " timers bgp 3 9\n" in edge
+
+
+def test_a_backbone_over_128_links_runs_its_ipv4_links_unnumbered() -> None:
+    """Guangdong's backbone (143 routers, 283 links) cannot number its links from the lab's two IPv4 /24s:
+    every link end borrows its router's loopback /32, OSPFv2 areas are set per interface (one address,
+    several areas), and the loopbacks come from the larger pool. 60 routers (117 links) stay numbered."""
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.network.intent import build
+    from govctl.network.lab.baseline import render
+    from govctl.network.lab.topology import LINK_POOL, build_topology
+    from govctl.network.models import LabState
+    from govctl.network.workflow import lab_options
+    inv = load_valid(Path(__file__).resolve().parents[2] / "inventories" / "guangdong").inventory
+    plan = ipv6_plan(inv)
+    assert not build_topology(inv, plan, 60).ipv4_unnumbered
+    topo = build_topology(inv, plan, 143)
+    assert topo.ipv4_unnumbered and len(topo.links) > 128 and topo.ipv4_links == {}
+    loops = [ipaddress.ip_address(a) for a in topo.ipv4_loopbacks.values()]
+    assert len(set(loops)) == len(loops) == 143 and all(a in LINK_POOL for a in loops)
+    state = LabState(inventory="", name=inv.name, directory="", bridge="", bridge_address="", prefix="", nodes=[],
+                     links=[], created_dirs=[], started=0, ipv4_links=topo.ipv4_links,
+                     ipv4_loopbacks=topo.ipv4_loopbacks, ipv4_unnumbered=True)
+    configs = render(topo, plan, lab_options(state, "ipv4"))
+    city = next(n for n in topo.inventory.nodes if n.tier.value == "city")
+    lo4 = topo.ipv4_loopbacks[city.id]
+    text = configs[city.id]
+    blocks = [b for b in text.split("!\n") if b.startswith("interface eth")]
+    assert blocks and all(f" ip address {lo4}/32\n" in b and " ip ospf network point-to-point" in b for b in blocks)
+    # a city router is an ABR: its uplinks in the backbone, its county links in the city's area
+    assert {line.split()[-1] for b in blocks for line in b.splitlines() if "ip ospf area" in line} >= {"0.0.0.0"}
+    assert len({line for b in blocks for line in b.splitlines() if "ip ospf area" in line}) == 2
+    assert " network " not in text.split("router ospf\n")[1].split("exit")[0]
+    # the rollout keeps the same IPv4 lines, so pushing IPv6 never touches them
+    intent = build(topo.inventory, plan, lab_options(state))[city.id]
+    assert {i.ipv4 for i in intent.links} == {f"{lo4}/32"}
