@@ -135,6 +135,14 @@ InventoryArg = Annotated[
                    help=f"Inventory directory (default: the current directory if it holds province.yaml, "
                         f"else ${INVENTORY_ENV})."),
 ]
+# For commands whose positional arguments name something else (a run, a network): the same inventory,
+# as an option (`-i`, as ansible-playbook spells it).
+InventoryOpt = Annotated[
+    Path | None,
+    typer.Option("--inventory", "-i", metavar="DIR", show_default=False,
+                 help=f"Inventory directory whose state to read (default: the current directory if it holds "
+                      f"province.yaml, else ${INVENTORY_ENV})."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", callback=_json_mode,
                                        help="Print machine-readable JSON on stdout.")]
 LimitOpt = Annotated[str | None, typer.Option("--limit", metavar="GLOBS",

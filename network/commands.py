@@ -10,8 +10,8 @@ from typing import Annotated, Any, cast
 import typer
 from rich.table import Table
 
-from govctl.clikit import (DeviceOpt, InventoryArg, JsonOpt, LimitOpt, YesOpt, emit_json, err, handle_errors, out,
-                           progress, resolve_inventory)
+from govctl.clikit import (DeviceOpt, InventoryArg, InventoryOpt, JsonOpt, LimitOpt, YesOpt, emit_json, err,
+                           handle_errors, out, progress, resolve_inventory)
 from govctl.inventory.errors import ChangesPresent
 
 net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
@@ -434,18 +434,18 @@ def rollback_cmd(
 @handle_errors
 def runs_cmd(
     run_id: Annotated[str | None, typer.Argument(help="Show this run's journal step by step.")] = None,
+    inventory: InventoryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List push runs from the journal, or show one run's steps.
 
-    Example: `govctl net runs` then `govctl net runs 20261125T153000Z-1a2b`
+    Example: `govctl net runs -i inventories/guangdong` then `govctl net runs 20261125T153000Z-1a2b -i ...`
     """
     from govctl import statedir
     from govctl.network.journal import Journal, list_runs, runs_dir
 
-    # no inventory argument: the one the command line would use (current directory, $GOVCTL_INVENTORY),
-    # unless --state-dir / $GOVCTL_STATE_DIR names the state directory
-    root = runs_dir(None if statedir.overridden() else resolve_inventory(None)[0])
+    # --state-dir / $GOVCTL_STATE_DIR name the state directory itself; else the inventory's
+    root = runs_dir(None if statedir.overridden() and inventory is None else resolve_inventory(inventory)[0])
     if run_id is None:
         rows = []
         for rid in list_runs(root):

@@ -118,3 +118,31 @@ def test_cutover_status_finds_the_run_from_any_directory(tmp_path: Path, monkeyp
     monkeypatch.delenv("GOVCTL_INVENTORY")
     r = CliRunner().invoke(app, ["cutover", "status", "health-net", "--json"])
     assert r.exit_code == 0 and j.run in r.stdout, r.output
+
+
+def test_net_runs_finds_an_inventorys_runs_from_any_directory(tmp_path: Path, monkeypatch) -> None:
+    """`net runs` takes the inventory as an option (its positional argument is a run id), so the runs of
+    `govctl net push inventories/x` are listed from wherever the user stands."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from govctl.cli import app
+    from govctl.network.journal import Journal
+
+    monkeypatch.delenv("GOVCTL_STATE_DIR")
+    monkeypatch.delenv("GOVCTL_INVENTORY", raising=False)
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "province.yaml").write_text("province: {}\n", encoding="utf-8")
+    Journal("20261201T000000Z-00aa", root=statedir.area(inv, "runs")).record("r1", "start", batch=0)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    r = CliRunner().invoke(app, ["net", "runs", "-i", str(inv), "--json"])
+    assert r.exit_code == 0, r.output
+    assert [row["run_id"] for row in json.loads(r.stdout)] == ["20261201T000000Z-00aa"]
+    r = CliRunner().invoke(app, ["net", "runs", "20261201T000000Z-00aa", "--inventory", str(inv), "--json"])
+    assert r.exit_code == 0 and "r1" in r.stdout
+    r = CliRunner().invoke(app, ["net", "runs", "--json"])  # no inventory here, none named
+    assert r.exit_code == 2 and "no inventory" in r.output
