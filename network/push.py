@@ -19,6 +19,9 @@ from govctl.inventory.errors import GovctlError
 from govctl.network.errors import DeviceError
 from govctl.network.journal import Journal
 from govctl.network.models import Check, DeviceIntent, DeviceResult, DeviceTarget, PushPolicy, RunResult, Status
+from govctl.network.platforms import Platform
+from govctl.network.platforms import get as get_platform
+from govctl.network.platforms.scope import rollback_candidate
 from govctl.network.verify import device_checks, wait_checks
 
 TIER_ORDER = ("province", "city", "county", "town")
@@ -331,37 +334,42 @@ def _head(diff: str, lines: int = 8) -> str:
 
 def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: DriverFactory,
                  parallel: int = 10) -> list[DeviceResult]:
-    """Undo a run: every device it may have changed (an intent to commit was journaled, whatever
-    followed: a crash can leave a device changed with no outcome on record) is read and, unless it
-    already runs its saved config, restored to it. Then every one of them is read again in a new
-    session: a device counts as rolled back only if its running and startup configs both equal the
-    saved config. Safe to run again after any interruption."""
+    """Undo a run within govctl's scope: every device it may have changed (an intent to commit was
+    journaled, whatever followed: a crash can leave a device changed with no outcome on record) is read
+    and, unless govctl's part of it already equals the saved config's, given that part back
+    (``scope.rollback_candidate``: the owned scope and the lines the run rendered, from the saved
+    config; every other line as the device has it now, so what an operator changed outside that
+    scope since the push stays). Then every one of them is read again in a new session: a device
+    counts as rolled back only if govctl's part of its running config equals the saved config's and
+    its startup config equals that running config. Safe to run again after any interruption."""
     touched = journal.touched()
     armed = journal.armed()
     nodes = [n for n in touched if n in targets]
-    journal.record("", "rollback-run", nodes=nodes)
+    journal.record("", "rollback-run", nodes=nodes, scope=ROLLBACK_SCOPE)
     lost = [DeviceResult(n, Status.rollback_failed, error="no longer in the inventory: cannot reach it to restore")
             for n in touched if n not in targets]
 
     def undo(node: str) -> DeviceResult:
         t0 = time.monotonic()
-        before = journal.before(node)
-        if before is None:
-            return DeviceResult(node, Status.rollback_failed, error="no saved config in the journal")
+        saved = _saved(journal, node, targets[node])
+        if isinstance(saved, str):
+            return DeviceResult(node, Status.rollback_failed, error=saved)
+        before, intended, platform = saved
         try:
             driver = factory(targets[node])
             driver.open()
             try:
                 if node in armed:
                     disarm(driver, journal, node)
-                drift = driver.running_drift(before)
+                target = rollback_candidate(driver.get_config(), before, intended, platform)
+                drift = driver.running_drift(target)
                 if drift:
                     journal.record(node, "restore-intent", checkpoint=f"before/{node}.cfg", sha256=_digest(before),
-                                   lines=drift.count("\n"))
-                    driver.restore(before)
+                                   lines=drift.count("\n"), scope=ROLLBACK_SCOPE)
+                    driver.restore(target)
                     journal.record(node, "restored")
                 else:
-                    if driver.startup_drift(before):
+                    if driver.startup_drift(target):
                         driver.save_config()
                     journal.record(node, "restored", already=True)
             finally:
@@ -374,23 +382,30 @@ def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: Dr
     def check(res: DeviceResult) -> DeviceResult:
         if res.status != Status.rolled_back:
             return res
-        node, before = res.node, journal.before(res.node) or ""
+        node = res.node
+        saved = _saved(journal, node, targets[node])
+        if isinstance(saved, str):
+            return DeviceResult(node, Status.rollback_failed, error=saved)
+        before, intended, platform = saved
         try:
             driver = factory(targets[node])
             driver.open()
             try:
-                running, startup = driver.running_drift(before), driver.startup_drift(before)
+                # govctl's part of the device now, made equal to the saved one: the device must run it
+                target = rollback_candidate(driver.get_config(), before, intended, platform)
+                running, startup = driver.running_drift(target), driver.startup_drift(target)
             finally:
                 driver.close()
         except (DeviceError, GovctlError) as exc:
             journal.record(node, "rollback-check-failed", error=str(exc))
             return DeviceResult(node, Status.rollback_failed, error=f"could not read it back: {exc}")
-        wrong = [f"running config differs from the saved one by {running.count(chr(10))} lines:\n{_head(running)}"
-                 if running else "",
-                 f"startup config differs from the saved one by {startup.count(chr(10))} lines" if startup else ""]
+        wrong = [f"govctl's part of the running config ({ROLLBACK_SCOPE}) differs from the saved one by "
+                 f"{running.count(chr(10))} lines:\n{_head(running)}" if running else "",
+                 f"startup config differs from the running config with govctl's part restored by "
+                 f"{startup.count(chr(10))} lines" if startup else ""]
         why = "; ".join(w for w in wrong if w)
-        journal.record(node, "rollback-checked", ok=not why, running_lines=running.count("\n"),
-                       startup_lines=startup.count("\n"))
+        journal.record(node, "rollback-checked", ok=not why, compared=ROLLBACK_SCOPE,
+                       running_lines=running.count("\n"), startup_lines=startup.count("\n"))
         if why:
             return DeviceResult(node, Status.rollback_failed, error=why, seconds=res.seconds)
         return res
@@ -398,3 +413,21 @@ def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: Dr
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         restored = list(pool.map(undo, list(reversed(nodes))))
         return lost + list(pool.map(check, restored))
+
+
+# what a rollback restores and its final check compares, in the journal's and the user's words
+ROLLBACK_SCOPE = "govctl's owned scope and the lines the run rendered; every other line as the device has it now"
+
+
+def _saved(journal: Journal, node: str, target: DeviceTarget) -> tuple[str, str, Platform] | str:
+    """(saved config, config the run pushed, platform) of ``node``, or why a rollback cannot use them."""
+    before = journal.before(node)
+    if before is None:
+        return "no saved config in the journal"
+    pushed = journal.dir / "intended" / f"{node}.cfg"  # written before the commit intent (``Rollout._one``)
+    if not pushed.is_file():
+        return f"no pushed config in the journal ({pushed}): govctl's part of the device is unknown"
+    platform = get_platform(target.platform)
+    if platform is None:
+        return f"unknown platform {target.platform!r}"
+    return before, pushed.read_text(encoding="utf-8"), platform

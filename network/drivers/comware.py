@@ -10,7 +10,9 @@ napalm-h3c-comware has getters only, so the transaction is built from what Comwa
   commit`` to keep it (Comware rolls back by itself otherwise);
 - rollback: ``configuration replace file <checkpoint>``, then the running config must equal the
   checkpoint again, or the rollback fails; only then ``save force`` writes it as the startup
-  configuration (``restore``'s promise; the commit itself never saves);
+  configuration (``restore``'s promise; the commit itself never saves). A scoped rollback target no
+  checkpoint holds (lines outside govctl's scope changed since the push) is reached by typing the
+  exact remediation (``comware_config.remediation(..., "exact")``), checked the same way;
 - startup configuration: ``save force`` (``save_config``), ``display saved-configuration``
   (``startup_drift``); configs compared as ``comware_config.same_config`` does, drift shown with
   ``comware_config.drift``;
@@ -174,9 +176,12 @@ class ComwareDriver:
         self._replace_from(self._checkpoint, self._before)
 
     def restore(self, config: str) -> None:
-        """Back to ``config`` (a config the journal saved before a commit), in this session or a later
-        one (`govctl net rollback RUN_ID`): replace from the checkpoint file whose content is
-        ``config``. A diff-based "replace" could not remove whole views the rollout added.
+        """Back to ``config``, in this session or a later one (`govctl net rollback RUN_ID`): a config
+        the journal saved before a commit, or the device's config now with govctl's part made equal to
+        it (``scope.rollback_candidate``). Replace from the checkpoint file whose content is ``config``
+        where there is one (exact, whole views the rollout added included); otherwise (lines outside
+        govctl's scope changed since the checkpoint) type the exact remediation from the running
+        config to ``config``, which touches govctl's part only, undoing views the rollout added too.
         A device already running ``config`` (a crash before the commit) only has it saved."""
         if not self._pending and not self.running_drift(config):
             self._save("rollback")
@@ -189,8 +194,20 @@ class ComwareDriver:
             if cfg.same_config(self._show(f"more {name}", "rollback"), config):
                 self._replace_from(name, config)
                 return
-        raise self._fail("rollback", f"no checkpoint {cfg.CHECKPOINT_DIR}govctl-{self.target.node}-*.cfg on the "
-                                     "device holds the configuration the journal saved; restore it by hand")
+        self._remediate_to(config)
+
+    def _remediate_to(self, config: str) -> None:
+        changes = cfg.remediation(self.get_config(), config, "exact")
+        out = str(self._do("rollback", self._conn.send_config_set,
+                           cfg.commands(changes) + (cfg.confirm_sequence() if self._pending else []),
+                           read_timeout=300))
+        self._pending = False
+        if cfg.refused(out):
+            raise self._fail("rollback", cfg.refused(out)[0])
+        left = self.running_drift(config)
+        if left:
+            raise self._fail("rollback", f"after the remediation the running config still differs:\n{left}")
+        self._save("rollback")
 
     def _replace_from(self, checkpoint: str, before: str) -> None:
         self._before = before

@@ -29,7 +29,10 @@ from typing import Literal
 
 from govctl.network.platforms import Names, Platform, get
 
-Mode = Literal["merge", "replace"]
+# merge: add what is missing; replace: also remove the owned scope's leaves the intent lacks; exact:
+# make the running config equal to the target, removing any line and view it lacks (a rollback to
+# ``scope.rollback_candidate``, which differs from the device in govctl's part only)
+Mode = Literal["merge", "replace", "exact"]
 
 # What Comware does not display because it is the default (per command key -> default value).
 DEFAULTS = {"ospfv3 timer hello": "10", "ospfv3 timer dead": "40"}
@@ -152,19 +155,25 @@ def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, sco
     """Changes inside one view (``path``: the views around it, () for system view)."""
     depth = len(path)
     out: list[Change] = []
-    if have is not None and mode == "replace":
+    if have is not None and mode != "merge":
         wanted_lines = {c.line for c in want.children}
         wanted_keys = {_key(c.line) for c in want.children}
         for c in have.children:
-            if c.line in wanted_lines or c.children or _key(c.line) in wanted_keys:
-                continue  # kept, a sub-view (left alone), or overwritten by the intended value
-            if not scope.owned(path, c.line, names):
+            if c.line in wanted_lines or _key(c.line) in wanted_keys:
+                continue  # kept, or overwritten by the intended value
+            if c.children:
+                if mode == "exact":  # the whole view goes, its lines with it
+                    out.append(Change(depth, f"undo {c.line}", "-", shown=c.line))
+                continue  # replace: a sub-view is left alone
+            if mode == "replace" and not scope.owned(path, c.line, names):
                 continue
             undo = _undo(c.line)
             if undo:
                 out.append(Change(depth, undo, "-", shown=c.line))
     for c in want.children:
         if not c.children:
+            if have is not None and mode != "exact" and scope.device_value_wins(path, c.line):
+                continue  # a view the device runs keeps its own value (a new BGP router id resets every peer)
             if have is None or not _satisfied(c, have):
                 out.append(Change(depth, c.line, "+"))
             continue
@@ -181,7 +190,8 @@ def _block(want: Node, have: Node | None, path: tuple[str, ...], mode: Mode, sco
 
 def remediation(running: str, intended: str, mode: Mode = "merge", platform: str = "h3c_comware") -> list[Change]:
     """What to send so that ``running`` becomes ``intended`` (merge: add only; replace: also removes the
-    lines of ``platform``'s owned scope the intent lacks, see ``network.platforms``)."""
+    lines of ``platform``'s owned scope the intent lacks, see ``network.platforms``; exact: removes
+    whatever ``intended`` lacks, views too)."""
     scope = get(platform)
     if scope is None:
         raise ValueError(f"no platform {platform!r}")

@@ -201,9 +201,12 @@ class NapalmAdapter:
         self._replace_from(self._checkpoint, self._before)
 
     def restore(self, config: str) -> None:
-        """Back to ``config`` (the config the journal saved before a commit), in this session or a
+        """Back to ``config`` (the config the journal saved before a commit, or the device's config now
+        with govctl's part made equal to it: ``scope.rollback_candidate``), in this session or a
         later one (`govctl net rollback RUN_ID`). huawei_vrp: from the checkpoint file on the device
-        whose content is ``config`` (a merge of ``config`` would not remove what the rollout added).
+        whose content is ``config`` (a merge of ``config`` would not remove what the rollout added);
+        where none holds it, the exact remediation from the running config (``remediation(...,
+        "exact")``: ``undo`` of the lines and views ``config`` lacks), sent as a merge.
         ios: napalm's rollback after a commit in this session, else ``configure replace`` with
         ``config`` (exact on IOS); either way the running config must then equal ``config``
         (``running_drift``), and the startup config too (napalm writes memory without reading the
@@ -233,9 +236,16 @@ class NapalmAdapter:
             if vrp_config.same_config(self._cli(vrp_config.show_file(name), "rollback"), config):
                 self._replace_from(name, config)
                 return
-        raise DeviceError(self.target.node, "rollback",
-                          f"no checkpoint {vrp_config.checkpoint_name(self.target.node, '*')} on the device "
-                          "holds the configuration the journal saved; restore it by hand")
+        # no checkpoint holds it: the device's config now with govctl's part restored (lines outside
+        # govctl's scope changed since the push). The exact remediation to it touches govctl's part only
+        changes = remediation(self.get_config(), config, "exact", "huawei_vrp")
+        self._call("rollback", "discard_config")
+        self._call("rollback", "load_merge_candidate", config="\n".join(commands(changes)))
+        self._call("rollback", "commit_config")
+        if not vrp_config.same_config(self.get_config(), config):
+            raise DeviceError(self.target.node, "rollback", "after the remediation the running config still "
+                              f"differs:\n{vrp_config.drift(config, self.get_config())}")
+        self._save("rollback")
 
     # ------------------------------------------------------------ huawei_vrp checkpoint and rollback
 

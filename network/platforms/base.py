@@ -51,6 +51,15 @@ class Platform:
     keys: tuple[re.Pattern[str], ...] = field(default=())
     # rendered spelling -> the one the device shows for the same command (matched as one line)
     aliases: tuple[tuple[str, str], ...] = ()
+    # (block the line sits directly in, line): single-valued commands whose rendered value is only for
+    # a block govctl creates. In a block the device already runs, the device's value (explicit, or one
+    # the device chose itself) stays: a new BGP router id resets every session of the process, IPv4
+    # ones govctl does not own included
+    device_wins: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
+
+    def device_value_wins(self, path: Path, line: str) -> bool:
+        """Is ``line`` (rendered, in ``path``) one the device's own value overrides in a block it runs?"""
+        return bool(path) and any(block.match(path[-1]) and rx.match(line) for block, rx in self.device_wins)
 
     def port_name(self, port: int) -> str:
         return self.loopback if port == 0 else self.data_port.format(n=port)

@@ -43,8 +43,9 @@ def names(text: str) -> Names:
 PLATFORM = Platform(
     name="frr", vendor="FRRouting", loopback="lo", data_port="eth{n}", comment="!", trailer="",
     driver="frr:FrrDriver", commit_confirm=True,
-    restore="frr-reload's diff from the running config to the saved one, applied in one vtysh session, "
-            "then re-read: the result must equal the saved config",
+    restore="frr-reload's diff from the running config to the rollback target (the running config with "
+            "govctl's part from the saved one), applied in one vtysh session, then re-read: the result must "
+            "equal the target",
     owned=owned, names=names,
     owned_summary="interfaces' `ipv6` lines; `router ospf6`; in `router bgp`: IPv6 neighbours, the peer groups "
                   "the intent names, `address-family ipv6 unicast`; the `ipv6 prefix-list`s and `route-map`s "
@@ -54,4 +55,5 @@ PLATFORM = Platform(
            "vty lines: push and rollback keep each byte for byte (test_net_ownership_lab.py)",
     keys=tuple(re.compile(rx) for rx in (r"^description ", r"^hostname ", r"^bgp router-id ", r"^timers bgp ",
                                          r"^frr defaults ", r"^ospf6 router-id ")),
+    device_wins=((re.compile(r"^router bgp \d+$"), re.compile(r"^bgp router-id ")),),
 )

@@ -1,6 +1,8 @@
 """H3C Comware V7 through govctl's own netmiko driver (napalm-h3c-comware has getters only)."""
 from __future__ import annotations
 
+import re
+
 from govctl.network.platforms.base import Names, Platform, leaf_scope, names_from
 
 # Leaves only: comware_config's block remediation never removes a sub-view.
@@ -15,11 +17,15 @@ def names(text: str) -> Names:
 PLATFORM = Platform(
     name="h3c_comware", vendor="H3C", loopback="LoopBack0", data_port="GigabitEthernet1/0/{n}", comment="#",
     trailer="#\nreturn\n", driver="comware:ComwareDriver", commit_confirm=True,
-    restore="`configuration replace file` of the checkpoint saved before the commit, found again by content; "
-            "the result must equal it",
+    restore="`configuration replace file` of the checkpoint saved before the commit, found again by content, "
+            "when it holds the rollback target (the running config with govctl's part from the saved one); "
+            "otherwise the exact remediation to the target, typed; the result must equal it",
     owned=owned, names=names,
     owned_summary="interfaces' `ipv6 address` and `ospfv3` lines; `ospfv3 N`; in `bgp N`: IPv6 peers, the groups "
                   "the intent names, `timer keepalive`, `address-family ipv6 unicast`; entries of the `ipv6 "
                   "prefix-list`s the intent names; its `ipv6 route-static ... NULL0` discard routes",
     proven="transcripts written from H3C's documentation (tests/network/fixtures/comware), not a real device",
+    # single-valued lines: a rollback puts the saved value back in place of the rendered one
+    keys=tuple(re.compile(rx) for rx in (r"^description ", r"^sysname ", r"^router-id ")),
+    device_wins=((re.compile(r"^bgp \d+$"), re.compile(r"^router-id ")),),
 )

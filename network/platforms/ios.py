@@ -44,8 +44,9 @@ def names(text: str) -> Names:
 PLATFORM = Platform(
     name="ios", vendor="Cisco", loopback="Loopback0", data_port="GigabitEthernet0/{n}", comment="!",
     trailer="!\nend\n", driver="napalm_adapter:NapalmAdapter", commit_confirm=True,
-    restore="`configure replace` of the saved (whole) running config, napalm's archive-based rollback in the "
-            "same session; the result must equal the saved config",
+    restore="napalm's archive-based rollback in the session of the commit; from `net rollback`, `configure "
+            "replace` of the rollback target (the running config with govctl's part from the saved one); the "
+            "result must equal it",
     owned=owned, names=names,
     owned_summary="interfaces' `ipv6` lines; `ipv6 router ospf N`; in `router bgp`: IPv6 neighbours, the peer "
                   "groups the intent names, `address-family ipv6 unicast`; the `ipv6 prefix-list`s and "
@@ -54,4 +55,5 @@ PLATFORM = Platform(
     keys=tuple(re.compile(rx) for rx in (r"^description ", r"^hostname ", r"^bgp router-id ", r"^timers bgp ",
                                          r"^router-id ", r"^ip address (?!.*secondary)")),
     aliases=(("address-family ipv6 unicast", "address-family ipv6"),),
+    device_wins=((re.compile(r"^router bgp \d+$"), re.compile(r"^bgp router-id ")),),
 )

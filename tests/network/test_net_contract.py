@@ -433,3 +433,149 @@ def test_ios_push_and_rollback_keep_every_foreign_line_byte_for_byte(monkeypatch
             assert spec.owned(path[:-1], spec.shown(path[-1][3:]), names), f"hier_config negates {path}"
     dev.rollback()
     assert device.running == running
+
+
+# ------------------------------------------------------------ rollback within the owned scope
+
+# per platform: a foreign line an operator adds after the push (it must survive the rollback), the
+# loopback's header, and how the platform ends its config
+AFTER_PUSH = {"frr": ("ip route 203.0.113.64/26 blackhole", "interface lo", ""),
+              "ios": ("snmp-server contact noc@example.net", "interface Loopback0", "end"),
+              "huawei_vrp": ("snmp-agent sys-info contact noc@example.net", "interface LoopBack0", "return"),
+              "h3c_comware": ("snmp-agent sys-info contact noc@example.net", "interface LoopBack0", "return")}
+BEHIND = "2001:db8:ffff:ffff::1/128"  # an owned line (a loopback IPv6 address) added behind the journal
+
+
+def _pushed(platform: str, running: str, intended: str) -> str:
+    """The device's config after a push of ``intended`` (as the platform's driver changes it)."""
+    from govctl.network.drivers import comware_config
+    from govctl.network.platforms.scope import scoped_candidate
+
+    if platform in ("frr", "ios"):
+        return scoped_candidate(running, intended, PLATFORMS[platform])
+    return _apply_blocks(running, comware_config.remediation(running, intended, "replace", platform))
+
+
+def _edited(platform: str, config: str) -> str:
+    """``config`` after an operator's hand: the foreign line added (before the config's last line, in a
+    section of its own where the platform uses '#'), the owned address on the loopback."""
+    foreign, loopback, last = AFTER_PUSH[platform]
+    lines = config.splitlines()
+    at = lines.index(loopback) + 1
+    lines.insert(at, f" ipv6 address {BEHIND}")
+    end = lines.index(last) if last else len(lines)
+    lines[end:end] = [foreign, "#"] if last == "return" else [foreign]
+    return "\n".join(lines) + "\n"
+
+
+def _same(platform: str, a: str, b: str) -> bool:
+    from govctl.network.drivers import comware_config
+
+    return a == b if platform in ("frr", "ios") else comware_config.same_config(a, b)
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_scoped_rollback_candidate_of_an_untouched_push_is_the_saved_config(platform: str):
+    from govctl.network.platforms.scope import rollback_candidate
+
+    saved, intended = running_of(platform), intended_of(platform)
+    pushed = _pushed(platform, saved, intended)
+    assert not _same(platform, pushed, saved)
+    assert _same(platform, rollback_candidate(pushed, saved, intended, PLATFORMS[platform]), saved)
+    # a device already back is its own candidate (a rollback run twice changes nothing the second time)
+    assert _same(platform, rollback_candidate(saved, saved, intended, PLATFORMS[platform]), saved)
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_scoped_rollback_keeps_a_foreign_line_added_since_and_restores_an_owned_one(platform: str):
+    """Between push and rollback an operator adds an SNMP line (or an IPv4 static route) and an IPv6 address
+    on the loopback: the first is not govctl's and survives byte for byte, the second is in govctl's owned
+    scope and goes; everything else is the saved config."""
+    from govctl.network.platforms.scope import rollback_candidate
+
+    saved, intended = running_of(platform), intended_of(platform)
+    foreign = AFTER_PUSH[platform][0]
+    back = rollback_candidate(_edited(platform, _pushed(platform, saved, intended)), saved, intended, PLATFORMS[platform])
+    assert foreign in back.splitlines(), f"{platform}: the rollback removed {foreign!r}"
+    assert BEHIND not in canonical(back).lower() and "2001:db8:ffff:ffff::1" not in back.lower()
+    expected = _edited(platform, saved).replace(f" ipv6 address {BEHIND}\n", "")
+    assert _same(platform, back, expected), f"{platform}: not the saved config plus the foreign line:\n{back}"
+    # the rollback's final check computes the candidate again from the device: a fixed point
+    assert _same(platform, rollback_candidate(back, saved, intended, PLATFORMS[platform]), back)
+
+
+BGP_ID = {"frr": ("bgp router-id 0.0.0.8", "bgp router-id 0.0.0.99"),
+          "ios": ("bgp router-id 0.0.0.8", "bgp router-id 0.0.0.99"),
+          "huawei_vrp": ("router-id 0.0.0.8", "router-id 0.0.0.99"),
+          "h3c_comware": ("router-id 0.0.0.8", "router-id 0.0.0.99")}
+
+
+def _bgp_router_id(platform: str, rid: str | None) -> str:
+    """The fixture with the BGP process's router id set to ``rid`` (None: the line removed)."""
+    rendered, _ = BGP_ID[platform]
+    lines = running_of(platform).splitlines()
+    bgp = next(i for i, line in enumerate(lines) if line.startswith(("router bgp ", "bgp ")))
+    at = next(i for i in range(bgp, len(lines)) if lines[i].strip() == rendered)
+    if rid is None:
+        del lines[at]
+    else:
+        lines[at] = lines[at].replace(rendered, rendered.rsplit(" ", 1)[0] + " " + rid)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+@pytest.mark.parametrize("device", ["other id", "no id line"])
+def test_a_push_never_changes_the_router_id_of_a_bgp_process_the_device_runs(platform: str, device: str,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    """A new BGP router id resets every session of the process, IPv4 ones govctl does not own included:
+    the device's (explicit, or chosen by the device itself) stays, and the device counts as on its intent."""
+    _needs(platform)
+    running = _bgp_router_id(platform, "0.0.0.99" if device == "other id" else None)
+    dev = driver_on(platform, running, monkeypatch)
+    dev.load_replace_candidate(intended_of(platform))
+    diff = dev.compare_config()
+    assert "router-id 0.0.0.8" not in diff and "router-id 0.0.0.99" not in diff, diff
+    done = _pushed(platform, running, intended_of(platform))
+    assert ("0.0.0.99" in done) == (device == "other id")
+    assert BGP_ID[platform][0] not in [x.strip() for x in done.splitlines()][
+        next(i for i, x in enumerate(done.splitlines()) if x.startswith(("router bgp ", "bgp "))):]
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_a_bgp_process_govctl_creates_gets_the_rendered_router_id(platform: str):
+    from govctl.network.drivers import comware_config
+    from govctl.network.platforms.scope import scoped_candidate
+
+    bare = {"frr": "frr defaults traditional\nhostname r\n", "ios": "hostname r\n!\nend\n",
+            "huawei_vrp": "#\nsysname r\n#\nreturn\n", "h3c_comware": "#\n sysname r\n#\nreturn\n"}[platform]
+    intended = intended_of(platform)
+    if platform in ("frr", "ios"):
+        assert BGP_ID[platform][0] in scoped_candidate(bare, intended, PLATFORMS[platform]).splitlines()[1:] or \
+            f" {BGP_ID[platform][0]}" in scoped_candidate(bare, intended, PLATFORMS[platform]).splitlines()
+    else:
+        sent = comware_config.commands(comware_config.remediation(bare, intended, "replace", platform))
+        bgp = next(i for i, x in enumerate(sent) if x.startswith("bgp "))
+        assert BGP_ID[platform][0] in sent[bgp:]
+
+
+def test_net_rollback_of_an_ios_device_keeps_the_operators_line_and_says_what_it_compared(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any):
+    """`govctl net rollback` end to end on the IOS adapter: `configure replace` of the scoped target, read
+    back in a new session; the journal names the scope the final check compared."""
+    from govctl.network.journal import Journal
+    from govctl.network.models import Status
+    from govctl.network.push import rollback_run
+
+    saved, intended = running_of("ios"), intended_of("ios")
+    device = IosDouble(_edited("ios", _pushed("ios", saved, intended)))
+    journal = Journal("run1", root=tmp_path)
+    journal.save_before(NODE, saved)
+    journal.save_intended(NODE, intended)
+    journal.record(NODE, "commit-intent", checkpoint=f"before/{NODE}.cfg")
+    monkeypatch.setenv("GOVCTL_T_PW", "pw")
+    target = DeviceTarget(node=NODE, platform="ios", host="2001:db8:fffd::8", credentials="env:GOVCTL_T_PW")
+    results = rollback_run(journal, {NODE: target}, lambda t: NapalmAdapter(t, driver_class=device))
+    assert [r.status for r in results] == [Status.rolled_back], results
+    assert device.running == _edited("ios", saved).replace(f" ipv6 address {BEHIND}\n", "")
+    checked = [s.detail for s in journal.steps() if s.step == "rollback-checked"]
+    assert checked and checked[0]["ok"] and "owned scope" in checked[0]["compared"]

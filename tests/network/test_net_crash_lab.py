@@ -231,11 +231,16 @@ def test_rollback_killed_then_rollback_again(lab: Lab, point: str) -> None:
 
 
 def test_a_router_changed_behind_the_journal_is_restored_or_named(lab: Lab) -> None:
+    """Someone changes A by hand after the crash: a line outside govctl's scope (a static route) and one
+    inside it (an IPv6 address on the loopback). The rollback gives back govctl's part only: the owned
+    line goes (it is govctl's), the foreign one stays byte for byte (it is not govctl's to undo, whoever
+    added it); everything else is A's saved config. And while A cannot be reached the rollback must not
+    say done."""
     before = lab.runs()
     assert lab.push(kill=(A, "committed")).returncode == -9
     run = _new_run(lab, before)
-    # someone changes A by hand after the crash, and then A cannot be reached: the rollback must not say done
-    lab.vtysh(A, "configure terminal", "ipv6 route 2001:db8:ffff:ffff::/64 blackhole", "end", "write memory")
+    foreign, owned = "ipv6 route 2001:db8:ffff:ffff::/64 blackhole", "ipv6 address 2001:db8:ffff:fffe::1/128"
+    lab.vtysh(A, "configure terminal", foreign, "interface lo", owned, "exit", "end", "write memory")
     subprocess.run(["ip", "-n", lab.netns[A], "link", "set", "mgmt0", "down"], check=True)
     try:
         failed = lab.rollback(run)
@@ -244,8 +249,19 @@ def test_a_router_changed_behind_the_journal_is_restored_or_named(lab: Lab) -> N
     finally:
         subprocess.run(["ip", "-n", lab.netns[A], "link", "set", "mgmt0", "up"], check=True)
     time.sleep(1)
-    out = _rollback_ok(lab, run)  # the hand-made line goes too: A ends exactly on its saved config
-    assert {r["node"] for r in out["results"]} == {A}
+    rb = lab.rollback(run)
+    assert rb.returncode == 0, rb.stdout + rb.stderr
+    assert {r["node"] for r in json.loads(rb.stdout)["results"]} == {A}
+    running, startup = lab.read(A)
+    assert startup == running
+    assert foreign in running.splitlines(), "the rollback undid a line outside govctl's scope"
+    assert "2001:db8:ffff:fffe::1" not in running, "the rollback left a line of govctl's scope"
+    assert [x for x in running.splitlines() if x != foreign] == lab.baseline[A][0].splitlines()
+    checked = [s.detail for s in lab.journal(run).steps() if s.node == A and s.step == "rollback-checked"]
+    assert checked[-1]["ok"] and "owned scope" in checked[-1]["compared"]
+    # the operator's line is theirs to remove: back to the lab's baseline for the next case
+    lab.vtysh(A, "configure terminal", f"no {foreign}", "end", "write memory")
+    _assert_baseline(lab, run)
 
 
 def test_net_diff_exits_1_when_a_router_cannot_be_read(lab: Lab) -> None:

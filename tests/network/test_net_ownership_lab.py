@@ -3,8 +3,10 @@ own peer, address family and route-map, IPv4 and IPv6 static routes, an access l
 prefix lists govctl does not name, syslog and vty lines) plus stale lines of govctl's own scope (an
 old IPv6 loopback address, an iBGP peer to a retired route reflector, an extra entry of a prefix
 list the intent names). `net push --lab` removes exactly the stale lines, every foreign line stays
-byte for byte and in its place, IPv4 routing keeps working; `net rollback` gives every router its
-config from before back byte for byte, running and startup.
+byte for byte and in its place, IPv4 routing keeps working; between push and rollback an operator adds
+a static route (foreign) and a loopback IPv6 address (owned) on every router; `net rollback` gives
+govctl's part back: the static route stays byte for byte, the address goes, and every other line is the
+config from before, byte for byte, running and startup.
 
 Its own lab: inventory 'ownnet', management /64 2001:db8:fff7::/64, three routers; taken down after.
 """
@@ -143,9 +145,17 @@ def test_push_changes_only_govctls_scope_and_rollback_restores_every_byte(lab: L
             assert d.compare_config() == "", f"{node}: not on its intended scope after the push"
         finally:
             d.close()
+    # between push and rollback an operator adds a static route (not govctl's) and an IPv6 address on the
+    # loopback (govctl's scope): the rollback keeps the first byte for byte and takes the second away
+    added, owned = "ip route 203.0.113.64/26 blackhole", "ipv6 address 2001:db8:ffff:fffe::1/128"
+    for node in lab.before:
+        lab.vtysh(node, "configure terminal", added, "interface lo", owned, "exit", "end", "write memory")
     code, out = _govctl("net", "rollback", run["run_id"], str(lab.inventory), "--lab", "--json")
     assert code == 0, out
     for node, before in lab.before.items():
         running, startup = lab.read(node)
-        assert running == before, f"{node}: running config is not the one from before the push"
-        assert startup == before, f"{node}: startup config is not the one from before the push"
+        assert added in running.splitlines(), f"{node}: the rollback removed a line added after the push"
+        assert "2001:db8:ffff:fffe::1" not in running, f"{node}: an owned line added after the push stayed"
+        assert [x for x in running.splitlines() if x != added] == before.splitlines(), \
+            f"{node}: running config is not the one from before the push (plus the operator's line)"
+        assert startup == running, f"{node}: startup config is not the rolled-back running config"

@@ -204,7 +204,7 @@ def _crash_at(tmp_path: Path, step: str, device_after: str):  # noqa: ANN202
             if device_after == "intended":
                 net.running[NODE] = configs[NODE]
             elif device_after == "half":
-                net.running[NODE] = net.running[NODE] + configs[NODE].splitlines()[3] + "\n"
+                net.running[NODE] = net.running[NODE] + configs[NODE].splitlines()[4] + "\n"  # a prefix-list line
             raise Crash
 
     journal = Journal("run1", root=tmp_path)
@@ -270,16 +270,20 @@ def test_a_rollback_that_leaves_a_device_different_fails_naming_it_and_the_lines
     rollout.run(list(intents))
     from net_helpers import FakeDevice
 
+    left = configs[NODE].splitlines()[4]  # a line of govctl's own scope (a prefix list the intent names)
+    assert left.startswith("ipv6 prefix-list ")
+
     class Liar(FakeDevice):
-        def restore(self, config: str) -> None:  # says done, leaves one line behind
+        def restore(self, config: str) -> None:  # says done, leaves one line of govctl's scope behind
             super().restore(config)
             if self.node == NODE:
-                self.net.running[NODE] += "ipv6 forwarding\n"
+                self.net.running[NODE] += left + "\n"
 
     results = rollback_run(journal, targets, lambda t: Liar(net, t.node))
     bad = [r for r in results if r.status == Status.rollback_failed]
     assert [r.node for r in bad] == [NODE]
-    assert "running config differs from the saved one by 1 lines" in bad[0].error and "ipv6 forwarding" in bad[0].error
+    assert "running config (govctl's owned scope" in bad[0].error
+    assert "differs from the saved one by 1 lines" in bad[0].error and left in bad[0].error
     # run again with an honest driver: the device is restored and the rollback is complete
     again = rollback_run(journal, targets, net.factory)
     assert {r.status for r in again} == {Status.rolled_back}

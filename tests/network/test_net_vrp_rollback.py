@@ -217,6 +217,7 @@ def test_govctl_net_rollback_of_a_run_restores_vrp_from_its_checkpoint(monkeypat
     box = VrpDevice(AFTER, files={CHECKPOINT: "!Last configuration was saved at 2026-11-25 18:00:00+00:00\n" + BEFORE})
     journal = Journal("20261125T180000Z-test", root=tmp_path)
     journal.save_before(NODE, BEFORE)
+    journal.save_intended(NODE, _intended())
     journal.record(NODE, "committed")
     target = DeviceTarget(node=NODE, platform="huawei_vrp", host="2001:db8:fffd::8", credentials="env:GOVCTL_T_PW")
     _adapter(monkeypatch, box)  # sets the password and the stamp
@@ -227,13 +228,17 @@ def test_govctl_net_rollback_of_a_run_restores_vrp_from_its_checkpoint(monkeypat
     assert journal.committed_not_undone() == []
 
 
-def test_no_checkpoint_with_the_journals_config_fails_loudly_and_changes_nothing(monkeypatch):
+def test_no_checkpoint_with_the_config_sends_the_exact_remediation_and_checks_the_result(monkeypatch):
+    """No checkpoint holds the target (a scoped rollback after lines outside govctl's scope changed): the
+    exact remediation goes as a merge, undoing what the rollout added (views too), no `rollback
+    configuration`; a device that does not end on the target (this double's commit ignores the buffer)
+    is a failure."""
     box = VrpDevice(AFTER, files={f"govctl-{NODE}-20261124T090000.cfg": "#\nsysname other\n#\nreturn\n"})
     dev = _adapter(monkeypatch, box)
-    with pytest.raises(DeviceError, match=rf"{NODE}: rollback: no checkpoint govctl-{NODE}-\*\.cfg on the device "
-                                          "holds the configuration the journal saved"):
+    with pytest.raises(DeviceError, match=rf"{NODE}: rollback: after the remediation the running config still differs"):
         dev.restore(BEFORE)
-    assert box.running == AFTER
+    sent = dev._dev.buffer.splitlines()
+    assert "undo ospfv3 1" in sent and all(line.startswith(("undo ", "interface ", "bgp ", "quit")) for line in sent)
     assert not any(line.startswith(f"<{NODE}>rollback") for line in box.log)
 
 
