@@ -299,9 +299,14 @@ class Rollout:
 
     def _undo(self, driver: DeviceDriver, node: str, before: str, batch: int, diff: str, why: str,
               checks: list[Check]) -> DeviceResult:
+        """Give ``node`` back govctl's part of its saved config, as ``net rollback`` does: a line outside
+        it that changed since the commit (an operator, an agent on the device) stays as it is now."""
         try:
             driver.discard_config()
-            driver.restore(before)
+            platform = get_platform(self.targets[node].platform)
+            target = (before if platform is None else
+                      rollback_candidate(driver.reread_config(), before, self.configs[node], platform))
+            driver.restore(target)
             self._step(node, "rolled-back")
             return DeviceResult(node, Status.rolled_back, batch, diff=diff, error=why, checks=checks)
         except DeviceError as exc:

@@ -140,7 +140,10 @@ class FakeDevice:
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
         if self.node in self.net.refuse_commit:
-            self.net.running[self.node] += "half-applied\n"
+            # half-applied: the candidate's first top-level IPv6 lines (govctl's: it renders them) took
+            half = [line for line in (self.candidate or "").splitlines() if line.startswith("ipv6 ")][:2]
+            assert half, "the fake's refused commit needs a candidate with top-level IPv6 lines"
+            self.net.running[self.node] += "".join(f"{line}\n" for line in half)
             raise DeviceError(self.node, "commit", "refused")
         self.saved = self.net.running[self.node]
         self.net.running[self.node] = self.candidate or ""

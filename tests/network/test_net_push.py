@@ -72,6 +72,25 @@ def test_failed_verification_rolls_back_exactly_and_others_stay(tmp_path: Path):
     assert (journal.dir / "before" / "alpha-west-town01-r1.cfg").stat().st_mode & 0o077 == 0
 
 
+def test_a_rollback_inside_the_push_keeps_a_foreign_line_added_after_the_commit(tmp_path: Path):
+    """Verification fails after the commit; meanwhile a line govctl does not own appeared on the device.
+    The push's own rollback gives back govctl's part only, like `net rollback`: that line stays."""
+    intents, configs, net, targets = _setup(tmp_path)
+    node = "alpha-west-town01-r1"
+    net.broken_after_commit.add(node)
+    foreign = "ip route 198.51.100.77/32 blackhole\n"
+
+    def hook(n: str, step: str) -> None:
+        if n == node and step == "committed":
+            net.running[node] += foreign
+
+    journal = Journal("run1", root=tmp_path)
+    result = Rollout(intents, configs, targets, net.factory, journal, POLICY, platform="frr", hook=hook).run(
+        list(intents))
+    assert next(r for r in result.results if r.node == node).status == Status.rolled_back
+    assert net.running[node] == f"hostname {node}\n" + foreign
+
+
 def test_refused_commit_is_restored_and_unreachable_device_untouched(tmp_path: Path):
     intents, configs, net, targets = _setup(tmp_path)
     net.refuse_commit.add("beta-north-town01-r1")
