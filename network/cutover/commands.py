@@ -77,6 +77,10 @@ def plan_cmd(
         steps.add_row(str(i), s.id + mark, s.phase.value, s.owner, s.node or ("manual" if s.manual else "-"),
                       str(s.minutes))
     out.print(steps)
+    ready = Table("before traffic moves (converge)", "from", "to", "expect")
+    for pr in p.readiness:
+        ready.add_row(pr.id, pr.source, pr.target_prefix, "reach")
+    out.print(ready)
     probes = Table("post-check", "from", "to", "expect")
     for pr in p.postchecks:
         probes.add_row(pr.id, pr.source, pr.target_prefix, "reach" if pr.expect else "no reach")
@@ -180,8 +184,9 @@ DevicesOpt = Annotated[Path | None, typer.Option(
                       "env:VAR or file:PATH, known_hosts), the probe points the checks run from, the devices to "
                       "watch. Default for reaching a PE: its inventory management address and credentials.")]
 ConfirmOpt = Annotated[list[str] | None, typer.Option(
-    "--confirm-manual", help="A manual step (carrier circuit move) that is done, e.g. swing-SITE or "
-                             "rollback-swing-SITE; repeatable. Otherwise asked at the prompt.")]
+    "--confirm-manual", help="A manual step that is done (a new circuit up, a site's traffic moved), e.g. "
+                             "circuit-SITE, swing-SITE or rollback-swing-SITE; repeatable. Otherwise asked at the "
+                             "prompt.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm every manual step without asking (automation that "
                                                     "moves the circuits itself).")]
 ObserveOpt = Annotated[float | None, typer.Option(hidden=True, help="Test hook: observe this many seconds.")]

@@ -451,7 +451,9 @@ class DeviceExecutor:
         src = point.ipv6 if net.version == 6 else point.ipv4
         if not src:
             return False, f"probe point {point.device} has no IPv{net.version} source address"
-        dst = self.overlay.probe_targets.get(probe.target_prefix) or str(net.network_address + 1)
+        # a host prefix (the PE end of a new circuit) is pinged itself; a network, at its first address
+        dst = self.overlay.probe_targets.get(probe.target_prefix) or \
+            str(net.network_address + (0 if net.num_addresses == 1 else 1))
 
         def ping() -> bool:
             with self._session(point.device) as drv:
@@ -479,6 +481,11 @@ class DeviceExecutor:
 
     def isolation(self) -> list[tuple[str, bool, str]]:
         # the must-not-reach probes are the isolation evidence on devices: no driver reads a VPN's table
+        return []
+
+    def converged(self) -> list[tuple[str, bool, str]]:
+        # no driver reads a VPN's sessions or table (the getters see the global one): on devices the new path is
+        # proven by the plan's readiness probes, from each site to its PE over the new circuit, alone
         return []
 
     def others(self) -> dict[str, str]:

@@ -67,11 +67,22 @@ L: dict[str, dict[str, str]] = {
 
 TEXT = {
     "impact": {
-        "zh": "每个站点在其线路改接期间(约 {swing} 分钟)业务中断;其余时间业务走旧专线。割接不改变其他部门VPN及"
-              "公用网络区的路由(割接后验证逐项比对)。涉及设备:{nodes}。",
-        "en": "Each site loses service while its circuit is moved (about {swing} min); otherwise traffic stays on the "
-              "old line. The cutover changes no other department's VPN and no public-zone route (the post-checks "
-              "compare them). Devices touched: {nodes}.",
+        "zh": "先通后断:每个站点的新线路先与旧专线并行开通,经检查(站点经新线路可达PE,VPN已收敛)后才切换业务;切换是"
+              "CE上的路由变更(先加新路由,再删旧路由,约 {swing} 分钟),旧专线保留至不可回退点,业务预计不中断。"
+              "站点逐个切换期间,已切换与未切换站点之间的往返流量分走VPN与旧专线:路径上的状态防火墙或严格uRPF须允许。"
+              "割接不改变其他部门VPN及公用网络区的路由(割接后验证逐项比对)。涉及设备:{nodes}。",
+        "en": "Make before break: each site's new circuit is brought up beside the old line and checked (the site "
+              "reaches its PE over it, the VPN has converged) before its traffic moves; the move is a route change "
+              "on the CE (the new route first, then the old one removed, about {swing} min) and the old line stays "
+              "up until the point of no return, so no interruption is expected. While sites move one by one, "
+              "traffic between a moved and a not yet moved site goes over the VPN one way and the old line the "
+              "other: a stateful firewall or strict uRPF on the way must allow that. The cutover changes no other "
+              "department's VPN and no public-zone route (the post-checks compare them). Devices touched: {nodes}.",
+    },
+    "ready": {
+        "zh": "业务切换前(步骤 converge)须全部满足,否则不切换任何业务并回退:",
+        "en": "Before any traffic moves (step converge) all of this must hold, else no traffic is moved and the "
+              "change is rolled back:",
     },
     "baseline": {
         "zh": "实施前在旧网络上记录以下连通性基线,回退后必须全部恢复:",
@@ -198,6 +209,11 @@ def render_document(plan: CutoverPlan, lang: str = "zh", *, with_configs: bool =
         rows.append([i, s.id, title, _owner(s.owner, lang), device, at, s.minutes])
         elapsed += s.minutes
     out += _table(["#", t("id"), t("step"), t("owner"), t("device"), t("at"), t("est")], rows)
+    if plan.readiness:
+        out += [TEXT["ready"][lang], ""]
+        out += _table([t("id"), t("check"), t("from"), t("to"), t("expect")],
+                      [[p.id, p.title_zh if lang == "zh" else p.title_en, p.source, p.target_prefix, t("reach")]
+                       for p in plan.readiness])
 
     # 6 post-checks
     out += [f"## {t('post')}", ""]

@@ -222,13 +222,16 @@ def design(plan: CutoverPlan) -> LabState:
         st.sources[f"site:{site}"] = src
         st.targets[f"site:{site}"] = src
         cfg[ce] += [f"ip route 0.0.0.0/0 {c4}", f"ipv6 route ::/0 {c6}"]
-    # access links: the CE side stays unaddressed until the swing; the PE side until the access step
+    # access links: the CE side stays unaddressed until its new circuit is brought up; the PE side until the
+    # access step
     for pe in plan.pes:
         for lk in pe.links:
             if lk.kind == "site":
                 ce = st.site_ce[lk.name]
                 link(st.pe_of[pe.node], _lab_if(lk.interface), ce, "acc")
                 st.site_if[lk.name] = "acc"
+                st.targets[f"circuit:{lk.name}"] = {"ns": st.pe_of[pe.node], "v4": lk.pe_ipv4.split("/")[0],
+                                                    "v6": lk.pe_ipv6.split("/")[0]}
             else:
                 inst("cld", f"cloud-{lk.name}", ["zebra", "staticd"])
                 link(st.pe_of[pe.node], _lab_if(lk.interface), "cld", "uplink")
@@ -269,12 +272,21 @@ def lab_config(st: LabState, pe: VpnPe, feature: str, *, undo: bool) -> str:
                           flavour=LAB_FLAVOUR)
 
 
+def circuit_config(st: LabState, plan: CutoverPlan, site: str, *, undo: bool) -> tuple[str, str]:
+    """(CE instance, config) bringing up a site's new circuit beside the old line (or releasing it)."""
+    return _ce_config(st, plan, "circuit", site, undo)
+
+
 def swing_config(st: LabState, plan: CutoverPlan, site: str, *, undo: bool) -> tuple[str, str]:
-    """(CE instance, config) moving a site's CE from the old line to its PE (or back)."""
+    """(CE instance, config) moving a site's traffic from the old line to its new circuit (or back)."""
+    return _ce_config(st, plan, "swing", site, undo)
+
+
+def _ce_config(st: LabState, plan: CutoverPlan, what: str, site: str, undo: bool) -> tuple[str, str]:
     lk = next(lk for pe in plan.pes for lk in pe.links if lk.kind == "site" and lk.name == site)
     old4, old6 = st.site_old[site]
-    text = _env().get_template(f"{LAB_FLAVOUR}/swing.j2").render(lk=lk, undo=undo, ifname=st.site_if[site],
-                                                                 old4=old4, old6=old6)
+    text = _env().get_template(f"{LAB_FLAVOUR}/{what}.j2").render(lk=lk, undo=undo, ifname=st.site_if[site],
+                                                                  old4=old4, old6=old6)
     return st.site_ce[site], text
 
 
@@ -285,6 +297,7 @@ class Lab:
     """Builds, drives and removes the lab of one cutover."""
 
     CONVERGE = 15.0  # seconds BGP may take to settle after a change (it takes 2-5 s here)
+    READY = 30.0  # seconds the new path may take to converge before the traffic moves (``converged``)
 
     def __init__(self, state: LabState) -> None:
         self.st = state
@@ -312,6 +325,7 @@ class Lab:
         lab = cls(st)
         try:
             lab._build()
+            lab._forwarding()
             if ssh:
                 lab._build_ssh(net)
         except BaseException:
@@ -328,9 +342,13 @@ class Lab:
         st = self.st
         for ins in st.instances.values():
             _run(["ip", "netns", "add", ins.netns])
+            # rp_filter: a new namespace inherits the host's IPv4 setting; while sites move one by one, traffic
+            # between a moved and a not yet moved site returns over the other line, so the lab says what it
+            # filters instead of the host (nothing, as on a CE with two uplinks and no strict uRPF)
             _run(["ip", "netns", "exec", ins.netns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
                   "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1",
-                  "net.ipv6.conf.all.keep_addr_on_down=1"])
+                  "net.ipv6.conf.all.keep_addr_on_down=1", "net.ipv4.conf.all.rp_filter=0",
+                  "net.ipv4.conf.default.rp_filter=0"])
             _run(["ip", "-n", ins.netns, "link", "set", "lo", "up"])
         for ns_a, if_a, ns_b, if_b in st.links:
             _run(["ip", "-n", ns_a, "link", "add", if_a, "type", "veth", "peer", "name", if_b, "netns", ns_b])
@@ -521,6 +539,65 @@ class Lab:
         reached = self.ping(source, p.target, family, 2)
         return (not reached), ("reached (isolation broken)" if reached else "no reply, as required")
 
+    def converged(self, plan: CutoverPlan, timeout: float | None = None) -> list[tuple[str, bool, str]]:
+        """Per PE instance of the VPN: every BGP session established and every prefix the VPN carries (the
+        sites', the tenants', a type C/E network's own default) selected and installed in its FIB, read every
+        0.2 s until all hold or ``timeout`` (default ``READY``) runs out. (id, ok, detail) per PE."""
+        want = [p for _, _, prefixes in plan.sites for p in prefixes]
+        want += [p for _, _, v4, v6 in plan.tenants for p in (v4, v6) if p]
+        if any(pe.own_egress for pe in plan.pes):
+            want += ["0.0.0.0/0", "::/0"]
+        t0 = time.monotonic()
+        deadline = t0 + (self.READY if timeout is None else timeout)
+        pending = dict(sorted(self.st.pe_of.items()))
+        out: dict[str, tuple[bool, str]] = {}
+        while True:
+            for node, inst in list(pending.items()):
+                missing = self._unconverged(inst, want)
+                if not missing:
+                    out[node] = (True, f"{node}: {len(self.st.sessions[inst]) * 2} BGP sessions established, "
+                                       f"{len(want)} VPN prefixes installed ({time.monotonic() - t0:.1f} s)")
+                    del pending[node]
+                else:
+                    out[node] = (False, f"{node}: not converged within {time.monotonic() - t0:.0f} s: "
+                                        + "; ".join(missing))
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        return [(f"converged-{node}", ok, detail) for node, (ok, detail) in sorted(out.items())]
+
+    def _unconverged(self, inst: str, want: list[str]) -> list[str]:
+        """What ``inst`` still lacks: sessions not established, prefixes not installed (empty: converged)."""
+        docs = _json_docs(self.vtysh(inst, "show bgp summary json", "show ip route json", "show ipv6 route json"))
+        if len(docs) != 3:
+            return [f"unreadable answer from {inst}"]
+        summary = docs[0]
+        missing = []
+        for a4, a6 in self.st.sessions[inst]:
+            for af, peer in (("ipv4Unicast", a4), ("ipv6Unicast", a6)):
+                state = summary.get(af, {}).get("peers", {}).get(peer, {}).get("state", "absent")
+                if state != "Established":
+                    missing.append(f"session {peer} {state}")
+        return missing + _not_installed({**docs[1], **docs[2]}, want)
+
+    def _forwarding(self, timeout: float = 30.0) -> None:
+        """Wait until every instance has installed the static routes of its baseline config (zebra installs them
+        after ``vtysh -b`` returns, later under load): the lab is up when today's network forwards, so what the
+        probes then see is the cutover's doing, not the lab still starting."""
+        want = {name: [ln.split()[2] for ln in ins.config.splitlines() if ln.startswith(("ip route ", "ipv6 route "))]
+                for name, ins in self.st.instances.items()}
+        deadline = time.monotonic() + timeout
+        for name, prefixes in want.items():
+            while prefixes:
+                docs = _json_docs(self.vtysh(name, "show ip route json", "show ipv6 route json"))
+                missing = _not_installed({k: v for d in docs for k, v in d.items()}, prefixes)
+                if not missing:
+                    break
+                if time.monotonic() >= deadline:
+                    raise CutoverFailed(f"lab: {name} did not install its routes within {timeout:.0f} s: "
+                                        + ", ".join(missing))
+                time.sleep(0.1)
+
     def snapshot_others(self) -> dict[str, str]:
         """Routing tables and configs of everything the cutover must not change."""
         snap: dict[str, str] = {}
@@ -550,6 +627,24 @@ class Lab:
         v4 = next(ln.split()[-1] for ln in cfg.splitlines() if ln.startswith("ip route 0.0.0.0/0"))
         v6 = next(ln.split()[-1] for ln in cfg.splitlines() if ln.startswith("ipv6 route ::/0"))
         return v4, v6
+
+
+def _json_docs(text: str) -> list[dict]:  # type: ignore[type-arg]
+    """The JSON documents vtysh prints one after the other (one per ``-c`` command)."""
+    docs, dec, i = [], json.JSONDecoder(), 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        doc, i = dec.raw_decode(text, i)
+        docs.append(doc)
+    return docs
+
+
+def _not_installed(routes: dict, prefixes: list[str]) -> list[str]:  # type: ignore[type-arg]
+    """Which of ``prefixes`` have no route that is both selected and installed in the FIB (vtysh JSON)."""
+    return [f"{p} not installed" for p in prefixes
+            if not any(e.get("selected") and e.get("installed") for e in routes.get(p, []))]
 
 
 def normalise(running: str) -> str:
@@ -636,6 +731,9 @@ class LabExecutor:
             feats = list(reversed(step.features)) if undo else list(step.features)
             text = "".join(lab_config(st, pe, f, undo=undo) for f in feats)
             self._push(st.pe_of[pe.node], text, step.id, undo)
+        elif step.id.startswith("circuit-"):
+            ce, text = circuit_config(st, self.plan, step.id[len("circuit-"):], undo=undo)
+            self._push(ce, text, step.id, undo)
         elif step.id.startswith("swing-"):
             ce, text = swing_config(st, self.plan, step.id[len("swing-"):], undo=undo)
             self._push(ce, text, step.id, undo)
@@ -722,6 +820,9 @@ class LabExecutor:
                         f"{node}'s VPN table holds no other VPN's or public route" if not seen else
                         f"{node}'s VPN table holds foreign routes: {', '.join(seen)}"))
         return out
+
+    def converged(self) -> list[tuple[str, bool, str]]:
+        return self.lab.converged(self.plan)
 
     def others(self) -> dict[str, str]:
         return self.lab.snapshot_others()

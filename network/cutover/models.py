@@ -35,7 +35,8 @@ class CutoverSettings:
     observation_minutes: int = 30  # watch time between the last post-check and the point of no return
     minutes: dict[str, int] = field(default_factory=lambda: {
         "precheck": 10, "baseline": 5, "vpn_instance": 5, "isolation": 5, "bgp_vpn": 5, "access": 5,
-        "vpn_routing": 5, "cloud": 5, "swing": 15, "postcheck": 10, "teardown": 20, "carrier": 30,
+        "vpn_routing": 5, "cloud": 5, "circuit": 10, "converge": 5, "swing": 5, "postcheck": 10, "teardown": 20,
+        "carrier": 30,
     })
     pe_tiers: tuple[str, ...] = ("province", "city")  # a PE: tier province/city ...
     pe_roles: tuple[str, ...] = ("core", "aggregation")  # ... and role core/aggregation
@@ -103,8 +104,8 @@ class Rendered:
 
 class Phase(str, Enum):
     precheck = "precheck"
-    prepare = "prepare"  # harmless before the swing: VPN, filters, routing
-    swing = "swing"  # the access-link move: traffic changes path here
+    prepare = "prepare"  # harmless before the swing: VPN, filters, routing, the new circuits beside the old line
+    swing = "swing"  # a site's traffic moves to its new circuit (make before break: the old line stays up)
     verify = "verify"
     observe = "observe"
     teardown = "teardown"  # after the point of no return
@@ -134,7 +135,7 @@ class Probe:
 
     id: str
     source: str  # "site:<name>", "cloud:<tenant>/<net>", "other:<vpn>", "public"
-    target: str  # "site:<name>", "cloud:<tenant>/<net>"
+    target: str  # "site:<name>", "cloud:<tenant>/<net>", "circuit:<site>" (the PE end of its new circuit)
     target_prefix: str
     expect: bool  # True: must reach; False: must not reach
     title_en: str
@@ -182,6 +183,8 @@ class CutoverPlan:
     prechecks: tuple[CheckResult, ...]
     baseline: tuple[Probe, ...]  # before: must hold over the old path (and be restored by a rollback)
     postchecks: tuple[Probe, ...]  # after: must hold over the extranet
+    # before any traffic moves (step ``converge``): each site reaches its PE over its new circuit
+    readiness: tuple[Probe, ...]
     steps: tuple[Step, ...]
     rollback: tuple[Step, ...]
     point_of_no_return: str  # id of the first step that cannot be rolled back

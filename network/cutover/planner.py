@@ -385,15 +385,37 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
         steps.append(Step(f"access-{pe.node}", Phase.prepare, f"{pe.node}: {what_en}", f"{pe.node}:{what_zh}",
                           NOC[0] if pe.role == "access" else f"{NOC[0]} + {CLOUD[0]}",
                           mn["access"] + mn["vpn_routing"], pe.node, PE_FEATURES[3:]))
-    for pe in pes:
-        for lk in pe.links:
-            if lk.kind == "site":
-                steps.append(Step(f"swing-{lk.name}", Phase.swing,
-                                  f"Move {lk.name}'s circuit from the old line to {pe.node} {lk.interface} "
-                                  f"(VLAN {lk.vlan}); CE routes via {lk.pe_ipv4.split('/')[0]}",
-                                  f"{lk.name} 线路由旧专线改接至 {pe.node} {lk.interface}(VLAN {lk.vlan});"
-                                  f"CE 路由指向 {lk.pe_ipv4.split('/')[0]}",
-                                  f"{CARRIER[0]} + {DEPT[0]}", mn["swing"], None, (), True))
+    # Make before break: every site's new circuit is up beside the old line and the VPN has converged (checked)
+    # before any site's traffic moves; a move adds the CE's route via the PE before it removes the old line's,
+    # and the old line stays up until the point of no return, so a rollback has a working path to go back to.
+    site_links = [(pe, lk) for pe in pes for lk in pe.links if lk.kind == "site"]
+    # what "the new circuit is up" means from the department's side: its site address reaches the PE's end of the
+    # circuit (the CE's connected route out, the PE's static route to the site back: both over the new circuit)
+    readiness = [Probe(f"circuit-{lk.name}/{f}", f"site:{lk.name}", f"circuit:{lk.name}", f"{addr}/{length}", True,
+                       f"{lk.name} reaches {pe.node} over its new circuit ({addr})",
+                       f"{lk.name} 经新线路可达 {pe.node}({addr})")
+                 for pe, lk in site_links
+                 for f, addr, length in (("v4", lk.pe_ipv4.split("/")[0], 32), ("v6", lk.pe_ipv6.split("/")[0], 128))
+                 if f in first_of[lk.name]]
+    for pe, lk in site_links:
+        steps.append(Step(f"circuit-{lk.name}", Phase.prepare,
+                          f"Bring up {lk.name}'s new circuit to {pe.node} {lk.interface} (VLAN {lk.vlan}) beside the "
+                          f"old line; the CE takes {lk.ce_ipv4} / {lk.ce_ipv6} on it, its routes stay on the old line",
+                          f"{lk.name} 新线路接入 {pe.node} {lk.interface}(VLAN {lk.vlan}),与旧专线并行;"
+                          f"CE 配置 {lk.ce_ipv4} / {lk.ce_ipv6},路由仍走旧专线",
+                          f"{CARRIER[0]} + {DEPT[0]}", mn["circuit"], None, (), True))
+    steps.append(Step("converge", Phase.verify,
+                      "Before any traffic moves: each site reaches its PE over its new circuit, and the VPN has "
+                      "converged (sessions up, every site's and tenant's routes installed on every PE); waited "
+                      "for, bounded", "业务切换前确认:各站点经新线路可达其PE,VPN已收敛(会话建立,各PE已安装全部站点"
+                      "及云租户路由);限时等待", f"{NOC[0]} + {DEPT[0]}", mn["converge"]))
+    for _, lk in site_links:
+        pe4, pe6 = lk.pe_ipv4.split("/")[0], lk.pe_ipv6.split("/")[0]
+        steps.append(Step(f"swing-{lk.name}", Phase.swing,
+                          f"Move {lk.name}'s traffic to the new circuit: the CE's routes via {pe4} / {pe6} first, "
+                          "then the old line's removed (the old line stays up)",
+                          f"{lk.name} 业务切换至新线路:CE 先加指向 {pe4} / {pe6} 的路由,再删旧专线路由(旧专线保留)",
+                          DEPT[0], mn["swing"], None, (), True))
     steps += [
         Step("postcheck", Phase.verify, "Post-checks: sites reach each other and the cloud tenant; other departments "
              "and the public zone cannot; other VPNs and routes unchanged", "割接后检查:站点互通、可达云租户;"
@@ -410,9 +432,17 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     rollback: list[Step] = []
     for st in reversed(steps):
         if st.phase == Phase.swing:
-            rollback.append(Step(f"rollback-{st.id}", Phase.swing, f"Move {st.id[6:]}'s circuit back to the old line",
-                                 f"{st.id[6:]} 线路改回旧专线", f"{CARRIER[0]} + {DEPT[0]}", mn["swing"], None, (),
-                                 True))
+            site = st.id[len("swing-"):]
+            rollback.append(Step(f"rollback-{st.id}", Phase.swing,
+                                 f"Move {site}'s traffic back to the old line: the CE's routes via the old line "
+                                 "first, then the new circuit's removed", f"{site} 业务切回旧专线:CE 先加旧专线路由,"
+                                 "再删新线路路由", DEPT[0], mn["swing"], None, (), True))
+        elif st.phase == Phase.prepare and st.manual:
+            site = st.id[len("circuit-"):]
+            rollback.append(Step(f"rollback-{st.id}", Phase.prepare,
+                                 f"Release {site}'s new circuit (the CE's addresses on it removed)",
+                                 f"{site} 新线路释放(删除CE在其上的地址)", f"{CARRIER[0]} + {DEPT[0]}",
+                                 max(2, mn["circuit"] // 2), None, (), True))
         elif st.phase == Phase.prepare and st.node:
             rollback.append(Step(f"rollback-{st.id}", Phase.prepare,
                                  f"{st.node}: restore the saved config (undo {', '.join(reversed(st.features))})",
@@ -445,7 +475,8 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
         window_start=w.start if w else None, window_end=w.end if w else None,
         sites=tuple((st.name, st.division, tuple(st.prefixes)) for st in net.sites),
         tenants=tuple(tenants_rows), pes=tuple(pes), changes=tuple(changes), prechecks=tuple(pr.results),
-        baseline=tuple(baseline), postchecks=tuple(post), steps=tuple(steps), rollback=tuple(rollback),
+        baseline=tuple(baseline), postchecks=tuple(post), readiness=tuple(readiness), steps=tuple(steps),
+        rollback=tuple(rollback),
         point_of_no_return="teardown-carrier", contacts=contacts,
         other_vpns=tuple(sorted({v for p in all_pes for v in other_vpns.get(p, ())})), warnings=tuple(warnings),
     )

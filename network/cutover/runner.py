@@ -3,8 +3,9 @@
 The runner knows the plan's steps and the journal; what a step does to devices is an
 ``Executor`` (the lab's here; a device-driver executor plugs in behind the same contract).
 Order of every run: pre-checks -> save every touched device's config (fsync'd) -> baseline
-probes -> changes -> swing -> post-checks (+ isolation, + nothing else changed) -> observe ->
-point of no return. A failure before the point of no return rolls back every begun step in
+probes -> changes -> new circuits beside the old line -> converged (the new path checked before any
+traffic moves) -> swing (make before break) -> post-checks (+ isolation, + nothing else changed)
+-> observe -> point of no return. A failure before the point of no return rolls back every begun step in
 reverse and proves the rollback: configs equal the saved ones, the baseline holds again.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from govctl.network.cutover.errors import CutoverFailed, JournalError, ManualSte
 from govctl.network.cutover.journal import Journal, lock_path
 from govctl.network.cutover.models import CutoverPlan, Probe, Step
 
-NO_DEVICE = {"precheck", "baseline", "postcheck", "observe"}
+NO_DEVICE = {"precheck", "baseline", "converge", "postcheck", "observe"}
 
 
 class Executor(Protocol):
@@ -53,6 +54,10 @@ class Executor(Protocol):
 
     def isolation(self) -> list[tuple[str, bool, str]]:
         """Extra checks that the VPN carries nothing it must not: (id, ok, detail)."""
+
+    def converged(self) -> list[tuple[str, bool, str]]:
+        """Make before break: wait (bounded) until the new path has converged where the executor can read it
+        (sessions, installed routes); (id, ok, detail) per check. The plan's readiness probes follow."""
 
     def others(self) -> dict[str, str]:
         """Everything the cutover must not change, as comparable text."""
@@ -107,6 +112,17 @@ def _checks(ex: Executor, probes: tuple[Probe, ...], phase: str, journal: Journa
         journal.append("check", p.id, "ok" if ok else "failed", phase=phase, detail_text=detail)
         results.append({"phase": phase, "id": p.id, "ok": ok, "detail": detail})
     return results
+
+
+def _ready(plan: CutoverPlan, ex: Executor, journal: Journal) -> list[dict[str, Any]]:
+    """Make before break: the new path, checked before any traffic moves. What the executor can read of the
+    network's convergence (it waits for it, bounded), then the plan's readiness probes (each site to its PE over
+    its new circuit, retried while the last change may still be converging)."""
+    results = []
+    for cid, ok, detail in ex.converged():
+        journal.append("check", cid, "ok" if ok else "failed", phase="ready", detail_text=detail)
+        results.append({"phase": "ready", "id": cid, "ok": ok, "detail": detail})
+    return results + _checks(ex, plan.readiness, "ready", journal)
 
 
 def _attach(ex: Executor, journal: Journal) -> None:
@@ -196,6 +212,12 @@ def _step(plan: CutoverPlan, ex: Executor, journal: Journal, step: Step, checks:
         bad = [r["id"] for r in res if not r["ok"]]
         if bad:
             return f"baseline does not hold before any change ({', '.join(bad)}): nothing was touched"
+    elif step.id == "converge":
+        res = _ready(plan, ex, journal)
+        checks += res
+        bad = [r["id"] for r in res if not r["ok"]]
+        if bad:
+            return f"the new path is not ready ({', '.join(bad)}): no traffic was moved"
     elif step.id == "postcheck":
         if opts.inject and fault is not None:
             fault.inject(opts.inject)

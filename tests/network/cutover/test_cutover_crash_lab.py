@@ -101,7 +101,7 @@ def govctl(*args: str, crash: tuple[str, str] | None = None, timeout: float = 12
 
 class Lab1:
     """The module's lab, its overlay, the routers' configs before anything, and the PEs' configs at the first
-    circuit move of a clean run (what a finished resume must have put there)."""
+    new circuit of a clean run (what a finished resume must have put there)."""
 
     def __init__(self, tmp: Path) -> None:
         from datetime import datetime
@@ -117,7 +117,7 @@ class Lab1:
         self.baseline = self.configs()
         self.node_of = {inst: node for node, inst in self.lab.st.pe_of.items()}
         self.cases = 0
-        self.at_swing: dict[str, str] = {}
+        self.at_circuit: dict[str, str] = {}
 
     def configs(self) -> dict[str, str]:
         """Every router's running config read locally (vtysh in its namespace), cleaned as the driver cleans it."""
@@ -128,7 +128,7 @@ class Lab1:
         return self.tmp / f"j{self.cases}"
 
     def run(self, journals: Path, crash: tuple[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        # no --yes and no tty: a run (or resume) ends waiting at the first circuit move (exit 1, resumable)
+        # no --yes and no tty: a run (or resume) ends waiting at the first new circuit (exit 1, resumable)
         return govctl("cutover", "run", NETWORK, str(self.inv), "--devices", str(self.overlay), "--at", AT,
                       "--journal-dir", str(journals), "--observe-seconds", "1", crash=crash)
 
@@ -190,12 +190,12 @@ def _records(journals: Path) -> list:  # noqa: ANN202
     return Journal.latest(journals, NETWORK).records()
 
 
-def test_a_clean_run_waits_at_the_circuit_move_and_rolls_back_exactly(lab1: Lab1) -> None:
+def test_a_clean_run_waits_at_the_first_new_circuit_and_rolls_back_exactly(lab1: Lab1) -> None:
     j = lab1.journals()
     r = lab1.run(j)
-    assert r.returncode == 1 and "manual step 'swing-" in r.stderr, r.stdout + r.stderr
-    lab1.at_swing = {i: t for i, t in lab1.configs().items() if i in lab1.node_of}
-    assert all(lab1.at_swing[i] != lab1.baseline[i] for i in lab1.node_of)
+    assert r.returncode == 1 and "manual step 'circuit-" in r.stderr, r.stdout + r.stderr
+    lab1.at_circuit = {i: t for i, t in lab1.configs().items() if i in lab1.node_of}
+    assert all(lab1.at_circuit[i] != lab1.baseline[i] for i in lab1.node_of)
     journal = Journal.latest(j, NETWORK)
     assert not journal.unsettled() and journal.touched() == set(lab1.plan.touched_nodes)
     r = lab1.rollback(j)
@@ -240,20 +240,20 @@ def test_killed_inside_a_step_then_rollback_restores_every_router(lab1: Lab1, po
 
 
 def test_killed_mid_apply_then_resume_finishes_the_steps_then_rollback(lab1: Lab1) -> None:
-    assert lab1.at_swing, "needs the clean run's configs at the circuit move"
+    assert lab1.at_circuit, "needs the clean run's configs at the first new circuit"
     j = lab1.journals()
     r = lab1.run(j, crash=("mid-apply", TARGET))
     assert r.returncode == -9, r.stdout + r.stderr
     r = govctl("cutover", "resume", NETWORK, "--journal-dir", str(j))
     # every PE step done again from a known state, then waiting for the carrier (resumable, exit 1)
-    assert r.returncode == 1 and "manual step 'swing-" in r.stderr, r.stdout + r.stderr
+    assert r.returncode == 1 and "manual step 'circuit-" in r.stderr, r.stdout + r.stderr
     journal = Journal.latest(j, NETWORK)
     assert not journal.unsettled()
     status = journal.step_status()
     assert all(status.get(s.id) == "done" for s in lab1.plan.steps[: lab1.plan.steps.index(
         next(s for s in lab1.plan.steps if s.manual))]), status
     now = lab1.configs()
-    assert {i: now[i] for i in lab1.node_of} == lab1.at_swing  # byte for byte what a run without a crash makes
+    assert {i: now[i] for i in lab1.node_of} == lab1.at_circuit  # byte for byte what a run without a crash makes
     r = lab1.rollback(j)
     assert r.returncode == 0, r.stdout + r.stderr
     assert all(lab1.against_journal(journal).values())

@@ -6,7 +6,8 @@ address, platform frr, the lab's key and known_hosts). Steps are FRR driver tran
 (frr-reload compare / commit with commit-confirm / confirm), probes are the driver's ping from
 the probe points, restores are replaces with the saved configuration. What the lab still decides
 is the rendering: its FRR variant (one routing instance per VPN), since this kernel has no VRF.
-The carrier's circuit moves are done by the test, as the carrier would, and confirmed like a person.
+The people's steps (the carrier's new circuit beside the old line, the department's CE moving its traffic onto
+it) are done by the test, as they would be, and confirmed like a person.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from govctl.inventory.validate import load_valid  # noqa: E402
 from govctl.ipv6.planner import plan as ipv6_plan  # noqa: E402
 from govctl.network.cutover.devices import DeviceExecutor, load_overlay  # noqa: E402
 from govctl.network.cutover.journal import Journal  # noqa: E402
-from govctl.network.cutover.lab import Lab, device_overlay, lab_render, swing_config  # noqa: E402
+from govctl.network.cutover.lab import Lab, circuit_config, device_overlay, lab_render, swing_config  # noqa: E402
 from govctl.network.cutover.planner import plan_cutover  # noqa: E402
 from govctl.network.cutover.runner import Options, execute, rollback  # noqa: E402
 from govctl.network.workflow import production_targets  # noqa: E402
@@ -63,6 +64,7 @@ class World:
         self.write_overlay(device_overlay(self.lab.st))
         self.before = self.configs()
         self.journals = tmp / "journals"
+        self.circuits = [s.id for s in self.plan.steps if s.id.startswith("circuit-")]
         self.swings = [s.id for s in self.plan.steps if s.id.startswith("swing-")]
 
     def write_overlay(self, data: dict) -> Path:
@@ -73,8 +75,15 @@ class World:
         """Every router's running config, read locally (vtysh in its namespace), not through the driver."""
         return {name: self.lab.running(name) for name in self.lab.st.instances}
 
-    def carrier_moves(self, undo: bool = False) -> None:
-        """What the carrier and the department do at a swing: the site's CE moves to its PE (or back)."""
+    def bring_up_circuits(self, undo: bool = False) -> None:
+        """What the carrier and the department do first: each site's new circuit up beside the old line (or
+        released)."""
+        for sid in self.circuits:
+            ce, text = circuit_config(self.lab.st, self.plan, sid[len("circuit-"):], undo=undo)
+            self.lab.apply(ce, text)
+
+    def move_traffic(self, undo: bool = False) -> None:
+        """What the department does at a swing: its CE routes via the PE (or back via the old line)."""
         for sid in self.swings:
             ce, text = swing_config(self.lab.st, self.plan, sid[len("swing-"):], undo=undo)
             self.lab.apply(ce, text)
@@ -128,7 +137,9 @@ def _journal_files(journals: Path) -> list[Path]:
 
 
 def test_failed_post_check_rolls_every_device_back_exactly(world: World) -> None:
-    # --yes confirms the circuit moves, but no one moves them: the sites cannot reach the cloud over the VPN
+    # the new circuits are up, --yes confirms every people's step, but no one moves the traffic: the new path is
+    # ready, yet the sites (still on the old line) cannot reach the cloud over the VPN
+    world.bring_up_circuits()
     r = world.run("--yes", "--json")
     assert r.returncode == 1, r.stdout + r.stderr
     rep = json.loads(r.stdout)
@@ -136,18 +147,21 @@ def test_failed_post_check_rolls_every_device_back_exactly(world: World) -> None
     failed = {c["id"] for c in rep["checks"] if not c["ok"]}
     assert failed and all(c.startswith("cloud-") for c in failed), failed
     steps = {s["step"]: s["status"] for s in rep["steps"]}
-    assert steps["access-example-core1"] == "done" and steps["postcheck"] == "failed"
+    assert steps["converge"] == "done" and steps["postcheck"] == "failed"
+    ready = [c for c in rep["checks"] if c["phase"] == "ready"]
+    assert ready and all(c["ok"] and "from " in c["detail"] for c in ready), ready  # pinged on the devices
     rolled = {c["id"]: c["ok"] for c in rep["checks"] if c["phase"] == "rollback"}
     assert {"config-alpha-r1", "config-alpha-r2", "config-example-core1"} <= set(rolled)
     assert all(rolled.values()), rolled
     assert any(k.startswith("site-") for k in rolled)  # the baseline over the old line is proven again
+    world.bring_up_circuits(undo=True)
     assert world.configs() == world.before  # every router, read locally: exactly as before
     journal = Journal.latest(world.journals, NETWORK)
     _undone_exactly(journal)
     notes = [(r.step, r.detail.get("confirmed")) for r in journal.records() if r.event == "note"]
-    # each circuit move confirmed, forwards and (by the rollback) back
-    assert sorted(notes) == sorted([(s, "--yes") for s in world.swings] +
-                                   [(f"rollback-{s}", "--yes") for s in world.swings])
+    # each people's step confirmed, forwards and (by the rollback) back
+    manual = world.circuits + world.swings
+    assert sorted(notes) == sorted([(s, "--yes") for s in manual] + [(f"rollback-{s}", "--yes") for s in manual])
     assert journal.start()["lab"] is False and journal.start()["devices"] == str(world.overlay_path)
     saved = journal.saved_dir
     assert sorted(p.name for p in saved.iterdir()) == ["alpha-r1.conf", "alpha-r2.conf", "example-core1.conf"]
@@ -158,15 +172,36 @@ def test_failed_post_check_rolls_every_device_back_exactly(world: World) -> None
     assert not any(secret in p.read_text(errors="replace") for p in _journal_files(world.journals))
 
 
-def test_manual_steps_wait_for_confirmation_then_resume_and_rollback(world: World) -> None:
-    r = world.run()  # no --yes, no tty: the run stops at the first circuit move, resumable
+def test_a_new_path_that_is_not_up_moves_no_traffic(world: World) -> None:
+    # --yes confirms the new circuits, but nobody brings them up: the readiness probes fail, no traffic moves
+    r = world.run("--yes", "--json")
     assert r.returncode == 1, r.stdout + r.stderr
-    assert f"manual step '{world.swings[0]}'" in r.stderr and "--confirm-manual" in r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["state"] == "rolled-back" and "no traffic was moved" in rep["message"], rep["message"]
+    failed = {c["id"] for c in rep["checks"] if not c["ok"]}
+    assert failed == {pr.id for pr in world.plan.readiness}, failed
+    steps = {s["step"]: s["status"] for s in rep["steps"]}
+    assert steps["converge"] == "failed" and all(v == "pending" for k, v in steps.items() if k.startswith("swing-"))
+    assert world.configs() == world.before
+    _undone_exactly(Journal.latest(world.journals, NETWORK))
+
+
+def test_manual_steps_wait_for_confirmation_then_resume_and_rollback(world: World) -> None:
+    r = world.run()  # no --yes, no tty: the run stops at the first new circuit, resumable
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"manual step '{world.circuits[0]}'" in r.stderr and "--confirm-manual" in r.stderr
     st = world.status()
-    assert st["state"] == "waiting" and world.swings[0] in st["message"]
+    assert st["state"] == "waiting" and world.circuits[0] in st["message"]
     done = [s["step"] for s in st["steps"] if s["status"] == "done"]
-    assert done[-1] == "access-example-core1" and world.swings[0] not in done
-    world.carrier_moves()
+    assert done[-1] == "access-example-core1" and world.circuits[0] not in done
+    world.bring_up_circuits()
+    confirm = [a for sid in world.circuits for a in ("--confirm-manual", sid)]
+    r = govctl("cutover", "resume", NETWORK, "--journal-dir", str(world.journals), *confirm)
+    # the new path is checked, then the run waits for the department to move the first site's traffic
+    assert r.returncode == 1 and f"manual step '{world.swings[0]}'" in r.stderr, r.stdout + r.stderr
+    st = world.status()
+    assert {s["step"]: s["status"] for s in st["steps"]}["converge"] == "done"
+    world.move_traffic()
     confirm = [a for sid in world.swings for a in ("--confirm-manual", sid)]
     r = govctl("cutover", "resume", NETWORK, "--journal-dir", str(world.journals), *confirm)
     # post-checks pass over the extranet; the point of no return is a manual step nobody confirmed
@@ -182,8 +217,9 @@ def test_manual_steps_wait_for_confirmation_then_resume_and_rollback(world: Worl
     assert after["pe0"] != world.before["pe0"]  # the VPN is on the PEs
     r = govctl("cutover", "rollback", NETWORK, "--journal-dir", str(world.journals))
     assert r.returncode == 1 and f"manual step 'rollback-{world.swings[-1]}'" in r.stderr, r.stdout + r.stderr
-    world.carrier_moves(undo=True)
-    confirm = [a for sid in world.swings for a in ("--confirm-manual", f"rollback-{sid}")]
+    world.move_traffic(undo=True)
+    world.bring_up_circuits(undo=True)
+    confirm = [a for sid in world.circuits + world.swings for a in ("--confirm-manual", f"rollback-{sid}")]
     r = govctl("cutover", "rollback", NETWORK, "--journal-dir", str(world.journals), "--json", *confirm)
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(r.stdout)["state"] == "rolled-back"

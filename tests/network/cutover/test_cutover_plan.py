@@ -97,6 +97,50 @@ def test_steps_rollback_and_point_of_no_return(inv_dir: Path) -> None:
     assert any(k.startswith("cloud-") and v for k, v in expect.items())
 
 
+@pytest.mark.parametrize("network", ["health-net", "finance-net"])
+def test_the_steps_make_before_break(inv_dir: Path, network: str) -> None:
+    p = _plan(inv_dir, network)
+    ids = [s.id for s in p.steps]
+    sites = sorted(name for name, _, _ in p.sites)
+    circuits = [i for i in ids if i.startswith("circuit-")]
+    swings = [i for i in ids if i.startswith("swing-")]
+    assert sorted(c[len("circuit-"):] for c in circuits) == sites == sorted(s[len("swing-"):] for s in swings)
+    assert all(p.step(i).manual for i in circuits + swings)
+    pe_steps = [s.id for s in p.steps if s.node and s.phase.value == "prepare"]
+    # every PE change and every new circuit before the check that the new path works, every traffic move after it
+    assert max(map(ids.index, pe_steps + circuits)) < ids.index("converge") < min(map(ids.index, swings))
+    # the old line is released only at the point of no return, after the post-checks and the observation
+    assert max(map(ids.index, swings)) < ids.index("postcheck") < ids.index(p.point_of_no_return)
+    # a rollback moves the traffic back to the old line before it releases any new circuit
+    rb = [s.id for s in p.rollback]
+    assert max(rb.index(f"rollback-{s}") for s in swings) < min(rb.index(f"rollback-{c}") for c in circuits)
+    # the readiness probes: from each site, every family it has, to the PE end of its own new circuit
+    link = {lk.name: lk for pe in p.pes for lk in pe.links if lk.kind == "site"}
+    fams = {name: {"v6" if ":" in x else "v4" for x in px} for name, _, px in p.sites}
+    assert sorted((pr.source, pr.target_prefix) for pr in p.readiness) == sorted(
+        (f"site:{n}", (link[n].pe_ipv6.split("/")[0] + "/128") if f == "v6" else (link[n].pe_ipv4.split("/")[0] + "/32"))
+        for n in sites for f in fams[n])
+    assert all(pr.expect and pr.target == pr.source.replace("site:", "circuit:") for pr in p.readiness)
+
+
+def test_the_labs_swing_adds_the_new_route_before_it_removes_the_old_one(inv_dir: Path) -> None:
+    from govctl.network.cutover.lab import circuit_config, design, swing_config
+
+    p = _plan(inv_dir, "health-net")
+    st = design(p)  # pure: nothing is created
+    lk = next(lk for pe in p.pes for lk in pe.links if lk.kind == "site" and ":" in "".join(lk.prefixes))
+    old4, old6 = st.site_old[lk.name]
+    new4, new6 = lk.pe_ipv4.split("/")[0], lk.pe_ipv6.split("/")[0]
+    _, circuit = circuit_config(st, p, lk.name, undo=False)
+    assert f" ip address {lk.ce_ipv4}/31" in circuit and "route" not in circuit  # nothing moves with the circuit
+    for undo, (to4, to6), (fro4, fro6) in ((False, (new4, new6), (old4, old6)), (True, (old4, old6), (new4, new6))):
+        _, text = swing_config(st, p, lk.name, undo=undo)
+        lines = [ln.strip() for ln in text.splitlines()]
+        assert lines.index(f"ip route 0.0.0.0/0 {to4}") < lines.index(f"no ip route 0.0.0.0/0 {fro4}"), text
+        assert lines.index(f"ipv6 route ::/0 {to6}") < lines.index(f"no ipv6 route ::/0 {fro6}"), text
+        assert "address" not in text  # a swing never touches either line's addresses
+
+
 def test_rollback_of_a_pe_with_other_vpns_keeps_the_vpn_sessions(tmp_path: Path) -> None:
     inv = make_inventory(tmp_path, lambda t: t.replace("status: scheduled            #", "status: integrated  #", 1))
     p = _plan(inv, "finance-net")

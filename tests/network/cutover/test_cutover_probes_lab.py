@@ -1,10 +1,14 @@
-"""What a department feels during its cutover on the lab: `cutover run --lab` and `cutover rollback` probe the
-department's own traffic (site to site, every 10 ms, network.lab.probes) and report per flow packets sent,
-lost and the longest gap.
+"""What a department feels during its cutover on the lab: `cutover run --lab` (stopped before the point of no
+return) and `cutover rollback` probe the department's own traffic (site to site, a datagram every 10 ms,
+network.lab.probes) and report per flow packets sent, lost and the longest gap: the longest time in which nothing
+arrived, from the first send to the last, the convergence after the command included.
 
-Goal (issue 14): a cutover interrupts its department's traffic at most 1 s (make before break). Measured on
-the lab: about 5.2 s (the swing moves a site's CE off the carrier before the VPN path has converged), so that
-assertion is a strict xfail: it starts failing, as a reminder, the day the swing becomes make-before-break.
+Goal (issue 14): a cutover interrupts its department's traffic at most 1 s (make before break). Asserted on the
+run's worst flow: every new circuit is up beside the old line and the VPN has converged (step `converge`) before
+a site's CE moves its routes, new route first. Measured: 14 to 26 ms on an idle machine, nothing lost; up to 270 ms
+under load from other labs, which the probes show while nothing changes too (was 5.2 s while the swing moved a CE
+off the carrier before the VPN had converged). A rollback must have the department back within 5 s (measured:
+12 to 18 ms idle, up to 190 ms under load).
 Builds its own lab for 'health-net' and removes it afterwards; every child process has a timeout.
 """
 from __future__ import annotations
@@ -68,8 +72,12 @@ def test_cutover_and_its_rollback_are_probed(runs: dict[str, Any]) -> None:
     assert runs["run"]["state"] == "stopped" and runs["rollback"]["state"] == "rolled-back"
 
 
-@pytest.mark.xfail(strict=True, reason="measured about 5.2 s: the lab's swing is break-before-make")
 def test_cutover_interrupts_its_department_at_most_1_s(runs: dict[str, Any]) -> None:
+    # the new path was checked before any traffic moved: the 1 s is the make-before-break order, not luck
+    steps = [s["step"] for s in runs["run"]["steps"] if s["status"] == "done"]
+    assert steps.index("converge") < min(i for i, s in enumerate(steps) if s.startswith("swing-")), steps
+    ready = [c for c in runs["run"]["checks"] if c["phase"] == "ready"]
+    assert {c["id"].split("-")[0] for c in ready} == {"converged", "circuit"} and all(c["ok"] for c in ready), ready
     worst = max(p["longest_gap_ms"] for p in runs["run"]["probes"])
     assert worst <= 1000, f"the cutover interrupted the department's traffic for {worst:.0f} ms"
 

@@ -21,8 +21,9 @@ class FakeNetwork:
 
     carries_out_manual_steps = True  # it moves its 'ce' itself, as the lab does
 
-    def __init__(self, plan, fail_on: str | None = None, break_undo: str | None = None) -> None:  # noqa: ANN001
-        self.plan, self.fail_on, self.break_undo = plan, fail_on, break_undo
+    def __init__(self, plan, fail_on: str | None = None, break_undo: str | None = None,  # noqa: ANN001
+                 stuck: bool = False) -> None:
+        self.plan, self.fail_on, self.break_undo, self.stuck = plan, fail_on, break_undo, stuck
         self.cfg = {n: f"hostname {n}\n" for n in plan.touched_nodes} | {"ce": "ce old line\n"}
         self.applied: list[str] = []
         self.restored: list[str] = []
@@ -61,10 +62,17 @@ class FakeNetwork:
             return (True, "isolated")
         if p.target.startswith("cloud:"):
             return (swung and "access-example-core1" in self.applied, "")
+        if p.target.startswith("circuit:"):  # the PE end of a site's new circuit: there once the circuit is up
+            return (f"circuit-{p.target[len('circuit:'):]}" in self.applied, "")
         return (True, "")
 
     def isolation(self) -> list[tuple[str, bool, str]]:
         return [("isolation-import", True, "")]
+
+    def converged(self) -> list[tuple[str, bool, str]]:
+        pes = [s.id for s in self.plan.steps if s.node and s.phase.value == "prepare"]
+        ok = not self.stuck and all(s in self.applied for s in pes)
+        return [("converged-vpn", ok, "sessions up, routes installed" if ok else "a session stays down")]
 
     def others(self) -> dict[str, str]:
         return {"oth": "routes"}
@@ -97,6 +105,19 @@ def test_a_failed_push_rolls_back_exactly_what_was_begun(plan, tmp_path: Path) -
     assert out.state == "rolled-back" and net.cfg == before and not net.applied
     undone = [r.step for r in j.records() if r.event == "rollback" and r.status == "done"]
     assert undone[0] == "access-alpha-r2" and undone[-1] == "prepare-alpha-r1"  # reverse order, the failed one too
+
+
+def test_a_new_path_that_does_not_converge_moves_no_traffic(plan, tmp_path: Path) -> None:  # noqa: ANN001
+    net, j = FakeNetwork(plan, stuck=True), Journal.create(tmp_path, plan.network)
+    before = dict(net.cfg)
+    out = execute(plan, net, j, Options(), start={})
+    assert out.state == "rolled-back" and "no traffic was moved" in out.message and net.cfg == before
+    status = j.step_status()
+    assert status["converge"] == "failed" and not any(s.startswith("swing-") for s in status)
+    failed = [r.step for r in j.records() if r.event == "check" and r.status == "failed"]
+    assert failed == ["converged-vpn"]  # the circuits answered (readiness probes); the VPN did not converge
+    undone = [r.step for r in j.records() if r.event == "rollback" and r.status == "done"]
+    assert undone[:2] == [s.id for s in reversed(plan.steps) if s.id.startswith("circuit-")]
 
 
 def test_an_undo_that_leaves_something_is_caught_and_restored(plan, tmp_path: Path) -> None:  # noqa: ANN001
