@@ -72,11 +72,32 @@ class Rollout:
         # them that may still have a commit-confirm timer running on the device
         self.earlier: set[str] = set(journal.touched())
         self.armed: set[str] = journal.armed()
+        # the current batch's devices not yet past their commit, and what starts once none is left
+        self._waiting: set[str] = set()
+        self._start_next: Callable[[], None] | None = None
 
     def _step(self, node: str, step: str, **detail: object) -> None:
         self.journal.record(node, step, **detail)
+        if node and step in ("committed", "result"):
+            self._past_commit(node)
         if self.hook:
             self.hook(node, step)
+
+    def _after_commits(self, nodes: list[str], start: Callable[[], None]) -> None:
+        """Call ``start`` once every one of ``nodes`` has committed or finished (at once if none is left)."""
+        with self._lock:
+            self._waiting, self._start_next = set(nodes), start
+        if not nodes:
+            self._past_commit("")
+
+    def _past_commit(self, node: str) -> None:
+        with self._lock:
+            self._waiting.discard(node)
+            start = self._start_next if not self._waiting else None
+            if start is not None:
+                self._start_next = None
+        if start is not None:
+            start()
 
     def run(self, nodes: list[str], done: dict[str, str] | None = None) -> RunResult:
         start = time.monotonic()
@@ -86,8 +107,10 @@ class Rollout:
         stopped = ""
         batch_seconds: list[float] = []
         done = done or {}
-        # the next batch's sessions, opened, read and diffed while the current batch commits and
-        # verifies (read only: its commits start only after the current batch has passed)
+        # the next batch's sessions, opened, read and diffed while the current batch verifies (read
+        # only: its commits start only after the current batch has passed). Not earlier: reading and
+        # diffing a whole tier competes for the cores with the current batch's commits, which are its
+        # critical path; its verification is mostly waiting for the routers to converge.
         ahead = self.policy.prefetch and not self.policy.dry_run
         prep = ThreadPoolExecutor(max_workers=max(1, self.policy.parallel)) if ahead else None
         pending: dict[str, Future[Prepared | None]] = {}
@@ -104,9 +127,15 @@ class Rollout:
                 if prep is not None and bi + 1 < len(plan):
                     # not a device an earlier attempt may have left changed or armed: recovery reads those
                     # in their own turn, after disarming
-                    for n in plan[bi + 1]:
-                        if n not in done and n not in self.earlier and n not in self.armed:
-                            pending[n] = prep.submit(self._prepare, n)
+                    ahead_of = [n for n in plan[bi + 1] if n not in done and n not in self.earlier
+                                and n not in self.armed]
+
+                    def read_ahead(nodes: list[str] = ahead_of, pool: ThreadPoolExecutor = prep) -> None:
+                        # runs in the thread of the batch's last device past its commit, before that
+                        # device's turn returns: complete before the next batch looks for it
+                        pending.update({n: pool.submit(self._prepare, n) for n in nodes})
+
+                    self._after_commits(todo, read_ahead)
                 t0 = time.monotonic()
                 self._step("", "batch", index=bi, nodes=todo)
                 with ThreadPoolExecutor(max_workers=max(1, self.policy.parallel)) as pool:

@@ -404,3 +404,20 @@ def test_prefetch_off_opens_each_batch_in_its_own_turn(tmp_path: Path):
     for before_, after in zip(plan_, plan_[1:]):
         last = max(i for i, e in enumerate(log) if e[0] in before_ and e[1] == "commit")
         assert all(i > last for i, e in enumerate(log) if e[0] in after and e[1] == "open")
+
+
+def test_the_next_batch_is_read_only_once_the_current_batch_has_committed(tmp_path: Path):
+    """Reading and diffing a whole tier ahead competes for the cores with the current batch's commits (its
+    critical path): the next batch's sessions open only once every device of the current one is past its
+    commit, during its verification."""
+    intents, configs, net, targets = _setup(tmp_path)
+    plan_ = batches(list(intents), intents, POLICY)
+    journal = Journal("order", root=tmp_path)
+    Rollout(intents, configs, targets, net.factory, journal, POLICY, platform="frr").run(list(intents))
+    order = [e for e in net.log if e[1] in ("open", "commit")]
+    for current, following in zip(plan_, plan_[1:]):
+        last_commit = max(order.index((n, "commit")) for n in current)
+        first_open = min(order.index((n, "open")) for n in following)
+        assert first_open > last_commit, (current, following)
+    prepared = [s for s in journal.steps() if s.step == "compared" and s.detail.get("prepared")]
+    assert {s.node for s in prepared} == {n for b in plan_[1:] for n in b}  # and every later device was read ahead
