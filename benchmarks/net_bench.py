@@ -5,7 +5,8 @@
 2. lab push (root + FRR): a lab of N routers (default 60), `govctl net push` wall time without and
    with the next batch prepared ahead (`--no-prefetch` / default; target: at most 0.75x), each batch
    against its slowest device (target: within 2x), then the same rollout with
-   `ansible-playbook playbooks/ipv6-rollout.yml` on the same lab (target: govctl at least 5x faster).
+   `ansible-playbook playbooks/ipv6-rollout.yml` on the same lab (targets: govctl at least 4x faster, its
+   own CPU at most 1/30 of Ansible's).
 
 What each side does, per device, is the same code (network.push.Rollout with the FRR driver; the
 playbook's govctl_device module calls it): an SSH session, frr-reload's diff of candidate and
@@ -155,9 +156,9 @@ def lab_rows(directory: Path, routers: int, parallel: int, console: Console,
         rows.append(("ansible-playbook ipv6-rollout.yml", f"{play:.1f} s",
                      f"rc {proc.returncode}, {len(recap) - 1} hosts, {len(failed)} failed"))
         rows.append(("  Ansible's own CPU", f"{play_cpu:.1f} s", "ansible-playbook, forks and module runs"))
-        rows.append(("govctl speed-up over the playbook", f"{play / push:.1f}x", "wall time; target >= 5x"))
+        rows.append(("govctl speed-up over the playbook", f"{play / push:.1f}x", "wall time; target >= 4x"))
         rows.append(("govctl CPU saving over the playbook", f"{play_cpu / max(push_cpu, 0.01):.1f}x",
-                     "orchestrator CPU only"))
+                     "orchestrator CPU only; target >= 30x"))
     finally:
         state = runner.load_state(inv.name)
         runner.down(inv.name)
