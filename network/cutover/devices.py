@@ -33,17 +33,10 @@ from govctl.network.cutover.models import CutoverPlan, Probe, Step
 from govctl.network.drivers.base import DeviceDriver
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
+from govctl.network import platforms
 from govctl.network.models import DeviceTarget
+from govctl.network.platforms import Platform
 
-# Platforms whose driver can carry out a transaction (network.drivers.registry).
-CONFIG_PLATFORMS = ("frr", "h3c_comware", "huawei_vrp", "ios")
-# Platforms whose driver honours commit_config(revert_in=...) (huawei_vrp: napalm-huawei-vrp has none).
-COMMIT_CONFIRM = ("frr", "h3c_comware", "ios")
-# Platforms whose merge runs the candidate's CLI lines as typed (NAPALM ios: copy to running-config), so a
-# rendered reversal's `no` lines work as a merge. The other drivers merge declaratively (FRR: running +
-# candidate through frr-reload's diff; huawei_vrp, h3c_comware: the lines missing per view): a negation is
-# no config line there, so their steps are undone by restoring the step's checkpoint.
-MERGE_RUNS_NEGATIONS = ("ios",)
 TARGET_KEYS = {"host", "port", "platform", "username", "credentials", "known_hosts", "host_key"}
 POINT_KEYS = {"device", "ipv4", "ipv6"}
 
@@ -176,10 +169,18 @@ def load_overlay(path: Path, plan: CutoverPlan, inventory_targets: dict[str, Dev
         raise InputError(_where(path, f"probe_points: no probe point for {', '.join(lacking)} (the baseline and the "
                                       "post-checks are measured from there)"))
     for name, t in targets.items():
-        if t.platform not in CONFIG_PLATFORMS and name in plan.touched_nodes:
+        if platforms.get(t.platform) is None and name in plan.touched_nodes:
             raise InputError(_where(path, f"devices.{name}: platform '{t.platform}' has no config driver "
-                                          f"({', '.join(CONFIG_PLATFORMS)} have)"))
+                                          f"({', '.join(platforms.names())} have)"))
     return overlay
+
+
+def _platform(target: DeviceTarget) -> Platform:
+    """The target's platform record (``load_overlay`` refused a touched device of an unknown platform)."""
+    found = platforms.get(target.platform)
+    if found is None:
+        raise CutoverFailed(f"{target.node}: platform '{target.platform}' has no config driver")
+    return found
 
 
 def _point(overlay: DeviceOverlay, source: str) -> ProbePoint | None:
@@ -288,7 +289,7 @@ class DeviceExecutor:
             self.settled_at = time.monotonic() + self.CONVERGE
         label = f"govctl cutover {self.plan.network} {'undo ' if undo else ''}{step.id}"
         for device, text in self.render(step, undo):
-            if undo and self.overlay.targets[device].platform not in MERGE_RUNS_NEGATIONS:
+            if undo and not _platform(self.overlay.targets[device]).merge_runs_negations:
                 before = self.journal.checkpoint(device, step.id) if self.journal else None
                 if before is None:
                     continue  # the step never committed anything on this device
@@ -319,7 +320,7 @@ class DeviceExecutor:
                 # recovery reads and decides on (checkpoint, the change, or neither)
                 intent = self._intent(device, f"undo {step}" if undo else step, "merge", before, text)
                 try:
-                    drv.commit_config(label, revert_in=self.revert_in if t.platform in COMMIT_CONFIRM else None)
+                    drv.commit_config(label, revert_in=self.revert_in if _platform(t).commit_confirm else None)
                 except DeviceError as exc:
                     # a commit can stop half-way (FRR applies line by line): take it back before anything else
                     try:
@@ -364,19 +365,10 @@ class DeviceExecutor:
                 if before == config:
                     return "already the config"
                 intent = self._intent(device, why, "restore", before, config)
-                exact = getattr(drv, "restore", None)
-                if callable(exact):
-                    exact(config)
-                    self.settled_at = time.monotonic() + self.CONVERGE
-                    self._settle(intent, "applied")
-                    return "restored by the driver"
-                drv.load_replace_candidate(config)
-                diff = drv.compare_config()
-                if diff.strip():
-                    drv.commit_config(f"govctl cutover {self.plan.network}: restore")
+                drv.restore(config)
                 self.settled_at = time.monotonic() + self.CONVERGE
                 self._settle(intent, "applied")
-                return diff
+                return "restored by the driver"
         except DeviceError as exc:
             raise CutoverFailed(str(exc)) from None
 
@@ -392,7 +384,7 @@ class DeviceExecutor:
         checkpoint, target = self.journal.intent_texts(intent)
         try:
             with self._session(device) as drv:
-                if self.overlay.targets[device].platform in COMMIT_CONFIRM:
+                if _platform(self.overlay.targets[device]).commit_confirm:
                     try:
                         drv.confirm_commit()
                     except DeviceError:

@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
+from govctl.network.platforms import PLATFORMS
+
 # ---------------------------------------------------------------- settings
 
 
@@ -22,12 +24,9 @@ class CutoverSettings:
     PE-CE addresses come from two lab-safe pools that must not overlap the IPv6 plan.
     """
 
+    # each platform's port 10 (network.platforms: its port naming)
     access_port: dict[str, str] = field(default_factory=lambda: {
-        "huawei_vrp": "GigabitEthernet0/0/10",
-        "h3c_comware": "GigabitEthernet1/0/10",
-        "ios": "GigabitEthernet0/10",
-        "frr": "eth10",
-    })
+        name: p.port_name(10) for name, p in PLATFORMS.items()})
     pe_ce_ipv4_pool: str = "203.0.113.96/27"  # /31 per access link
     pe_ce_ipv6_pool: str = "2001:db8:fffc::/48"  # /127 per access link (RFC 6164)
     demand_mbps_per_site: int = 100  # what one department site needs on the PE's uplinks

@@ -14,10 +14,11 @@ import jinja2
 
 from govctl.inventory.errors import InputError
 from govctl.network.cutover.models import Rendered, VpnPe
+from govctl.network import platforms
 from govctl.network.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-PLATFORMS = ("frr", "h3c_comware", "huawei_vrp", "ios")
+PLATFORMS = tuple(platforms.names())  # every platform has its cutover templates (tests check each)
 # Order of application; rollback runs in the reverse order.
 PE_FEATURES = ("vpn_instance", "isolation", "bgp_vpn", "access", "vpn_routing")
 TEARDOWN = "teardown"

@@ -56,6 +56,11 @@ class Platform:
     # the device chose itself) stays: a new BGP router id resets every session of the process, IPv4
     # ones govctl does not own included
     device_wins: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
+    # the driver's merge runs the candidate's lines as typed (NAPALM ios: copy to running-config), so a
+    # rendered reversal's `no` lines undo a merged change; the others merge declaratively (FRR: running +
+    # candidate through frr-reload's diff; VRP, Comware: the lines missing per view), where a negation is
+    # no config line, and a change is undone by restoring the config from before it
+    merge_runs_negations: bool = False
 
     def device_value_wins(self, path: Path, line: str) -> bool:
         """Is ``line`` (rendered, in ``path``) one the device's own value overrides in a block it runs?"""
