@@ -34,6 +34,7 @@ from govctl.network.cutover.errors import CutoverFailed
 from govctl.network.cutover.journal import Journal
 from govctl.network.cutover.models import CutoverPlan, JournalRecord, Probe, Step, VpnPe
 from govctl.network.cutover.render import _env, render_feature
+from govctl.network.drivers.frr import json_documents
 
 FRR_BIN = Path("/usr/lib/frr")
 STATE_ROOT = Path(os.environ.get("GOVCTL_CUTOVER_LAB_DIR", "/run/govctl-cutover"))
@@ -630,15 +631,8 @@ class Lab:
 
 
 def _json_docs(text: str) -> list[dict]:  # type: ignore[type-arg]
-    """The JSON documents vtysh prints one after the other (one per ``-c`` command)."""
-    docs, dec, i = [], json.JSONDecoder(), 0
-    while i < len(text):
-        if text[i].isspace():
-            i += 1
-            continue
-        doc, i = dec.raw_decode(text, i)
-        docs.append(doc)
-    return docs
+    """vtysh's JSON answers, one per ``-c`` command (an answer that is no object counts as empty)."""
+    return [d if isinstance(d, dict) else {} for d in json_documents(text)]
 
 
 def _not_installed(routes: dict, prefixes: list[str]) -> list[str]:  # type: ignore[type-arg]

@@ -50,6 +50,20 @@ def clean_running(text: str) -> str:
     return "\n".join(body).rstrip("\n") + "\n"
 
 
+def json_documents(text: str) -> list[object]:
+    """The JSON documents vtysh prints one after the other, one per ``-c`` command (json.JSONDecodeError
+    when the text is not such a sequence)."""
+    docs: list[object] = []
+    decoder, pos = json.JSONDecoder(), 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return docs
+        value, pos = decoder.raw_decode(text, pos)
+        docs.append(value)
+
+
 def parse_reload_test(text: str) -> str:
     """frr-reload --test output -> '-'/'+' lines ('' when nothing would change)."""
     out: list[str] = []
@@ -94,7 +108,7 @@ class FrrDriver:
         self._fresh = False  # _last_running was the last thing read and nothing was sent since
         # diff in this process with frr-reload's own module when the controller has it, else on the router
         self.local_diff = frr_diff.available()
-        self._snapshot: dict[str, str] = {}
+        self._snapshot: dict[str, object] = {}
 
     # ------------------------------------------------------------ session
 
@@ -179,32 +193,25 @@ class FrrDriver:
         instead of four); the next call of each getter answers from this snapshot, later calls ask
         the device again. Verification polls call this once per pass."""
         rc, out = self._exec("\n".join(SNAPSHOT), step="get", stderr=False)
-        docs: list[str] = []
-        text, pos, decoder = out, 0, json.JSONDecoder()
         try:
-            while True:
-                while pos < len(text) and text[pos].isspace():
-                    pos += 1
-                if pos >= len(text):
-                    break
-                _, end = decoder.raw_decode(text, pos)
-                docs.append(text[pos:end])
-                pos = end
+            docs = json_documents(out)
         except json.JSONDecodeError:
             docs = []
         # a daemon with nothing configured prints nothing: the answers cannot be told apart then
         self._snapshot = dict(zip(SNAPSHOT, docs)) if rc == 0 and len(docs) == len(SNAPSHOT) else {}
 
     def _json(self, command: str) -> dict:  # type: ignore[type-arg]
-        cached = self._snapshot.pop(command, None)
-        text = cached if cached is not None else self._show(command).strip()
-        if not text:
-            return {}
-        try:
-            # vtysh may print a warning after the document; the first JSON value is the answer
-            value, _ = json.JSONDecoder().raw_decode(text)
-        except json.JSONDecodeError as exc:
-            raise DeviceError(self.target.node, "get", f"'{command}' did not return JSON ({exc})") from None
+        if command in self._snapshot:
+            value = self._snapshot.pop(command)
+        else:
+            text = self._show(command).strip()
+            if not text:
+                return {}
+            try:
+                # vtysh may print a warning after the document; the first JSON value is the answer
+                value, _ = json.JSONDecoder().raw_decode(text)
+            except json.JSONDecodeError as exc:
+                raise DeviceError(self.target.node, "get", f"'{command}' did not return JSON ({exc})") from None
         return value if isinstance(value, dict) else {}
 
     # ------------------------------------------------------------ transaction

@@ -13,23 +13,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from govctl.network.drivers.frr import json_documents
 from govctl.network.errors import LabError
 from govctl.network.models import LabNode, LabState
 
 COMMANDS = ("show ip ospf neighbor json", "show bgp ipv4 unicast summary json")
-
-
-def _documents(text: str) -> list[object]:
-    """The JSON documents vtysh printed one after the other (one per command)."""
-    docs: list[object] = []
-    decoder, pos = json.JSONDecoder(), 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return docs
-        value, pos = decoder.raw_decode(text, pos)
-        docs.append(value)
 
 
 def _full(neighbors: object) -> int:
@@ -47,7 +35,7 @@ def problem(node: LabNode, timeout: float = 20) -> str:
         args += ["-c", c]
     try:
         out = subprocess.run(args, capture_output=True, text=True, timeout=timeout).stdout
-        ospf, bgp = (_documents(out) + [{}, {}])[:2]
+        ospf, bgp = (json_documents(out) + [{}, {}])[:2]
     except (subprocess.TimeoutExpired, json.JSONDecodeError, OSError) as exc:
         return f"unreadable ({type(exc).__name__})"
     wanted = len(node.ports)
