@@ -458,11 +458,11 @@ def test_one_spelling_per_concept_across_commands() -> None:
 
 
 def test_old_spellings_still_work_with_a_warning(tmp_path: Path) -> None:
-    old = run("cutover", "plan", "health-net", "--at", "2026-12-05T01:00:00+08:00", "--json")
-    new = run("cutover", "plan", "health-net", "--as-of", "2026-12-05T01:00:00+08:00", "--json")
+    old = run("cutover", "plan", "health-net", "--at", "2036-12-05T01:00:00+08:00", "--json")
+    new = run("cutover", "plan", "health-net", "--as-of", "2036-12-05T01:00:00+08:00", "--json")
     assert old.exit_code == new.exit_code and old.stdout == new.stdout
     assert "--at is deprecated; use --as-of" in old.stderr
-    both = run("cutover", "plan", "health-net", "--at", "2026-12-05T01:00:00+08:00", "--as-of", "2026-12-05")
+    both = run("cutover", "plan", "health-net", "--at", "2036-12-05T01:00:00+08:00", "--as-of", "2026-12-05")
     assert both.exit_code == 2 and "the same option twice" in both.stderr
     audit = run("audit", "-p", "mars", "--cloud", "nowhere")
     assert audit.exit_code == 2 and "-p is deprecated; use --stack/-s" in audit.stderr and "mars" in audit.stderr

@@ -23,7 +23,7 @@ DOMAINS = ("cli", "inventory", "ipv6", "network", "stacks", "migration")
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out),
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
                     str(ROOT)], check=True, capture_output=True, text=True, timeout=300)
     (whl,) = out.glob("govctl-*.whl")
     return whl

@@ -120,6 +120,7 @@ def _sanity(tmp_path: Path, *args: str, change: Callable[[Path], None] | None = 
     return out if proc.returncode == 0 else "FAILED\n" + out
 
 
+@pytest.mark.index
 def test_ansible_test_sanity_passes(tmp_path: Path) -> None:
     out = _sanity(tmp_path)
     assert not out.startswith("FAILED"), out[-6000:]
@@ -127,6 +128,7 @@ def test_ansible_test_sanity_passes(tmp_path: Path) -> None:
     assert set(SANITY_TESTS) <= ran, sorted(set(SANITY_TESTS) - ran)
 
 
+@pytest.mark.index
 def test_ansible_test_sanity_fails_on_an_introduced_error(tmp_path: Path) -> None:
     def change(copy: Path) -> None:
         # the documented default of verify_timeout no longer matches the argument spec

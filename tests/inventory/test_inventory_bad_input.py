@@ -405,8 +405,8 @@ CASES: list[Case] = [
          sub("province.yaml", "end: 2026-03-15T23:59:59+08:00", "end: 2026-02-15T23:59:59+08:00"),
          "freeze", path="change_freezes[0].end", line="end: 2026-02-15"),
     Case("window-ends-before-it-starts", "dedicated_networks.yaml",
-         sub("dedicated_networks.yaml", "end: 2026-12-05T04:00:00+08:00", "end: 2026-12-04T04:00:00+08:00"),
-         "window", path="dedicated_networks[0].window.end", line="end: 2026-12-04"),
+         sub("dedicated_networks.yaml", "end: 2036-12-05T04:00:00+08:00", "end: 2036-12-04T04:00:00+08:00"),
+         "window", path="dedicated_networks[0].window.end", line="end: 2036-12-04"),
     # --- the plans' rules, each violated once (errors exit 2)
     Case("DR-001-no-remote-dr-site", "sites.yaml",
          sub("sites.yaml", "role: remote_dr              #", "role: regional              #"),

@@ -2,7 +2,9 @@
 
 Each case copies the bundled example, writes one hostile file into it and runs the real CLI
 (``govctl validate <dir>``): exit 2, a problem naming the file and the line (the file alone for a
-file that is too big to read), no traceback, and well under a second, measured around the CLI call.
+file that is too big to read), no traceback, and no hang. The goal (under a second) is a speed goal:
+``benchmarks/hostile_bench.py`` measures it on these same cases; the bound here is ten times it, so a
+loaded machine cannot fail the test and a hang still does.
 Limits are counted while the YAML is composed, so a bomb is refused by arithmetic, not by a timeout.
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ from govctl.inventory.yamlsrc import MAX_DEPTH, MAX_FILE_BYTES, MAX_LINE_CHARS, 
 from govctl.ipv6.models import EXTERNAL
 
 EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"
-TIME_LIMIT_S = 1.0  # generous: the hostile file itself is refused in milliseconds; the rest is the CLI
+HANG_LIMIT_S = 10.0  # ten times the 1 s goal of benchmarks/hostile_bench.py: catches a hang, not a slow machine
 
 
 # ---------------------------------------------------------------- hostile files
@@ -166,7 +168,7 @@ def test_hostile_input_fails_fast_and_cleanly(case: Hostile, tmp_path: Path, war
     where = f"{d}/{case.file}" + (f":{line}" if line is not None else "")
     [hit] = [row for row in text.splitlines() if case.message in row]
     assert hit.startswith(f"{where}: error: "), hit
-    assert elapsed < TIME_LIMIT_S, f"{case.id}: {elapsed:.2f} s"
+    assert elapsed < HANG_LIMIT_S, f"{case.id}: {elapsed:.2f} s"
 
 
 # ---------------------------------------------------------------- within the limits

@@ -34,7 +34,7 @@ from govctl.network.cutover.planner import plan_cutover  # noqa: E402
 from govctl.network.drivers.frr import clean_running  # noqa: E402
 
 NETWORK = "crash-net"
-AT = "2026-12-05T01:00:00+08:00"  # inside the (renamed) health-net's window
+AT = "2036-12-05T01:00:00+08:00"  # inside the (renamed) health-net's window
 FIRST_DONE, TARGET = "prepare-alpha-r1", "prepare-alpha-r2"  # the step the process dies in; one is done before it
 
 # Runs govctl with one kill point. argv: POINT STEP govctl-args... Points: "intent" (the step's intent record is

@@ -25,7 +25,7 @@ from govctl.network.cutover.runner import Options, execute, report, rollback
 from govctl.network.errors import CredentialsMissing
 from govctl.network.workflow import production_targets
 
-AT = ["--at", "2026-12-05T01:00:00+08:00"]
+AT = ["--at", "2036-12-05T01:00:00+08:00"]
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ from govctl.network.cutover.runner import Options, execute, rollback  # noqa: E4
 from govctl.network.workflow import production_targets  # noqa: E402
 
 NETWORK = "health-net"
-AT = "2026-12-05T01:00:00+08:00"  # inside health-net's window
+AT = "2036-12-05T01:00:00+08:00"  # inside health-net's window
 
 
 def govctl(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

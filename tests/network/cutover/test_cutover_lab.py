@@ -23,7 +23,7 @@ if os.geteuid() != 0:
 if not Path("/usr/lib/frr/bgpd").exists():
     pytest.skip("FRR is not installed (apt-get install frr frr-pythontools)", allow_module_level=True)
 
-IN_WINDOW = {"health-net": "2026-12-05T01:00:00+08:00", "finance-net": "2026-12-12T01:00:00+08:00"}
+IN_WINDOW = {"health-net": "2036-12-05T01:00:00+08:00", "finance-net": "2036-12-12T01:00:00+08:00"}
 FIRST_SITE = {"health-net": "省卫健委机关", "finance-net": "省财政厅"}
 BOTH = pytest.mark.parametrize("network", ["health-net", "finance-net"])  # access types D and E
 
@@ -111,7 +111,7 @@ def test_crash_then_rollback_restores(inv: Path, tmp_path: Path, network: str) -
 
 
 def test_run_refuses_outside_the_window_before_touching_anything(inv: Path, tmp_path: Path) -> None:
-    r = govctl("cutover", "run", "finance-net", str(inv), "--lab", "--force", "--at", "2027-01-01T00:00:00+08:00",
+    r = govctl("cutover", "run", "finance-net", str(inv), "--lab", "--force", "--at", "2037-01-01T00:00:00+08:00",
                "--journal-dir", str(tmp_path / "j"))
     assert r.returncode == 2 and "window is in the past" in r.stderr  # --force never overrides a refusal
     r = govctl("cutover", "run", "finance-net", str(inv), "--lab", "--at", NOW.isoformat(),

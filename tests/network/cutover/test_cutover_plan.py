@@ -194,12 +194,12 @@ def test_overlap_with_the_cloud_tenant_subnet(tmp_path: Path) -> None:
 
 
 def test_window_in_the_past(tmp_path: Path) -> None:
-    inv = make_inventory(tmp_path, lambda t: t.replace("2026-12-05T", "2026-11-01T"))
+    inv = make_inventory(tmp_path, lambda t: t.replace("2036-12-05T", "2026-11-01T"))
     _refused(inv, "health-net", "window is in the past", "dedicated_networks.yaml:")
 
 
 def test_window_inside_a_change_freeze(tmp_path: Path) -> None:
-    inv = make_inventory(tmp_path, lambda t: t.replace("2026-12-12T", "2027-03-05T"))
+    inv = make_inventory(tmp_path, lambda t: t.replace("2036-12-12T", "2027-03-05T"))
     (inv / "province.yaml").write_text((inv / "province.yaml").read_text(encoding="utf-8").replace(
         "2026-03-01T00:00:00+08:00", "2027-03-01T00:00:00+08:00").replace(
         "2026-03-15T23:59:59+08:00", "2027-03-15T23:59:59+08:00"), encoding="utf-8")
@@ -217,7 +217,7 @@ def test_department_with_a_classified_system(tmp_path: Path) -> None:
 
 
 def test_lab_rehearsal_ignores_the_window_but_says_so(tmp_path: Path) -> None:
-    inv = make_inventory(tmp_path, lambda t: t.replace("2026-12-05T", "2026-11-01T"))
+    inv = make_inventory(tmp_path, lambda t: t.replace("2036-12-05T", "2026-11-01T"))
     p = _plan(inv, "health-net", check_window=False)
     assert any("window is in the past" in w for w in p.warnings)
 

@@ -13,7 +13,7 @@ import pytest
 from cutover_fixtures import ROOT, make_inventory
 
 PLAYBOOK = ROOT / "playbooks" / "cutover.yml"
-IN_WINDOW = "2026-12-05T01:00:00+08:00"
+IN_WINDOW = "2036-12-05T01:00:00+08:00"
 
 
 def _playbook(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -51,7 +51,7 @@ def test_failed_post_check_goes_to_rescue_and_rolls_back(tmp_path: Path) -> None
     try:
         # finance-net (type E); the rehearsal test covers health-net (type D)
         r = _playbook("-e", "network=finance-net", "-e", f"govctl_inventory={inv}", "-e", f"journal_dir={j}",
-                      "-e", "at=2026-12-12T01:00:00+08:00", "-e", "inject=cloud-return-route", "-e", "keep_lab=false")
+                      "-e", "at=2036-12-12T01:00:00+08:00", "-e", "inject=cloud-return-route", "-e", "keep_lab=false")
         assert r.returncode != 0
         assert "rescued=1" in r.stdout and "rolled back: every device's configuration is the saved one" in r.stdout
         st = subprocess.run([sys.executable, "-c", "from govctl.cli import main; main()", "cutover", "status", "finance-net",

@@ -31,7 +31,7 @@ if os.geteuid() != 0:
 if not Path("/usr/lib/frr/bgpd").exists():
     pytest.skip("FRR is not installed (apt-get install frr frr-pythontools)", allow_module_level=True)
 
-IN_WINDOW = "2026-12-05T01:00:00+08:00"
+IN_WINDOW = "2036-12-05T01:00:00+08:00"
 
 
 def govctl(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
