@@ -1,7 +1,7 @@
 """govctl: the command line. Creates the root app and mounts each domain's Typer app; nothing else.
 
 The shared plumbing (consoles, options, inventory loading, JSON output, the one table turning
-exceptions into exit codes) is in ``clikit.py``; each domain's commands are in its ``commands.py``.
+exceptions into exit codes) is in ``core/clikit.py``; each domain's commands are in its ``commands.py``.
 
 Exit codes: 0 success; 1 a runtime failure (device, cloud, filesystem); 2 invalid input or usage
 (inventory, CSV, flags); 3 changes present (with --detailed-exitcode); 4 policy violations.
@@ -16,9 +16,9 @@ from typing import Annotated
 
 import typer
 
-from govctl import clikit
+from govctl.core import clikit
 # kept importable from here for scripts and tests written against earlier versions
-from govctl.clikit import EXIT_CHANGES, EXIT_FAILURE, EXIT_INPUT, EXIT_OK, EXIT_POLICY  # noqa: F401
+from govctl.core.clikit import EXIT_CHANGES, EXIT_FAILURE, EXIT_INPUT, EXIT_OK, EXIT_POLICY  # noqa: F401
 from govctl.inventory import commands as inventory_commands
 from govctl.ipv6 import commands as ipv6_commands
 from govctl.migration import commands as migration_commands
@@ -68,7 +68,7 @@ def root(
                                           help="Print govctl's version and exit.")] = False,
 ) -> None:
     """Infrastructure as code for a provincial e-government cloud and extranet."""
-    from govctl import statedir
+    from govctl.core import statedir
 
     clikit.set_verbosity(ctx, quiet, verbose)
     statedir.set_override(state_dir)  # set (or cleared) for this invocation

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from xml.etree import ElementTree as ET
 
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 
 
 def _escape_data(text: str) -> str:

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from govctl.clikit import JsonOpt, emit_json, handle_errors, info
-from govctl.inventory.errors import InputError
+from govctl.core.clikit import JsonOpt, emit_json, handle_errors, info
+from govctl.core.errors import InputError
 
 app = typer.Typer(help="CI integration: one plan comment per pull request, pipeline templates.")
 

@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.clikit import (InventoryArg, JsonOpt, allocation_problem, emit_json, escape, handle_errors, out,
+from govctl.core.clikit import (InventoryArg, JsonOpt, allocation_problem, emit_json, escape, handle_errors, out,
                            print_problems, resolve_inventory)
-from govctl.inventory.errors import AllocationError, InventoryInvalid
+from govctl.core.errors import AllocationError, InventoryInvalid
 
 app = typer.Typer()
 
@@ -151,7 +151,7 @@ def schema(
     """
     import json
 
-    from govctl.inventory.errors import RuntimeFailure
+    from govctl.core.errors import RuntimeFailure
     from govctl.inventory.loader import FILES
 
     written = []
@@ -204,7 +204,7 @@ def init(
     import shutil
     import tempfile
 
-    from govctl.inventory.errors import InputError, RuntimeFailure
+    from govctl.core.errors import InputError, RuntimeFailure
     from govctl.inventory.validate import validate as run
 
     if not re.fullmatch(r"[a-z][a-z0-9-]{0,31}", province):

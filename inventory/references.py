@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from govctl.inventory import models as m
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 from govctl.inventory.yamlsrc import SourceFile, format_path
 
 if TYPE_CHECKING:

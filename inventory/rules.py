@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from govctl.inventory import models as m
-from govctl.inventory.errors import Problem, Severity
+from govctl.core.errors import Problem, Severity
 
 if TYPE_CHECKING:
     from govctl.inventory.loader import Loaded

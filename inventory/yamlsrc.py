@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from yaml.composer import ComposerError
 
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 
 # ---------------------------------------------------------------- limits
 # Far above any real inventory, far below what hurts. The bundled inventories peak at 600 KB

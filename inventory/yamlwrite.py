@@ -16,7 +16,7 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from govctl.inventory.errors import InputError, InventoryInvalid, Problem, RuntimeFailure
+from govctl.core.errors import InputError, InventoryInvalid, Problem, RuntimeFailure
 
 
 def _yaml(text: str = "") -> Any:

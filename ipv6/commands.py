@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govctl.clikit import (InventoryArg, JsonOpt, RowsOpt, deprecated, emit_json, err, handle_errors, load,
+from govctl.core.clikit import (InventoryArg, JsonOpt, RowsOpt, deprecated, emit_json, err, handle_errors, load,
                            out, plan_ipv6)
-from govctl.inventory.errors import ChangesPresent, InputError, RuntimeFailure
+from govctl.core.errors import ChangesPresent, InputError, RuntimeFailure
 
 app = typer.Typer(no_args_is_help=True, help="IPv6 address plan: allocate, show, export.")
 

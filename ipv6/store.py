@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from govctl.inventory.errors import RuntimeFailure
+from govctl.core.errors import RuntimeFailure
 from govctl.ipv6.models import Ipv6Plan
 
 ALLOCATIONS_FILE = "ipv6-allocations.yaml"

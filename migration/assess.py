@@ -36,7 +36,7 @@ import math
 from datetime import timedelta
 
 from govctl.inventory import models as m
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 from govctl.migration.errors import SystemsInvalid
 from govctl.migration.graph import strongly_connected
 from govctl.migration.models import (

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from govctl.clikit import (AsOfOpt, InventoryArg, JsonOpt, RowsOpt, as_of_time, deprecated, emit_json, err,
+from govctl.core.clikit import (AsOfOpt, InventoryArg, JsonOpt, RowsOpt, as_of_time, deprecated, emit_json, err,
                            handle_errors, load, out)
 from govctl.migration.errors import MigrationInputError
 
@@ -85,7 +85,7 @@ class MigrationContext:
             if sheet is not None:
                 raise MigrationInputError("--sheet needs --systems FILE.xlsx")
             self.source = from_inventory(self.loaded, self.shown)
-        self.journal_path = journal or jr.default_path(self.loaded.directory)  # appended to (govctl.statedir)
+        self.journal_path = journal or jr.default_path(self.loaded.directory)  # appended to (govctl.core.statedir)
         self.journal_from = journal or jr.readable(self.loaded.directory)  # read: may be an older in-inventory one
         self.journal_shown = str(self.journal_from)
         self.entries = jr.read(self.journal_from, self.journal_shown)
@@ -502,7 +502,7 @@ def import_cmd(
     from govctl.migration import files as fs
     from govctl.migration.sources import InventoryContext, read_systems
 
-    from govctl.clikit import progress
+    from govctl.core.clikit import progress
 
     loaded, shown = load(inventory)
     src = read_systems(file, InventoryContext.of(loaded.inventory), sheet, progress=progress)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govctl.inventory.errors import InputError, InventoryInvalid, RuntimeFailure
+from govctl.core.errors import InputError, InventoryInvalid, RuntimeFailure
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """The migration journal: an append-only JSON Lines file of what has moved.
 
-Default place: ``<state dir>/migration/journal.jsonl`` (``govctl.statedir``: ``<inventory>/.govctl/`` unless
+Default place: ``<state dir>/migration/journal.jsonl`` (``govctl.core.statedir``: ``<inventory>/.govctl/`` unless
 overridden), like every other govctl journal; ``--journal FILE`` names another. An older journal inside the
 inventory (``<inventory>/migration-journal.jsonl``) is read while the state directory has none, and copied there
 by the next ``migrate record`` (the old file is left for you to remove). Appends go through
-``govctl.durable``: each entry returns once on disk, and a line torn by a crash is ignored and cut. The latest
+``govctl.core.durable``: each entry returns once on disk, and a line torn by a crash is ignored and cut. The latest
 entry of a system overrides the ``status`` written in systems.yaml. Only ids, events, dates and free-text notes
 are recorded; never credentials.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from govctl import statedir
-from govctl.durable import JournalFile, write_private
+from govctl.core import statedir
+from govctl.core.durable import JournalFile, write_private
 from govctl.migration.errors import JournalError, MigrationInputError, OutputFailure
 from govctl.migration.models import EVENT_STATUS, Event, JournalEntry
 

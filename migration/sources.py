@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from govctl.inventory import models as m
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 from govctl.migration.errors import MigrationInputError, SystemsInvalid
 from govctl.migration.models import SystemExtra
 from govctl.migration.units import (DURATION_UNITS, EXPECTED, KIND_OF_FIELD, SIZE_UNITS, Unit, UnitError, any_unit,

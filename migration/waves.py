@@ -29,7 +29,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
 from govctl.inventory import models as m
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 from govctl.migration.errors import SystemsInvalid
 from govctl.migration.graph import strongly_connected
 from govctl.migration.models import (

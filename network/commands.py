@@ -10,9 +10,9 @@ from typing import Annotated, Any, cast
 import typer
 from rich.table import Table
 
-from govctl.clikit import (DeviceOpt, InventoryArg, InventoryOpt, JsonOpt, LimitOpt, YesOpt, emit_json, err,
+from govctl.core.clikit import (DeviceOpt, InventoryArg, InventoryOpt, JsonOpt, LimitOpt, YesOpt, emit_json, err,
                            handle_errors, out, progress, resolve_inventory)
-from govctl.inventory.errors import ChangesPresent
+from govctl.core.errors import ChangesPresent
 
 net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
                                                  "verify, rollback.")
@@ -256,7 +256,7 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str]
          resume: str | None, revert_in: int | None) -> Any:
     from contextlib import nullcontext
 
-    from govctl import statedir
+    from govctl.core import statedir
     from govctl.network.drivers.registry import driver_for
     from govctl.network.journal import Journal, new_run_id, runs_dir
     from govctl.network.push import Rollout, batches
@@ -401,7 +401,7 @@ def rollback_cmd(
     """
     from govctl.network.drivers.registry import driver_for
     from govctl.network.errors import PushFailed
-    from govctl import statedir
+    from govctl.core import statedir
     from govctl.network.journal import Journal, runs_dir
     from govctl.network.push import rollback_run
 
@@ -441,7 +441,7 @@ def runs_cmd(
 
     Example: `govctl net runs -i inventories/guangdong` then `govctl net runs 20261125T153000Z-1a2b -i ...`
     """
-    from govctl import statedir
+    from govctl.core import statedir
     from govctl.network.journal import Journal, list_runs, runs_dir
 
     # --state-dir / $GOVCTL_STATE_DIR name the state directory itself; else the inventory's

@@ -1,7 +1,7 @@
 """Errors of the network step (intent, rendering, drivers, push, lab)."""
 from __future__ import annotations
 
-from govctl.inventory.errors import InputError, RuntimeFailure
+from govctl.core.errors import InputError, RuntimeFailure
 
 
 class UnknownPlatform(InputError):

@@ -1,9 +1,9 @@
 """The on-disk journal of a push run: every step of every device, so a run can be resumed or undone.
 
-Layout under ``<state dir>/runs/<run id>/`` (``govctl.statedir``: beside the inventory by default):
+Layout under ``<state dir>/runs/<run id>/`` (``govctl.core.statedir``: beside the inventory by default):
   run.json        what was run (inventory, lab or not, policy, batches) and, at the end, the results
   journal.jsonl   one line per step: time, node, step, detail; a step returns once its line is on disk
-                  (``govctl.durable.JournalFile``: group-commit fsync, a torn last line ignored and cut)
+                  (``govctl.core.durable.JournalFile``: group-commit fsync, a torn last line ignored and cut)
   before/<node>.cfg    the running config saved just before the run's first commit to the device (mode
                        0600, on disk before the intent line names it): what rollback restores
   intended/<node>.cfg  the config that was pushed
@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from govctl import statedir
-from govctl.durable import JournalFile, private_dirs, write_private
+from govctl.core import statedir
+from govctl.core.durable import JournalFile, private_dirs, write_private
 from govctl.network.errors import UnknownDevice
 
 TERMINAL_OK = {"changed", "unchanged"}

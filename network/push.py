@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from govctl.network.drivers.base import DeviceDriver
-from govctl.inventory.errors import GovctlError
+from govctl.core.errors import GovctlError
 from govctl.network.errors import DeviceError
 from govctl.network.journal import Journal
 from govctl.network.models import Check, DeviceIntent, DeviceResult, DeviceTarget, PushPolicy, RunResult, Status

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from govctl.inventory.errors import GovctlError
+from govctl.core.errors import GovctlError
 
 from govctl.network.drivers.base import DeviceDriver
 from govctl.network.models import Check, DeviceIntent, DeviceResult, Status

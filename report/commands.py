@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from govctl.clikit import AsOfOpt, InventoryArg, JsonOpt, emit_json, handle_errors, out
-from govctl.inventory.errors import ChangesPresent
+from govctl.core.clikit import AsOfOpt, InventoryArg, JsonOpt, emit_json, handle_errors, out
+from govctl.core.errors import ChangesPresent
 from govctl.migration.commands import JournalOpt, MigrationContext, SheetOpt, SystemsOpt, as_of_date
 from govctl.migration.errors import MigrationInputError
 
@@ -84,7 +84,7 @@ def report_cmd(
 
 def write_html(ctx: MigrationContext, rep: object, path: Path, lang: str, audit_doc: dict | None,
                as_of: str | None) -> None:
-    from govctl.clikit import plan_ipv6
+    from govctl.core.clikit import plan_ipv6
     from govctl.migration.assess import assess
     from govctl.migration.models import AssessSettings, EVENT_STATUS, WaveSettings
     from govctl.migration.waves import plan_waves

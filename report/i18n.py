@@ -1,7 +1,7 @@
 """The report's words in Chinese (the default: its readers are the bureau and department heads) and English."""
 from __future__ import annotations
 
-from govctl.inventory.errors import InputError
+from govctl.core.errors import InputError
 
 LANGS = ("zh", "en")
 

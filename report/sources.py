@@ -18,9 +18,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from govctl import statedir
+from govctl.core import statedir
 from govctl.inventory import models as m
-from govctl.inventory.errors import InputError
+from govctl.core.errors import InputError
 from govctl.ipv6.models import Ipv6Plan
 
 # push journal steps/results -> the node's IPv6 status (a later run overrides an earlier one)

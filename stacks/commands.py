@@ -8,20 +8,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, load, out,
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, load, out,
                            progress)
-from govctl.inventory.errors import ChangesPresent, InputError, PolicyViolations, RuntimeFailure
+from govctl.core.errors import ChangesPresent, InputError, PolicyViolations, RuntimeFailure
 
 app = typer.Typer()
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="govctl's state directory: snapshots, graph "
                                                                "cache, default local backend.")]
-DEFAULT_STATE_DIR = Path("<inventory>/.govctl")  # govctl.statedir's rule; shown as the default in --help
+DEFAULT_STATE_DIR = Path("<inventory>/.govctl")  # govctl.core.statedir's rule; shown as the default in --help
 
 
 def _stack_state(state_dir: Path, directory: Path) -> Path:
     """Where plan/apply keep snapshots, graph cache and the default local backend: the ``stacks`` area of the
     inventory's state directory; ``--state-dir DIR`` here names the state directory, as the global one does."""
-    from govctl import statedir
+    from govctl.core import statedir
 
     return statedir.area(directory, "stacks") if state_dir == DEFAULT_STATE_DIR else state_dir / "stacks"
 
@@ -151,7 +151,7 @@ def apply_cmd(
 
     Example: `govctl apply inventories/guangdong --stack gd-prov --yes`
     """
-    from govctl import statedir
+    from govctl.core import statedir
     from govctl.stacks import engine, live
     from govctl.stacks.state import Store
 

@@ -1,7 +1,7 @@
 """Errors of the cloud step; each is an ``InputError`` (exit 2) or a ``RuntimeFailure`` (exit 1)."""
 from __future__ import annotations
 
-from govctl.inventory.errors import InputError, RuntimeFailure
+from govctl.core.errors import InputError, RuntimeFailure
 
 
 class UnknownStack(InputError):

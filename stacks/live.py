@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govctl.inventory.errors import InputError
+from govctl.core.errors import InputError
 from govctl.stacks.errors import LiveFailure, PulumiMissing
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ def session_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The state directory of module- and session-scoped fixtures, which run before any test's own
     (isolated_state): without it they would write beside the inventory they read, and a plan run there
     would be found by later tests (and later runs) of the bundled example."""
-    from govctl import statedir
+    from govctl.core import statedir
 
     before = os.environ.get(statedir.ENV)
     here = str(tmp_path_factory.mktemp("govctl-session-state"))
@@ -38,10 +38,10 @@ def session_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def isolated_state(session_state: str, tmp_path_factory: pytest.TempPathFactory,
                    monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own govctl state directory (govctl.statedir): no test writes beside the example
+    """Every test gets its own govctl state directory (govctl.core.statedir): no test writes beside the example
     inventory or into another test's runs, journals or locks. A module fixture that already exported
     GOVCTL_STATE_DIR (the lab tests) keeps its own."""
-    from govctl import statedir
+    from govctl.core import statedir
 
     statedir.set_override(None)
     if os.environ.get(statedir.ENV) in (None, "", session_state):

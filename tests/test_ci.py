@@ -23,7 +23,7 @@ from typer.testing import CliRunner, Result
 from govctl import cli
 from govctl.ci.annotations import github_annotations
 from govctl.ci.comment import MARKER
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 from govctl.inventory.rules import RULES
 from govctl.stacks.models import Change, InputChange, PlanResult, StackDiff, Violation
 from govctl.stacks.render import markdown

@@ -1,4 +1,4 @@
-"""The journal core (govctl.durable): one durability and one torn-tail policy, and the three journals on it."""
+"""The journal core (govctl.core.durable): one durability and one torn-tail policy, and the three journals on it."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from govctl.durable import JournalDamaged, JournalFile, write_private
+from govctl.core.durable import JournalDamaged, JournalFile, write_private
 
 
 def _tear(path: Path, tail: bytes) -> None:
@@ -79,7 +79,7 @@ def test_concurrent_appends_share_fsyncs_and_each_returns_once_on_disk(tmp_path:
 WRITER = """
 import sys
 from pathlib import Path
-from govctl.durable import JournalFile
+from govctl.core.durable import JournalFile
 j = JournalFile(Path(sys.argv[1]))
 for i in range(40):
     j.append(lambda n: {"w": sys.argv[2], "i": i, "index": n})

@@ -1,4 +1,4 @@
-"""Where govctl keeps state (govctl.statedir): one rule for every command, and the lock on an inventory."""
+"""Where govctl keeps state (govctl.core.statedir): one rule for every command, and the lock on an inventory."""
 from __future__ import annotations
 
 import os
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from govctl import statedir
-from govctl.inventory.errors import RuntimeFailure
+from govctl.core import statedir
+from govctl.core.errors import RuntimeFailure
 
 
 def test_the_state_directory_is_beside_the_inventory_from_any_working_directory(tmp_path: Path, monkeypatch) -> None:
@@ -61,7 +61,7 @@ def test_the_labs_are_host_wide(monkeypatch) -> None:
 HOLDER = """
 import sys, time
 from pathlib import Path
-from govctl import statedir
+from govctl.core import statedir
 with statedir.lock(Path(sys.argv[1]), "net", "net push"):
     print("held", flush=True)
     time.sleep(60)

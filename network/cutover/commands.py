@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.clikit import (AsOfOpt, InventoryArg, JsonOpt, as_of_time, deprecated, either, emit_json, err,
+from govctl.core.clikit import (AsOfOpt, InventoryArg, JsonOpt, as_of_time, deprecated, either, emit_json, err,
                            handle_errors, load, out)
-from govctl.inventory.errors import InputError, RuntimeFailure
+from govctl.core.errors import InputError, RuntimeFailure
 
 cutover_app = typer.Typer(no_args_is_help=True, help="Dedicated-network cutover (专网割接): plan, document, "
                                                      "rehearse on the lab, run with a journal, resume, roll back.")
@@ -21,7 +21,7 @@ NetworkArg = Annotated[str, typer.Argument(help="Dedicated network id (dedicated
 AtOpt = Annotated[str | None, deprecated("--at", use="--as-of", metavar="WHEN")]
 LangOpt = Annotated[str, typer.Option("--lang", help="zh or en.")]
 JournalDirOpt = Annotated[Path, typer.Option("--journal-dir", help="Where run journals are kept.")]
-DEFAULT_JOURNALS = Path("<state dir>") / "cutover"  # the inventory's state directory (govctl.statedir)
+DEFAULT_JOURNALS = Path("<state dir>") / "cutover"  # the inventory's state directory (govctl.core.statedir)
 
 
 def _now(at: str | None) -> datetime:

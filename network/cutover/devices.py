@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from govctl.inventory.errors import InputError
+from govctl.core.errors import InputError
 from govctl.network.cutover.errors import CutoverFailed, DeviceAccessFailed
 from govctl.network.cutover.journal import Journal
 from govctl.network.cutover.models import CutoverPlan, Probe, Step

@@ -252,7 +252,7 @@ def write_docx(markdown: str, path: object) -> None:
         import docx
         from docx.shared import Pt
     except ImportError:  # pragma: no cover - python-docx is a dependency
-        from govctl.inventory.errors import InputError
+        from govctl.core.errors import InputError
 
         raise InputError("--out *.docx needs python-docx (pip install python-docx)") from None
     doc = docx.Document()

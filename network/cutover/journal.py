@@ -1,7 +1,7 @@
 """The run journal: JSON lines, one fsync'd record per event, so a crashed run can be resumed or rolled back.
 
-Kept in ``<state dir>/cutover/`` (``govctl.statedir``; ``--journal-dir`` overrides); appends and saved files go
-through ``govctl.durable`` (a record returns once on disk; a line torn by a crash is ignored and cut).
+Kept in ``<state dir>/cutover/`` (``govctl.core.statedir``; ``--journal-dir`` overrides); appends and saved files go
+through ``govctl.core.durable`` (a record returns once on disk; a line torn by a crash is ignored and cut).
 
 Saved device configurations live beside it (``<run>/saved/<device>.conf``), written and
 fsync'd before the first change, so a rollback after a crash restores exactly what was there.
@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from govctl import statedir
-from govctl.durable import JournalDamaged, JournalFile, private_dirs, write_private
+from govctl.core import statedir
+from govctl.core.durable import JournalDamaged, JournalFile, private_dirs, write_private
 from govctl.network.cutover.errors import JournalError
 from govctl.network.cutover.models import JournalRecord
 
@@ -32,7 +32,7 @@ def journals_dir(given: Path | None, inventory: Path | None) -> Path:
     if given is not None and given != DEFAULT_DIR:
         return given
     if inventory is None and not statedir.overridden():
-        from govctl.clikit import resolve_inventory  # status/resume/rollback take no inventory argument
+        from govctl.core.clikit import resolve_inventory  # status/resume/rollback take no inventory argument
 
         inventory = resolve_inventory(None)[0]
     return statedir.area(inventory, "cutover")

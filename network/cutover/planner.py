@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from govctl.inventory import models as m
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 from govctl.ipv6.models import Ipv6Plan, subnet_key
 from govctl.network.cutover.errors import CutoverRefused, UnknownNetwork
 from govctl.network.cutover.models import (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from govctl.inventory.errors import InputError
+from govctl.core.errors import InputError
 from govctl.network.cutover.models import Rendered, VpnPe
 from govctl.network import platforms
 from govctl.network.templating import environment

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from govctl import statedir
+from govctl.core import statedir
 from govctl.network.cutover.errors import CutoverFailed, JournalError, ManualStepPending
 from govctl.network.cutover.journal import Journal, lock_path
 from govctl.network.cutover.models import CutoverPlan, Probe, Step

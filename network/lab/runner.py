@@ -34,8 +34,8 @@ IGMP_MEMBERSHIPS = 1024  # per socket: well above any lab router's interface cou
 
 
 def state_root() -> Path:
-    """Host-wide, not per inventory (namespaces and bridges are the host's): ``govctl.statedir.lab_dir``."""
-    from govctl import statedir
+    """Host-wide, not per inventory (namespaces and bridges are the host's): ``govctl.core.statedir.lab_dir``."""
+    from govctl.core import statedir
 
     return statedir.lab_dir()
 

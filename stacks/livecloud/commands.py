@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from govctl.clikit import (InventoryArg, JsonOpt, StackOpt, deprecated, either, emit_json, handle_errors, load, out,
-                           plan_ipv6, progress)
-from govctl.inventory.errors import ChangesPresent, InputError, PolicyViolations
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, deprecated, either, emit_json, handle_errors, load,
+                                out, plan_ipv6, progress)
+from govctl.core.errors import ChangesPresent, InputError, PolicyViolations
 
 if TYPE_CHECKING:
     from govctl.stacks.livecloud.models import AuditReport, FindingClass

@@ -1,7 +1,7 @@
 """Errors of the live-cloud step: input errors exit 2, runtime failures exit 1 (see cli.handle_errors)."""
 from __future__ import annotations
 
-from govctl.inventory.errors import InputError, RuntimeFailure
+from govctl.core.errors import InputError, RuntimeFailure
 
 
 class CloudConfigError(InputError):

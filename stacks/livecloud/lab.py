@@ -36,7 +36,7 @@ from typing import Annotated, Any
 
 import typer
 
-from govctl.inventory.errors import InputError, RuntimeFailure
+from govctl.core.errors import InputError, RuntimeFailure
 
 FILES = Path(__file__).resolve().parent / "labfiles"
 # Services always run with the system python: only it has the Debian-packaged OpenStack modules,
@@ -78,7 +78,7 @@ class CloudLabNotRunning(InputError):
 
 def lab_dir() -> Path:
     """The lab's directory: $GOVCTL_CLOUD_LAB_DIR, else <$GOVCTL_LAB_DIR or /var/lib/govctl/lab>/cloud."""
-    from govctl import statedir
+    from govctl.core import statedir
 
     raw = os.environ.get("GOVCTL_CLOUD_LAB_DIR") or str(statedir.lab_dir() / "cloud")
     # The path goes into config files and the lab deletes sub-directories of it: plain absolute paths only.
@@ -801,8 +801,8 @@ cloud_app = typer.Typer(no_args_is_help=True, help="The cloud lab: real OpenStac
                                                    "rehearse `govctl apply` and `govctl audit` (needs root).")
 
 # The CLI plumbing, never govctl.cli (which mounts cloud_app as `govctl lab cloud`): no import cycle.
-from govctl.clikit import JsonOpt, err, handle_errors, out, progress, progress_enabled  # noqa: E402
-from govctl.clikit import emit_json as _emit_json  # noqa: E402
+from govctl.core.clikit import JsonOpt, err, handle_errors, out, progress, progress_enabled  # noqa: E402
+from govctl.core.clikit import emit_json as _emit_json  # noqa: E402
 
 
 def _say(msg: str) -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from govctl import cli
 from govctl.inventory import models as m
-from govctl.inventory.errors import InventoryInvalid, Problem
+from govctl.core.errors import InventoryInvalid, Problem
 from govctl.inventory.loader import load, load_partial
 
 EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"

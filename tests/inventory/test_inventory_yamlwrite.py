@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from govctl.inventory.errors import InventoryInvalid
+from govctl.core.errors import InventoryInvalid
 from govctl.inventory.yamlwrite import edit_text, merge_mapping, patch_lines, write_atomic, write_inventory_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ def test_write_is_checked_and_atomic(tmp_path: Path) -> None:
 def test_write_atomic_keeps_the_old_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from govctl.inventory.errors import RuntimeFailure
+    from govctl.core.errors import RuntimeFailure
 
     target = tmp_path / "f.yaml"
     target.write_text("a: 1\n")

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govctl.inventory import models as m
-from govctl.inventory.errors import AllocationError
+from govctl.core.errors import AllocationError
 from govctl.inventory.loader import load
 from govctl.ipv6.models import Kind
 from govctl.ipv6.planner import plan

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from govctl.inventory.errors import Problem
+from govctl.core.errors import Problem
 from govctl.migration.errors import SystemsInvalid
 from govctl.migration.sources import (HeaderError, InventoryContext, SystemSource, header_spec, read_csv,
                                       read_xlsx)

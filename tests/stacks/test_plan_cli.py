@@ -128,7 +128,7 @@ def checkpoint(stack: str) -> dict:
 
 
 def test_local_backend_checkpoint_is_read_as_the_stacks_state(cwd: Path) -> None:
-    from govctl import statedir
+    from govctl.core import statedir
 
     path = statedir.area(EXAMPLE, "stacks") / "backend" / ".pulumi" / "stacks" / "govctl" / "health.json"
     path.parent.mkdir(parents=True)

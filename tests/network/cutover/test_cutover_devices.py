@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from govctl.cli import app
 from cutover_fixtures import NOW, inv_dir  # noqa: F401 - inv_dir is a fixture
-from govctl.inventory.errors import InputError
+from govctl.core.errors import InputError
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan as ipv6_plan
 from govctl.network.cutover.devices import DeviceExecutor, load_overlay, production_render

@@ -175,7 +175,7 @@ def test_torn_last_line_is_ignored_but_damage_elsewhere_is_not(plan, tmp_path: P
 def test_one_run_per_network_at_a_time(tmp_path: Path) -> None:
     import os
 
-    from govctl.statedir import StateLocked
+    from govctl.core.statedir import StateLocked
 
     with RunLock(tmp_path, "health-net"):
         with pytest.raises(StateLocked, match=f"another cutover of health-net is running .*pid {os.getpid()}"):

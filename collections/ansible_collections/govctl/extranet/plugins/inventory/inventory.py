@@ -101,7 +101,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             # a str option, not a path one: Ansible would make a relative path absolute from the working directory
             directory = p.parent / os.path.expanduser(self.get_option("inventory"))
         try:
-            from govctl.inventory.errors import GovctlError
+            from govctl.core.errors import GovctlError
             from govctl.network.workflow import load
         except ImportError as exc:
             raise AnsibleParserError(

@@ -155,7 +155,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 GOVCTL_IMPORT_ERROR = None
 try:
-    from govctl.inventory.errors import GovctlError, InputError
+    from govctl.core.errors import GovctlError, InputError
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
     from govctl.network.cutover.journal import Journal, journals_dir

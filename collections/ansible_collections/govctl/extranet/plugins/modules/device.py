@@ -131,7 +131,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 GOVCTL_IMPORT_ERROR = None
 try:
-    from govctl.inventory.errors import GovctlError
+    from govctl.core.errors import GovctlError
     from govctl.network.drivers.registry import driver_for
     from govctl.network.journal import TERMINAL_OK, Journal, list_runs, runs_dir
     from govctl.network.models import FAILED_STATES, PushPolicy, Status

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govctl.inventory.errors import RuntimeFailure
+from govctl.core.errors import RuntimeFailure
 
 
 class JournalDamaged(RuntimeFailure):

@@ -1,7 +1,7 @@
 """The project's exception tree.
 
 Every failure a user can cause or meet is one of these; only the CLI plumbing
-(``clikit.py``, its one table) turns them into messages and exit codes.
+(``core/clikit.py``, its one table) turns them into messages and exit codes.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from govctl.inventory.errors import (AllocationError, ChangesPresent, GovctlError, InputError, InventoryInvalid,
+from govctl.core.errors import (AllocationError, ChangesPresent, GovctlError, InputError, InventoryInvalid,
                                      PolicyViolations, Problem, RuntimeFailure)
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3, 4

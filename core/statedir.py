@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from govctl.inventory.errors import InputError, RuntimeFailure
+from govctl.core.errors import InputError, RuntimeFailure
 
 ENV = "GOVCTL_STATE_DIR"
 DIRNAME = ".govctl"
