@@ -24,7 +24,7 @@ from govctl.ipv6 import commands as ipv6_commands
 from govctl.migration import commands as migration_commands
 from govctl.ci import commands as ci_commands
 from govctl.network import commands as network_commands
-from govctl.network.cutover import commands as cutover_commands
+from govctl.cutover import commands as cutover_commands
 from govctl.report import commands as report_commands
 from govctl.stacks import commands as stacks_commands
 from govctl.stacks.livecloud import commands as livecloud_commands

@@ -5,7 +5,7 @@ audit given) is ``None``/empty, and the view built on it says so.
 
 * migration journal: ``<state>/migration/journal.jsonl`` (``govctl.migration.journal``)
 * push journals: ``<state>/runs/<run>/journal.jsonl`` (``govctl.network.journal``)
-* cutover journals: ``<state>/cutover/<network>-<stamp>.jsonl`` (``govctl.network.cutover.journal``)
+* cutover journals: ``<state>/cutover/<network>-<stamp>.jsonl`` (``govctl.cutover.journal``)
 * last plan: the graph cache's latest graph per stack and the stack's current state
   (``govctl.stacks.state.Store``, under ``<state>/stacks``), diffed as ``govctl plan`` does
 * last audit: the JSON ``govctl audit --json`` printed, given with ``--audit FILE`` (audits keep no state)
@@ -119,7 +119,7 @@ def push_state(inventory_dir: Path) -> PushState:
 
 def cutover_done(inventory_dir: Path) -> dict[str, date]:
     """Dedicated network -> the day its first cutover run ended in state ``done`` (the ``end`` record)."""
-    from govctl.network.cutover.journal import Journal
+    from govctl.cutover.journal import Journal
 
     root = statedir.area(inventory_dir, "cutover")
     out: dict[str, date] = {}

@@ -346,7 +346,7 @@ def test_every_bundled_inventory_is_valid_and_fully_pinned(name: str) -> None:
 
 DOMAIN_CLI_MODULES = ["govctl.inventory.commands", "govctl.ipv6.commands", "govctl.stacks.commands",
                       "govctl.stacks.livecloud.commands", "govctl.stacks.livecloud.lab", "govctl.network.commands",
-                      "govctl.network.cutover.commands", "govctl.migration.commands"]
+                      "govctl.cutover.commands", "govctl.migration.commands"]
 
 
 @pytest.mark.parametrize("module", DOMAIN_CLI_MODULES)

@@ -122,7 +122,7 @@ def test_push_journal_steps_survive_a_torn_tail(tmp_path: Path) -> None:
 
 
 def test_cutover_journal_numbers_records_after_a_torn_tail(tmp_path: Path) -> None:
-    from govctl.network.cutover.journal import Journal
+    from govctl.cutover.journal import Journal
 
     j = Journal.create(tmp_path, "health-net")
     j.append("start", network="health-net")

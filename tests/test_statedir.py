@@ -100,7 +100,7 @@ def test_cutover_status_finds_the_run_from_any_directory(tmp_path: Path, monkeyp
     from typer.testing import CliRunner
 
     from govctl.cli import app
-    from govctl.network.cutover.journal import Journal, journals_dir
+    from govctl.cutover.journal import Journal, journals_dir
 
     monkeypatch.delenv("GOVCTL_STATE_DIR")
     inv = tmp_path / "inv"

@@ -240,7 +240,7 @@ def test_journals_and_last_plan_feed_the_views(tmp_path: Path) -> None:
     j.record(c, "result", status="unchanged")
     from datetime import datetime, timezone
 
-    from govctl.network.cutover.journal import Journal as CutoverJournal
+    from govctl.cutover.journal import Journal as CutoverJournal
 
     dn = [d for d in inv.dedicated_networks if d.classification.value != "classified"]
     run = CutoverJournal.create(state / "cutover", dn[0].id, datetime(2026, 11, 3, tzinfo=timezone.utc))

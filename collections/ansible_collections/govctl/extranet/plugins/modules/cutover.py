@@ -158,8 +158,8 @@ try:
     from govctl.core.errors import GovctlError, InputError
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
-    from govctl.network.cutover.journal import Journal, journals_dir
-    from govctl.network.cutover.planner import plan_cutover
+    from govctl.cutover.journal import Journal, journals_dir
+    from govctl.cutover.planner import plan_cutover
 except ImportError:
     GOVCTL_IMPORT_ERROR = traceback.format_exc()
 
@@ -183,8 +183,8 @@ def dry_run(module, plan):
 
 
 def on_devices(module, plan, loaded, journals, confirm):
-    from govctl.network.cutover.devices import device_executor
-    from govctl.network.cutover.runner import Options, rollback, run_one
+    from govctl.cutover.devices import device_executor
+    from govctl.cutover.runner import Options, rollback, run_one
 
     p = module.params
     ex = device_executor(plan, loaded, Path(p["devices"]), p["observe_seconds"])
@@ -210,8 +210,8 @@ def on_devices(module, plan, loaded, journals, confirm):
 
 
 def on_lab(module, plan, loaded, journals):
-    from govctl.network.cutover.lab import Lab, LabExecutor
-    from govctl.network.cutover.runner import Options, rollback, run_one
+    from govctl.cutover.lab import Lab, LabExecutor
+    from govctl.cutover.runner import Options, rollback, run_one
 
     p = module.params
     if p["action"] == "lab_down":
@@ -284,7 +284,7 @@ def main():
         if module.check_mode:
             dry_run(module, plan)
         if not p["lab"]:
-            from govctl.network.cutover.runner import rollback_id
+            from govctl.cutover.runner import rollback_id
 
             confirmed = set(p["confirm_manual"] or [])
 

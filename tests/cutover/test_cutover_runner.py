@@ -9,11 +9,11 @@ import pytest
 from cutover_fixtures import NOW, inv_dir  # noqa: F401 - inv_dir is a fixture
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan as ipv6_plan
-from govctl.network.cutover.errors import CutoverFailed, JournalError
-from govctl.network.cutover.journal import Journal, RunLock
-from govctl.network.cutover.models import Probe, Step
-from govctl.network.cutover.planner import plan_cutover
-from govctl.network.cutover.runner import Options, execute, report, rollback, run_one
+from govctl.cutover.errors import CutoverFailed, JournalError
+from govctl.cutover.journal import Journal, RunLock
+from govctl.cutover.models import Probe, Step
+from govctl.cutover.planner import plan_cutover
+from govctl.cutover.runner import Options, execute, report, rollback, run_one
 
 
 class FakeNetwork:

@@ -10,8 +10,8 @@ from govctl.cli import app
 from cutover_fixtures import NOW, ROOT, inv_dir  # noqa: F401 - inv_dir is a fixture
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan as ipv6_plan
-from govctl.network.cutover.document import render_document
-from govctl.network.cutover.planner import plan_cutover
+from govctl.cutover.document import render_document
+from govctl.cutover.planner import plan_cutover
 
 SECTIONS = {
     "zh": ["割接范围", "割接窗口", "业务影响", "割接前检查", "实施步骤", "割接后验证", "回退方案", "不可回退点", "联系人"],

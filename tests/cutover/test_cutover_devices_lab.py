@@ -32,11 +32,11 @@ require_ssh_lab()
 
 from govctl.inventory.validate import load_valid  # noqa: E402
 from govctl.ipv6.planner import plan as ipv6_plan  # noqa: E402
-from govctl.network.cutover.devices import DeviceExecutor, load_overlay  # noqa: E402
-from govctl.network.cutover.journal import Journal  # noqa: E402
-from govctl.network.cutover.lab import Lab, circuit_config, device_overlay, lab_render, swing_config  # noqa: E402
-from govctl.network.cutover.planner import plan_cutover  # noqa: E402
-from govctl.network.cutover.runner import Options, execute, rollback  # noqa: E402
+from govctl.cutover.devices import DeviceExecutor, load_overlay  # noqa: E402
+from govctl.cutover.journal import Journal  # noqa: E402
+from govctl.cutover.lab import Lab, circuit_config, device_overlay, lab_render, swing_config  # noqa: E402
+from govctl.cutover.planner import plan_cutover  # noqa: E402
+from govctl.cutover.runner import Options, execute, rollback  # noqa: E402
 from govctl.network.workflow import production_targets  # noqa: E402
 
 NETWORK = "health-net"

@@ -1,6 +1,6 @@
 """VPN-on-a-PE -> vendor configuration and its exact reversal, from template files. Pure.
 
-Templates live in ``network/cutover/templates/<platform>/<feature>.j2``; each renders the
+Templates live in ``cutover/templates/<platform>/<feature>.j2``; each renders the
 change when ``undo`` is false and its reversal when ``undo`` is true, so a change and its
 rollback are written side by side and cannot drift apart.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from govctl.core.errors import InputError
-from govctl.network.cutover.models import Rendered, VpnPe
+from govctl.cutover.models import Rendered, VpnPe
 from govctl.network import platforms
 from govctl.network.templating import environment
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from govctl.core import statedir
-from govctl.network.cutover.errors import CutoverFailed, JournalError, ManualStepPending
-from govctl.network.cutover.journal import Journal, lock_path
-from govctl.network.cutover.models import CutoverPlan, Probe, Step
+from govctl.cutover.errors import CutoverFailed, JournalError, ManualStepPending
+from govctl.cutover.journal import Journal, lock_path
+from govctl.cutover.models import CutoverPlan, Probe, Step
 
 NO_DEVICE = {"precheck", "baseline", "converge", "postcheck", "observe"}
 
@@ -354,7 +354,7 @@ def _drift(ex: Executor, device: str, saved: str) -> str:
     drift = getattr(ex, "drift", None)
     if callable(drift):
         return str(drift(device, saved))
-    from govctl.network.cutover.devices import line_drift
+    from govctl.cutover.devices import line_drift
 
     return line_drift(saved, ex.running(device))
 

@@ -30,10 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from govctl.network.cutover.errors import CutoverFailed
-from govctl.network.cutover.journal import Journal
-from govctl.network.cutover.models import CutoverPlan, JournalRecord, Probe, Step, VpnPe
-from govctl.network.cutover.render import _env, render_feature
+from govctl.cutover.errors import CutoverFailed
+from govctl.cutover.journal import Journal
+from govctl.cutover.models import CutoverPlan, JournalRecord, Probe, Step, VpnPe
+from govctl.cutover.render import _env, render_feature
 from govctl.network.drivers.frr import json_documents
 
 FRR_BIN = Path("/usr/lib/frr")

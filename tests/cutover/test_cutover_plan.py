@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from govctl.cli import app
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan as ipv6_plan
-from govctl.network.cutover.errors import CutoverRefused, UnknownNetwork
-from govctl.network.cutover.planner import plan_cutover
-from govctl.network.cutover.render import PLATFORMS, render_pe
+from govctl.cutover.errors import CutoverRefused, UnknownNetwork
+from govctl.cutover.planner import plan_cutover
+from govctl.cutover.render import PLATFORMS, render_pe
 
 from cutover_fixtures import HERE, NOW, inv_dir, make_inventory  # noqa: F401 - inv_dir is a fixture
 
@@ -124,7 +124,7 @@ def test_the_steps_make_before_break(inv_dir: Path, network: str) -> None:
 
 
 def test_the_labs_swing_adds_the_new_route_before_it_removes_the_old_one(inv_dir: Path) -> None:
-    from govctl.network.cutover.lab import circuit_config, design, swing_config
+    from govctl.cutover.lab import circuit_config, design, swing_config
 
     p = _plan(inv_dir, "health-net")
     st = design(p)  # pure: nothing is created

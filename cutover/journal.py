@@ -19,8 +19,8 @@ from typing import Any
 
 from govctl.core import statedir
 from govctl.core.durable import JournalDamaged, JournalFile, private_dirs, write_private
-from govctl.network.cutover.errors import JournalError
-from govctl.network.cutover.models import JournalRecord
+from govctl.cutover.errors import JournalError
+from govctl.cutover.models import JournalRecord
 
 
 DEFAULT_DIR = Path("<state dir>") / "cutover"  # ``--journal-dir``'s default as --help shows it

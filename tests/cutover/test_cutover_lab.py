@@ -37,7 +37,7 @@ def govctl(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]
 def inv(tmp_path: Path) -> Iterator[Path]:
     d = make_inventory(tmp_path)
     yield d
-    from govctl.network.cutover.lab import Lab
+    from govctl.cutover.lab import Lab
 
     for net in ("health-net", "finance-net"):
         lab = Lab.attach(net)
@@ -117,6 +117,6 @@ def test_run_refuses_outside_the_window_before_touching_anything(inv: Path, tmp_
     r = govctl("cutover", "run", "finance-net", str(inv), "--lab", "--at", NOW.isoformat(),
                "--journal-dir", str(tmp_path / "j"))
     assert r.returncode == 2 and "outside the window" in r.stderr
-    from govctl.network.cutover.lab import Lab
+    from govctl.cutover.lab import Lab
 
     assert Lab.attach("finance-net") is None  # no lab was even built

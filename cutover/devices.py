@@ -27,9 +27,9 @@ from typing import Any
 import yaml
 
 from govctl.core.errors import InputError
-from govctl.network.cutover.errors import CutoverFailed, DeviceAccessFailed
-from govctl.network.cutover.journal import Journal
-from govctl.network.cutover.models import CutoverPlan, Probe, Step
+from govctl.cutover.errors import CutoverFailed, DeviceAccessFailed
+from govctl.cutover.journal import Journal
+from govctl.cutover.models import CutoverPlan, Probe, Step
 from govctl.network.drivers.base import DeviceDriver
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
@@ -515,7 +515,7 @@ def device_executor(plan: CutoverPlan, loaded: Any, devices: Path,
     overlay = load_overlay(devices, plan, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
     render = None
     if overlay.lab_rendering is not None:
-        from govctl.network.cutover.lab import Lab, lab_render
+        from govctl.cutover.lab import Lab, lab_render
 
         lab = Lab.attach(str(overlay.lab_rendering))
         if lab is None:

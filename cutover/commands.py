@@ -30,7 +30,7 @@ def _now(at: str | None) -> datetime:
 
 def _plan(inventory: Path | None, network: str, at: str | None, check_window: bool = True):  # noqa: ANN202
     from govctl.ipv6.planner import plan as ipv6_plan
-    from govctl.network.cutover.planner import plan_cutover
+    from govctl.cutover.planner import plan_cutover
 
     loaded, shown = load(inventory)
     p = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), network, now=_now(at), origins=loaded.origins,
@@ -113,7 +113,7 @@ def doc_cmd(
 
     Example: `govctl cutover doc health-net --lang en --out docs/cutover/health-net.en.md`
     """
-    from govctl.network.cutover.document import render_document
+    from govctl.cutover.document import render_document
 
     if lang not in ("zh", "en"):
         raise InputError(f"--lang: expected zh or en, got '{lang}'")
@@ -126,7 +126,7 @@ def doc_cmd(
         return
     try:
         if output.suffix == ".docx":
-            from govctl.network.cutover.document import write_docx
+            from govctl.cutover.document import write_docx
 
             write_docx(text, output)
         else:
@@ -165,7 +165,7 @@ def _plan_digest(p: Any) -> str:
 
 
 def _lab_for(p: Any, create: bool):  # noqa: ANN202
-    from govctl.network.cutover.lab import Lab, preflight
+    from govctl.cutover.lab import Lab, preflight
 
     why = preflight()
     if why:
@@ -196,7 +196,7 @@ def _confirmer(confirmed: list[str] | None, yes: bool):  # noqa: ANN202 - runner
     """Manual steps are confirmed by --yes, --confirm-manual STEP, or a person at the prompt; never assumed."""
     import sys
 
-    from govctl.network.cutover.runner import rollback_id
+    from govctl.cutover.runner import rollback_id
 
     ids = set(confirmed or ())
 
@@ -216,7 +216,7 @@ def _confirmer(confirmed: list[str] | None, yes: bool):  # noqa: ANN202 - runner
 
 def _device_executor(p: Any, loaded: Any, devices: Path | None, observe_seconds: float | None = None):  # noqa: ANN202
     """The production executor: drivers on the inventory's PEs (or the overlay's addresses), checked up front."""
-    from govctl.network.cutover.devices import device_executor
+    from govctl.cutover.devices import device_executor
 
     if devices is None:
         raise InputError(f"a device run of '{p.network}' needs --devices FILE: the probe points its baseline and "
@@ -228,7 +228,7 @@ def _executor_for(journal: Any, p: Any):  # noqa: ANN202
     """The executor a journaled run was started with (resume and rollback continue on the same devices)."""
     start = journal.start()
     if start.get("lab"):
-        from govctl.network.cutover.lab import LabExecutor
+        from govctl.cutover.lab import LabExecutor
 
         return LabExecutor(_lab_for(p, create=False), p)
     loaded, _ = load(Path(start["inventory"]))
@@ -264,7 +264,7 @@ def _felt(lb: Any) -> Iterator[Any]:
 
 def _finish(outcome: Any, journal: Any, p: Any, as_json: bool,
             ok_states: tuple[str, ...] = ("done", "stopped"), probes: list[Any] | None = None) -> None:
-    from govctl.network.cutover.runner import report
+    from govctl.cutover.runner import report
 
     rep = report(p, journal)
     rep["message"] = outcome.message
@@ -277,7 +277,7 @@ def _finish(outcome: Any, journal: Any, p: Any, as_json: bool,
             table.add_row(r.name, str(r.sent), str(r.lost), f"{r.longest_gap_ms:.0f}")
         out.print(table)
     if outcome.state not in ok_states:
-        from govctl.network.cutover.errors import CutoverFailed
+        from govctl.cutover.errors import CutoverFailed
 
         raise CutoverFailed(f"run {journal.run} of '{p.network}' ended {outcome.state}"
                             f"{': ' + outcome.message if outcome.message else ''}")
@@ -316,10 +316,10 @@ def run_cmd(
 
     Example: `govctl cutover run health-net --devices devices.yaml --confirm-manual swing-乙市卫健局`
     """
-    from govctl.network.cutover.errors import OutsideWindow
-    from govctl.network.cutover.journal import Journal, RunLock, journals_dir
-    from govctl.network.cutover.lab import LabExecutor
-    from govctl.network.cutover.runner import Options, execute
+    from govctl.cutover.errors import OutsideWindow
+    from govctl.cutover.journal import Journal, RunLock, journals_dir
+    from govctl.cutover.lab import LabExecutor
+    from govctl.cutover.runner import Options, execute
 
     at = either(as_of, at, "--as-of", "--at")
     p, loaded, _ = _plan(inventory, network, at)
@@ -336,7 +336,7 @@ def run_cmd(
         return
     with RunLock(loaded.directory, network, "cutover run"):
         _refuse_unfinished(journal_dir, network)
-        from govctl.network.cutover.lab import Lab
+        from govctl.cutover.lab import Lab
 
         old = Lab.attach(network)
         if old is not None:
@@ -355,7 +355,7 @@ def run_cmd(
 
 def _refuse_unfinished(journal_dir: Path, network: str) -> None:
     """A new run must not start over an interrupted one: its devices are half-way and its journal knows where."""
-    from govctl.network.cutover.journal import Journal
+    from govctl.cutover.journal import Journal
 
     try:
         last = Journal.latest(journal_dir, network)
@@ -369,9 +369,9 @@ def _refuse_unfinished(journal_dir: Path, network: str) -> None:
 def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal_dir: Path, at: str | None,
                 confirm_manual: list[str] | None, yes: bool, observe_seconds: float | None,
                 stop_before_no_return: bool, crash_after: str | None, as_json: bool) -> None:
-    from govctl.network.cutover.devices import overlay_summary
-    from govctl.network.cutover.journal import Journal, RunLock
-    from govctl.network.cutover.runner import Options, execute
+    from govctl.cutover.devices import overlay_summary
+    from govctl.cutover.journal import Journal, RunLock
+    from govctl.cutover.runner import Options, execute
 
     ex = _device_executor(p, loaded, devices, observe_seconds)  # bad overlay / unset credentials: exit 2 here
     with RunLock(loaded.directory, network, "cutover run"):
@@ -391,7 +391,7 @@ def _device_run(p: Any, loaded: Any, network: str, devices: Path | None, journal
 
 
 def _reopen(network: str, run: str | None, journal_dir: Path):  # noqa: ANN202
-    from govctl.network.cutover.journal import Journal
+    from govctl.cutover.journal import Journal
 
     journal = Journal.named(journal_dir, run) if run else Journal.latest(journal_dir, network)
     start = journal.start()
@@ -416,8 +416,8 @@ def resume_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirO
 
     Example: `govctl cutover resume health-net --confirm-manual swing-乙市卫健局`
     """
-    from govctl.network.cutover.journal import RunLock, journals_dir, run_inventory
-    from govctl.network.cutover.runner import Options, execute
+    from govctl.cutover.journal import RunLock, journals_dir, run_inventory
+    from govctl.cutover.runner import Options, execute
 
     journal_dir = journals_dir(journal_dir, None)
     with RunLock(run_inventory(journal_dir, network, run), network, "cutover resume"):
@@ -440,9 +440,9 @@ def rollback_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDi
 
     Example: `govctl cutover rollback health-net`
     """
-    from govctl.network.cutover.errors import JournalError
-    from govctl.network.cutover.journal import RunLock, journals_dir, run_inventory
-    from govctl.network.cutover.runner import rollback
+    from govctl.cutover.errors import JournalError
+    from govctl.cutover.journal import RunLock, journals_dir, run_inventory
+    from govctl.cutover.runner import rollback
 
     journal_dir = journals_dir(journal_dir, None)
     with RunLock(run_inventory(journal_dir, network, run), network, "cutover rollback"):
@@ -470,8 +470,8 @@ def status_cmd(network: NetworkArg, run: RunOpt = None, journal_dir: JournalDirO
 
     Example: `govctl cutover status health-net --json`
     """
-    from govctl.network.cutover.journal import Journal, journals_dir
-    from govctl.network.cutover.runner import report
+    from govctl.cutover.journal import Journal, journals_dir
+    from govctl.cutover.runner import report
 
     journal_dir = journals_dir(journal_dir, None)
     journal = Journal.named(journal_dir, run) if run else Journal.latest(journal_dir, network)
@@ -485,7 +485,7 @@ def lab_down_cmd(network: NetworkArg) -> None:
 
     Example: `govctl cutover lab-down health-net`
     """
-    from govctl.network.cutover.lab import Lab
+    from govctl.cutover.lab import Lab
 
     lab = Lab.attach(network)
     if lab is None:
@@ -511,9 +511,9 @@ def rehearse_cmd(
 
     Example: `govctl cutover rehearse health-net`
     """
-    from govctl.network.cutover.journal import Journal, RunLock, journals_dir
-    from govctl.network.cutover.lab import Lab, LabExecutor
-    from govctl.network.cutover.runner import Options, execute, report
+    from govctl.cutover.journal import Journal, RunLock, journals_dir
+    from govctl.cutover.lab import Lab, LabExecutor
+    from govctl.cutover.runner import Options, execute, report
 
     p, loaded, _ = _plan(inventory, network, None, check_window=False)
     journal_dir = journals_dir(journal_dir, loaded.directory)
@@ -547,7 +547,7 @@ def rehearse_cmd(
             _print_report(rep, False)
         out.print(f"\nrehearsal {'[green]passed[/]' if ok else '[red]FAILED[/]'}", highlight=False)
     if not ok:
-        from govctl.network.cutover.errors import CutoverFailed
+        from govctl.cutover.errors import CutoverFailed
 
         failed = [r["attempt"] for r in results if r["state"] != r["expected"]]
         raise CutoverFailed(f"rehearsal of '{network}' failed: attempt(s) {', '.join(failed)} did not end as "

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from govctl.network.cutover.models import CutoverPlan, Phase
+from govctl.cutover.models import CutoverPlan, Phase
 
 L: dict[str, dict[str, str]] = {
     "title": {"zh": "专网割接方案", "en": "Dedicated-network cutover plan"},

@@ -17,11 +17,11 @@ from cutover_fixtures import NOW, inv_dir  # noqa: F401 - inv_dir is a fixture
 from govctl.core.errors import InputError
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan as ipv6_plan
-from govctl.network.cutover.devices import DeviceExecutor, load_overlay, production_render
-from govctl.network.cutover.errors import ManualStepPending
-from govctl.network.cutover.journal import Journal
-from govctl.network.cutover.planner import plan_cutover
-from govctl.network.cutover.runner import Options, execute, report, rollback
+from govctl.cutover.devices import DeviceExecutor, load_overlay, production_render
+from govctl.cutover.errors import ManualStepPending
+from govctl.cutover.journal import Journal
+from govctl.cutover.planner import plan_cutover
+from govctl.cutover.runner import Options, execute, report, rollback
 from govctl.network.errors import CredentialsMissing
 from govctl.network.workflow import production_targets
 

@@ -41,7 +41,7 @@ def govctl(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from govctl.network.cutover.lab import Lab
+    from govctl.cutover.lab import Lab
 
     tmp = tmp_path_factory.mktemp("cutprobes")
     inv = make_inventory(tmp)

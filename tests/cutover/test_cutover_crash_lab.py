@@ -28,9 +28,9 @@ require_ssh_lab()
 
 from govctl.inventory.validate import load_valid  # noqa: E402
 from govctl.ipv6.planner import plan as ipv6_plan  # noqa: E402
-from govctl.network.cutover.journal import Journal  # noqa: E402
-from govctl.network.cutover.lab import Lab, _tag, device_overlay  # noqa: E402
-from govctl.network.cutover.planner import plan_cutover  # noqa: E402
+from govctl.cutover.journal import Journal  # noqa: E402
+from govctl.cutover.lab import Lab, _tag, device_overlay  # noqa: E402
+from govctl.cutover.planner import plan_cutover  # noqa: E402
 from govctl.network.drivers.frr import clean_running  # noqa: E402
 
 NETWORK = "crash-net"
@@ -46,7 +46,7 @@ import os, signal, sys, time
 point, target = sys.argv[1], sys.argv[2]
 sys.argv = ["govctl"] + sys.argv[3:]
 import paramiko
-from govctl.network.cutover.journal import Journal
+from govctl.cutover.journal import Journal
 from govctl.network.drivers.frr import FrrDriver
 
 armed = []

@@ -12,8 +12,8 @@ from datetime import datetime
 from govctl.inventory import models as m
 from govctl.core.errors import Problem
 from govctl.ipv6.models import Ipv6Plan, subnet_key
-from govctl.network.cutover.errors import CutoverRefused, UnknownNetwork
-from govctl.network.cutover.models import (
+from govctl.cutover.errors import CutoverRefused, UnknownNetwork
+from govctl.cutover.models import (
     AccessLink,
     CheckResult,
     Contact,
@@ -25,7 +25,7 @@ from govctl.network.cutover.models import (
     Step,
     VpnPe,
 )
-from govctl.network.cutover.render import PE_FEATURES, render_pe, render_teardown
+from govctl.cutover.render import PE_FEATURES, render_pe, render_teardown
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 

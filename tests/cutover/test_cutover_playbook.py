@@ -60,11 +60,11 @@ def test_failed_post_check_goes_to_rescue_and_rolls_back(tmp_path: Path) -> None
         rep = json.loads(st.stdout)
         assert rep["state"] == "rolled-back"
         assert all(c["ok"] for c in rep["checks"] if c["phase"] == "rollback")
-        from govctl.network.cutover.lab import Lab
+        from govctl.cutover.lab import Lab
 
         assert Lab.attach("finance-net") is None  # keep_lab=false: the play removed it
     finally:
-        from govctl.network.cutover.lab import Lab
+        from govctl.cutover.lab import Lab
 
         lab = Lab.attach("finance-net")
         if lab is not None:
@@ -82,8 +82,8 @@ def test_on_devices_a_failed_check_goes_to_rescue_and_restores_every_device(tmp_
 
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
-    from govctl.network.cutover.lab import Lab, device_overlay
-    from govctl.network.cutover.planner import plan_cutover
+    from govctl.cutover.lab import Lab, device_overlay
+    from govctl.cutover.planner import plan_cutover
 
     inv = make_inventory(tmp_path)
     loaded = load_valid(inv)
