@@ -27,8 +27,8 @@ from govctl.network import commands as network_commands
 from govctl.cutover import commands as cutover_commands
 from govctl.report import commands as report_commands
 from govctl.stacks import commands as stacks_commands
-from govctl.stacks.livecloud import commands as livecloud_commands
-from govctl.stacks.livecloud.lab import cloud_app
+from govctl.audit import commands as livecloud_commands
+from govctl.labs.cloud.lab import cloud_app
 
 app = typer.Typer(name="govctl", no_args_is_help=True, add_completion=True,
                   # help renders literally: `<inventory>` stays, no markup to escape, no per-flag `<bool>`

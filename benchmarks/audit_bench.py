@@ -2,7 +2,7 @@
 
     python benchmarks/audit_bench.py [--tenants 200] [--keep]
 
-Needs root and the cloud lab (govctl.stacks.livecloud.lab; started here unless already up, as
+Needs root and the cloud lab (govctl.labs.cloud.lab; started here unless already up, as
 `govctl lab cloud up` does, and left running for the next run). Builds an inventory from
 the bundled example with N generated standard tenants on the provincial platform, seeds every object the
 stacks generate (dependency order, 8 concurrent requests), audits it (bulk: each collection listed once),
@@ -66,7 +66,7 @@ def main() -> None:
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (the OpenStack lab); see `govctl lab cloud up --help`")
-    from govctl.stacks.livecloud import lab
+    from govctl.labs.cloud import lab
 
     try:
         st = lab.up()
@@ -76,11 +76,11 @@ def main() -> None:
 
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan
-    from govctl.stacks.livecloud.audit import Auditor
-    from govctl.stacks.livecloud.cloud import Cloud
-    from govctl.stacks.livecloud.graph import capture, items_of
-    from govctl.stacks.livecloud.models import Profile
-    from govctl.stacks.livecloud.seed import Seeder
+    from govctl.audit.audit import Auditor
+    from govctl.audit.cloud import Cloud
+    from govctl.audit.graph import capture, items_of
+    from govctl.audit.models import Profile
+    from govctl.audit.seed import Seeder
 
     profile = Profile.parse(["*=RegionOne"], ["strong-isolation=physnet1"], az_hints=False)
     rows: list[tuple[str, str, str, str]] = []

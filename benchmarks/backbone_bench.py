@@ -106,7 +106,7 @@ def main() -> int:
         s, rc, _, errs = govctl("lab", "down", inv)
         rows.append(("lab down", f"{s:.1f} s", f"exit {rc}" + (f": {errs}" if rc else "")))
         from govctl.inventory.validate import load_valid
-        from govctl.network.lab.topology import lab_tag
+        from govctl.labs.routers.topology import lab_tag
 
         mine = f"gl{lab_tag(load_valid(Path(inv)).inventory.name)}-"  # this lab's namespaces, not another's
         left = [n for n in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()

@@ -78,9 +78,9 @@ def lab_rows(directory: Path, routers: int, parallel: int, console: Console,
     from govctl.ipv6.planner import plan as ipv6_plan
     from govctl.network.drivers.registry import driver_for
     from govctl.network.journal import Journal, new_run_id
-    from govctl.network.lab import runner
-    from govctl.network.lab.baseline import render as render_baseline
-    from govctl.network.lab.topology import build_topology
+    from govctl.labs.routers import runner
+    from govctl.labs.routers.baseline import render as render_baseline
+    from govctl.labs.routers.topology import build_topology
     from govctl.network.models import LabState, PushPolicy
     from govctl.network.push import Rollout, rollback_run
     from govctl.network.workflow import lab_options, load

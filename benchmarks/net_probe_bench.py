@@ -72,7 +72,7 @@ def main() -> None:
             p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fff5:"))
     table = Table("phase", "flow", "sent", "lost", "longest gap ms", "notes",
                   title=f"net_probe_bench: {args.inventory.name}, {args.routers} routers", title_justify="left")
-    from govctl.network.lab import runner
+    from govctl.labs.routers import runner
 
     try:
         t0 = time.monotonic()

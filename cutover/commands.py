@@ -238,7 +238,7 @@ def _executor_for(journal: Any, p: Any):  # noqa: ANN202
 def _site_flows(lb: Any, most: int = 8) -> list[Any]:
     """The department's own traffic on the cutover lab: site to site, IPv4 and IPv6, between the addresses its
     sites hold (on the CEs), what the probes of ``network.lab.probes`` send during a lab run or rollback."""
-    from govctl.network.lab.probes import Flow
+    from govctl.labs.routers.probes import Flow
 
     st = lb.st
     sites = sorted(k for k in st.sources if k.startswith("site:"))
@@ -256,7 +256,7 @@ def _site_flows(lb: Any, most: int = 8) -> list[Any]:
 @contextmanager
 def _felt(lb: Any) -> Iterator[Any]:
     """Probes between the department's sites while a lab run or rollback changes the lab (results after it)."""
-    from govctl.network.lab.probes import probing
+    from govctl.labs.routers.probes import probing
 
     with probing(_site_flows(lb), settle=5.0) as running:
         yield running

@@ -307,7 +307,7 @@ def _lab_probes(inventory: Path | None, lab: bool) -> Iterator[Any]:
     if not lab:
         yield None
         return
-    from govctl.network.lab import probes
+    from govctl.labs.routers import probes
 
     ctx = _context(inventory, True)
     # after the change, up to 5 s more until every flow delivers again: users feel the convergence
@@ -501,9 +501,9 @@ def lab_up(
     """
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
-    from govctl.network.lab import runner
-    from govctl.network.lab.baseline import render as render_baseline
-    from govctl.network.lab.topology import build_topology
+    from govctl.labs.routers import runner
+    from govctl.labs.routers.baseline import render as render_baseline
+    from govctl.labs.routers.topology import build_topology
     from govctl.network.workflow import lab_options
 
     directory, shown = resolve_inventory(inventory)
@@ -523,7 +523,7 @@ def lab_up(
     seconds = time.monotonic() - t0
     converged = None
     if wait:
-        from govctl.network.lab.convergence import wait_converged
+        from govctl.labs.routers.convergence import wait_converged
 
         with progress("converging", len(state.nodes)) as step:
             shown = [0]  # routers the bar shows converged; it never goes back
@@ -555,7 +555,7 @@ def lab_status(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None
     Example: `govctl lab status --json`
     """
     from govctl.inventory.validate import load_valid
-    from govctl.network.lab import runner
+    from govctl.labs.routers import runner
 
     directory, shown = resolve_inventory(inventory)
     inv = load_valid(directory, shown).inventory
@@ -581,7 +581,7 @@ def lab_down(inventory: InventoryArg = None, as_json: JsonOpt = False) -> None:
     Example: `govctl lab down`
     """
     from govctl.inventory.validate import load_valid
-    from govctl.network.lab import runner
+    from govctl.labs.routers import runner
 
     directory, shown = resolve_inventory(inventory)
     inv = load_valid(directory, shown).inventory

@@ -69,7 +69,7 @@ def load(directory: Path, shown: str | None = None, lab: bool = False) -> Contex
     plan = ipv6_plan(inv)
     if not lab:
         return Context(inv, Path(directory), plan, build(inv, plan), production_targets(inv, plan), None)
-    from govctl.network.lab import runner
+    from govctl.labs.routers import runner
 
     state = runner.load_state(inv.name)
     keep = {n.node for n in state.nodes}

@@ -345,7 +345,7 @@ def test_every_bundled_inventory_is_valid_and_fully_pinned(name: str) -> None:
 # ---------------------------------------------------------------- plumbing: no import cycle, one exit-code table
 
 DOMAIN_CLI_MODULES = ["govctl.inventory.commands", "govctl.ipv6.commands", "govctl.stacks.commands",
-                      "govctl.stacks.livecloud.commands", "govctl.stacks.livecloud.lab", "govctl.network.commands",
+                      "govctl.audit.commands", "govctl.labs.cloud.lab", "govctl.network.commands",
                       "govctl.cutover.commands", "govctl.migration.commands"]
 
 

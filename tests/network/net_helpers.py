@@ -47,8 +47,8 @@ def router_lab_env(root: Path, name: str) -> Iterator[dict[str, str]]:
     try:
         yield {**os.environ}
     finally:
-        from govctl.network.lab import runner
-        from govctl.network.lab.topology import lab_tag
+        from govctl.labs.routers import runner
+        from govctl.labs.routers.topology import lab_tag
 
         runner.down(name)
         for k, v in saved.items():

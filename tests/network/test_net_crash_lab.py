@@ -111,7 +111,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         p = inventory / name
         p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fffc:"))
     with router_lab_env(root, "crashnet") as env:
-        from govctl.network.lab import runner
+        from govctl.labs.routers import runner
 
         lab = Lab(inventory, env)
         up = lab.govctl("lab", "up", str(inventory), "--max-nodes", "6", "--json")

@@ -171,7 +171,7 @@ def test_push_rolls_back_exactly_the_devices_that_fail(lab: dict[str, object]) -
     assert restored, "the cut-off router did not restore its previous config"
     # FRR 8.4: a router re-added before its flushed (MaxAge) LSAs are gone everywhere can stay
     # unflooded; an operator waits for the LSDB to settle before pushing again, and so do we
-    from govctl.network.lab import runner
+    from govctl.labs.routers import runner
 
     deadline = time.monotonic() + 120
     while sum(runner.ospf_maxage("extranet").values()) and time.monotonic() < deadline:

@@ -39,8 +39,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
 
 
 def test_lab_up_returns_once_every_link_and_session_is_up(lab: dict[str, object]) -> None:
-    from govctl.network.lab import runner
-    from govctl.network.lab.convergence import unconverged
+    from govctl.labs.routers import runner
+    from govctl.labs.routers.convergence import unconverged
 
     assert lab["routers"] == 26 and lab["converged_seconds"] is not None
     state = runner.load_state("guangdong")
@@ -54,8 +54,8 @@ def test_lab_up_returns_once_every_link_and_session_is_up(lab: dict[str, object]
 
 
 def test_a_link_without_adjacency_is_named(lab: dict[str, object]) -> None:
-    from govctl.network.lab import runner
-    from govctl.network.lab.convergence import problem
+    from govctl.labs.routers import runner
+    from govctl.labs.routers.convergence import problem
 
     state = runner.load_state("guangdong")
     core = next(n for n in state.nodes if n.node == "gd-core1")

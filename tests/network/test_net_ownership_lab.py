@@ -86,7 +86,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         p = inventory / name
         p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fff7:"))
     with router_lab_env(root, "ownnet"):
-        from govctl.network.lab import runner
+        from govctl.labs.routers import runner
         from govctl.network.workflow import load
 
         code, out = _govctl("lab", "up", str(inventory), "--max-nodes", str(ROUTERS), "--json")

@@ -9,8 +9,8 @@ import pytest
 from net_helpers import fixture
 
 from govctl.network.errors import LabError
-from govctl.network.lab import probes
-from govctl.network.lab.probes import Flow, account
+from govctl.labs.routers import probes
+from govctl.labs.routers.probes import Flow, account
 
 FLOW = Flow("ipv4 a -> b", "ipv4", "a", "ns-a", "203.0.113.129", "b", "ns-b", "203.0.113.145")
 
@@ -77,8 +77,8 @@ def test_probe_interval_is_bounded() -> None:
 
 def test_baseline_is_todays_ipv4_network() -> None:
     from govctl.network.intent import IntentOptions
-    from govctl.network.lab.baseline import EDGE_POOL, edge_prefixes, edges, render
-    from govctl.network.lab.topology import build_topology
+    from govctl.labs.routers.baseline import EDGE_POOL, edge_prefixes, edges, render
+    from govctl.labs.routers.topology import build_topology
 
     inv, plan = fixture()
     topo = build_topology(inv, plan, 8)
@@ -120,8 +120,8 @@ def test_a_backbone_over_128_links_runs_its_ipv4_links_unnumbered() -> None:
     from govctl.inventory.validate import load_valid
     from govctl.ipv6.planner import plan as ipv6_plan
     from govctl.network.intent import build
-    from govctl.network.lab.baseline import render
-    from govctl.network.lab.topology import LINK_POOL, build_topology
+    from govctl.labs.routers.baseline import render
+    from govctl.labs.routers.topology import LINK_POOL, build_topology
     from govctl.network.models import LabState
     from govctl.network.workflow import lab_options
     inv = load_valid(Path(__file__).resolve().parents[2] / "inventories" / "guangdong").inventory

@@ -75,7 +75,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         p = inventory / name
         p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fff6:"))
     with router_lab_env(root, NAME):
-        from govctl.network.lab import runner
+        from govctl.labs.routers import runner
 
         code, out = _govctl("lab", "up", str(inventory), "--max-nodes", str(ROUTERS), "--json")
         assert code == 0, out
@@ -127,7 +127,7 @@ def test_ipv6_rollout_loses_no_ipv4_packet(lab: Lab) -> None:
 
 
 def test_rollback_restores_a_cut_off_department_within_5_s(lab: Lab) -> None:
-    from govctl.network.lab import probes, runner
+    from govctl.labs.routers import probes, runner
 
     allocations = lab.inventory / "ipv6-allocations.yaml"
     original = allocations.read_text()
@@ -175,7 +175,7 @@ def test_rollback_of_the_rollout_loses_no_ipv4_packet(lab: Lab) -> None:
 
 
 def test_probes_see_loss_when_a_router_is_cut_off(lab: Lab) -> None:
-    from govctl.network.lab import probes, runner
+    from govctl.labs.routers import probes, runner
 
     flows = [f for f in probes.for_lab(runner.load_state(NAME), None)]
     victim = flows[0].src_node

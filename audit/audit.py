@@ -14,13 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from govctl.inventory import models as m
-from govctl.stacks.livecloud.cloud import Api
-from govctl.stacks.livecloud.errors import CloudError, Unresolved
-from govctl.stacks.livecloud.graph import Item, levels
-from govctl.stacks.livecloud.mapping import (SPECS, NetworkSpec, ProjectSpec, RbacPolicySpec, SecGroupRuleSpec,
+from govctl.audit.cloud import Api
+from govctl.audit.errors import CloudError, Unresolved
+from govctl.audit.graph import Item, levels
+from govctl.audit.mapping import (SPECS, NetworkSpec, ProjectSpec, RbacPolicySpec, SecGroupRuleSpec,
                                       SecGroupSpec, SubnetSpec, TypeSpec, resolve_all)
-from govctl.stacks.livecloud.models import MANAGEMENT_PORTS, WORLD, AuditReport, Finding, Profile
-from govctl.stacks.livecloud.seed import LiveCtx
+from govctl.audit.models import MANAGEMENT_PORTS, WORLD, AuditReport, Finding, Profile
+from govctl.audit.seed import LiveCtx
 
 BUILTIN_PROJECTS = ("admin", "service")  # the cloud operator's own projects
 

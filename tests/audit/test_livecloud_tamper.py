@@ -17,14 +17,14 @@ from typer.testing import CliRunner
 from govctl.cli import EXIT_CHANGES, EXIT_INPUT, EXIT_OK, EXIT_POLICY, app
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan
-from govctl.stacks.livecloud.audit import Auditor
-from govctl.stacks.livecloud.graph import capture, items_of
-from govctl.stacks.livecloud.models import AuditReport, Profile
-from govctl.stacks.livecloud.seed import Seeder
+from govctl.audit.audit import Auditor
+from govctl.audit.graph import capture, items_of
+from govctl.audit.models import AuditReport, Profile
+from govctl.audit.seed import Seeder
 
 pytestmark = pytest.mark.openstack
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 PROFILE = Profile.parse(["*=RegionOne"], ["strong-isolation=physnet1"], az_hints=False)
 LAB_FLAGS = ["--cloud", "govctl-lab", "--region", "*=RegionOne", "--physnet", "strong-isolation=physnet1",
              "--no-az-hints"]

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govctl.inventory import models as m
-from govctl.stacks.livecloud.mapping import TypeSpec, is_ref, spec_for
-from govctl.stacks.livecloud.models import Profile
+from govctl.audit.mapping import TypeSpec, is_ref, spec_for
+from govctl.audit.models import Profile
 from govctl.stacks.models import ID_PREFIX, PROVIDER_TYPE, StackGraph
 
 IDENTITY = "openstack:identity/project:Project"

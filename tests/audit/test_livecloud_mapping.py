@@ -9,13 +9,13 @@ from typer.testing import CliRunner
 from govctl.cli import EXIT_FAILURE, EXIT_INPUT, app
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan
-from govctl.stacks.livecloud.audit import _opens_management, _world
-from govctl.stacks.livecloud.errors import UnmappedType
-from govctl.stacks.livecloud.graph import capture, items_of
-from govctl.stacks.livecloud.mapping import SPECS, mapped_types, rule_key, spec_for
-from govctl.stacks.livecloud.models import Profile
+from govctl.audit.audit import _opens_management, _world
+from govctl.audit.errors import UnmappedType
+from govctl.audit.graph import capture, items_of
+from govctl.audit.mapping import SPECS, mapped_types, rule_key, spec_for
+from govctl.audit.models import Profile
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 PROFILE = Profile.parse(["*=RegionOne"], ["strong-isolation=physnet1"], az_hints=False)
 
 
@@ -61,7 +61,7 @@ def test_items_are_levelled_after_what_they_need(example_items) -> None:  # noqa
 def test_inputs_translate_to_api_fields(example_items) -> None:  # noqa: ANN001
     names = {i.name: i for i in example_items}
     ctx = FakeCtx()
-    from govctl.stacks.livecloud.mapping import resolve_all
+    from govctl.audit.mapping import resolve_all
 
     def body(name: str) -> dict:
         it = names[name]

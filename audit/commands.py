@@ -12,7 +12,7 @@ from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, deprecated, eit
 from govctl.core.errors import ChangesPresent, InputError, PolicyViolations
 
 if TYPE_CHECKING:
-    from govctl.stacks.livecloud.models import AuditReport, FindingClass
+    from govctl.audit.models import AuditReport, FindingClass
 
 app = typer.Typer()
 
@@ -49,11 +49,11 @@ def audit(
 
     Example: `govctl audit inventories/example --stack prov --cloud govctl-lab --region '*=RegionOne'`
     """
-    from govctl.stacks.livecloud.audit import BUILTIN_PROJECTS, Auditor
-    from govctl.stacks.livecloud.cloud import Cloud
-    from govctl.stacks.livecloud.errors import UnknownPlatform
-    from govctl.stacks.livecloud.graph import capture, items_of
-    from govctl.stacks.livecloud.models import Profile
+    from govctl.audit.audit import BUILTIN_PROJECTS, Auditor
+    from govctl.audit.cloud import Cloud
+    from govctl.audit.errors import UnknownPlatform
+    from govctl.audit.graph import capture, items_of
+    from govctl.audit.models import Profile
 
     platform = either(stack, platform, "--stack", "--platform")
     if markdown and as_json:

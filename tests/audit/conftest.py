@@ -1,4 +1,4 @@
-"""One local OpenStack Zed lab per test session (govctl.stacks.livecloud.lab), started fresh and stopped at the end.
+"""One local OpenStack Zed lab per test session (govctl.labs.cloud.lab), started fresh and stopped at the end.
 
 The lab's directory and ports follow GOVCTL_CLOUD_LAB_DIR and GOVCTL_CLOUD_<NAME>_PORT, so a second
 lab (another checkout's CI) can run beside this one.
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from govctl.stacks.livecloud import lab
+from govctl.labs.cloud import lab
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +43,6 @@ def openstack_lab() -> Iterator[lab.LabStatus]:
 
 @pytest.fixture(scope="session")
 def lab_api(openstack_lab: lab.LabStatus):  # noqa: ANN201
-    from govctl.stacks.livecloud.cloud import Cloud
+    from govctl.audit.cloud import Cloud
 
     return Cloud(openstack_lab.cloud)

@@ -920,5 +920,5 @@ def cloud_down(
               highlight=False)
 
 
-if __name__ == "__main__":  # `python3 -m govctl.stacks.livecloud.lab install`: before govctl's CLI mounts it
+if __name__ == "__main__":  # `python3 -m govctl.labs.cloud.lab install`: before govctl's CLI mounts it
     cloud_app()

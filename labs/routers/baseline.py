@@ -29,7 +29,7 @@ from govctl.inventory import models as m
 from govctl.ipv6.models import Ipv6Plan
 from govctl.network.errors import LabError
 from govctl.network.intent import IntentOptions, area_of_division, build, link_area, router_id
-from govctl.network.lab.topology import LabTopology
+from govctl.labs.routers.topology import LabTopology
 from govctl.network.templating import environment
 
 EDGE_POOL = ipaddress.IPv4Network("203.0.113.128/25")

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
-from govctl.stacks.livecloud.errors import AuthenticationFailed, CloudConfigError, CloudError, CloudUnreachable
+from govctl.audit.errors import AuthenticationFailed, CloudConfigError, CloudError, CloudUnreachable
 
 # The block-storage adapter's endpoint carries the project id; the others are plain.
 SERVICES = ("identity", "network", "compute", "block-storage", "dns", "object-store")

@@ -13,11 +13,11 @@ from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from govctl.stacks.livecloud.cloud import Api
-from govctl.stacks.livecloud.errors import CloudError, Unresolved
-from govctl.stacks.livecloud.graph import Item, levels
-from govctl.stacks.livecloud.mapping import resolve_all
-from govctl.stacks.livecloud.models import Outcome, Profile, SeedResult
+from govctl.audit.cloud import Api
+from govctl.audit.errors import CloudError, Unresolved
+from govctl.audit.graph import Item, levels
+from govctl.audit.mapping import resolve_all
+from govctl.audit.models import Outcome, Profile, SeedResult
 from govctl.stacks.models import ID_PREFIX, LOOKUP_PREFIX
 
 SCOPE_ROLE = "admin"  # what the seeding user needs in a project to act inside it, like a scoped provider

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from govctl.stacks.livecloud.cloud import Api
-from govctl.stacks.livecloud.errors import CloudError, UnmappedType
-from govctl.stacks.livecloud.models import Profile
+from govctl.audit.cloud import Api
+from govctl.audit.errors import CloudError, UnmappedType
+from govctl.audit.models import Profile
 from govctl.stacks.models import (COMPONENT_PREFIX, ID_PREFIX, LOOKUP_PREFIX, PROVIDER_TYPE, ROOT_STACK_TYPE,
                            STACK_REFERENCE_TYPE)
 
@@ -944,7 +944,7 @@ def spec_for(type_: str, inputs: dict[str, Any] | None = None) -> TypeSpec:
         return SPECS[DomainSpec.type]
     spec = SPECS.get(type_)
     if spec is None:
-        raise UnmappedType(f"resource type '{type_}' has no OpenStack mapping in stacks/livecloud/mapping.py: "
+        raise UnmappedType(f"resource type '{type_}' has no OpenStack mapping in audit/mapping.py: "
                            "add a TypeSpec (API fields, natural key, owned fields, create/delete) before "
                            "the stacks may emit it")
     return spec

@@ -19,7 +19,7 @@ from pathlib import Path
 from govctl.inventory import models as m
 from govctl.ipv6.models import Ipv6Plan
 from govctl.network.errors import LabError, LabNotRunning
-from govctl.network.lab.topology import LabTopology, build_topology
+from govctl.labs.routers.topology import LabTopology, build_topology
 from govctl.network.models import DeviceTarget, LabNode, LabState
 
 FRR_BIN = Path("/usr/lib/frr")
@@ -130,7 +130,7 @@ def up(inv: m.Inventory, plan: Ipv6Plan, baseline: dict[str, str], inventory_dir
 
 def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir: Path,
            on_node: Callable[[str], None] | None = None) -> None:
-    from govctl.network.lab.baseline import EDGE_PORT, edge_prefixes as plan_edges
+    from govctl.labs.routers.baseline import EDGE_PORT, edge_prefixes as plan_edges
 
     depts = plan_edges(topo)
     (labdir / EDGES_FILE).write_text(json.dumps({"ipv4": depts}, indent=1))

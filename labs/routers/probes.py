@@ -223,7 +223,7 @@ def probing(flows: list[Flow], interval_ms: float = 10.0, max_seconds: float = 6
 
 def for_lab(state: LabState, plan: Ipv6Plan | None) -> list[Flow]:
     """The default flows of a running lab (none when it has fewer than two edges); IPv6 flows need ``plan``."""
-    from govctl.network.lab import runner
+    from govctl.labs.routers import runner
 
     netns = {n.node: n.netns for n in state.nodes}
     loops = {n: str(plan.loopback(n)) for n in netns} if plan is not None else {}

@@ -21,15 +21,15 @@ import pytest
 from govctl.inventory import models as m
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan
-from govctl.stacks.livecloud.graph import Item, capture, items_of
-from govctl.stacks.livecloud.mapping import ContainerSpec, ZoneSpec
-from govctl.stacks.livecloud.models import Outcome, Profile
-from govctl.stacks.livecloud.seed import Seeder
+from govctl.audit.graph import Item, capture, items_of
+from govctl.audit.mapping import ContainerSpec, ZoneSpec
+from govctl.audit.models import Outcome, Profile
+from govctl.audit.seed import Seeder
 from govctl.stacks.program import regions_of
 
 pytestmark = pytest.mark.openstack
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 UNSERVED_TYPES = {ZoneSpec.type, ContainerSpec.type}
 
 

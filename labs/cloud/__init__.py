@@ -1,0 +1,1 @@
+"""The local OpenStack: `govctl lab cloud`."""
