@@ -34,11 +34,11 @@ from govctl.cutover.errors import CutoverFailed
 from govctl.cutover.journal import Journal
 from govctl.cutover.models import CutoverPlan, JournalRecord, Probe, Step, VpnPe
 from govctl.cutover.render import _env, render_feature
-from govctl.network.drivers.frr import json_documents
+from govctl.network.platforms.frr.driver import json_documents
 
 FRR_BIN = Path("/usr/lib/frr")
 STATE_ROOT = Path(os.environ.get("GOVCTL_CUTOVER_LAB_DIR", "/run/govctl-cutover"))
-LAB_FLAVOUR = "frr_lab"
+LAB_FLAVOUR = "lab"  # the FRR lab's templates: network/platforms/frr/templates/cutover_lab
 OTHER = ("198.51.100.248/29", "2001:db8:fffa:1::/64")  # another department's VPN prefixes (lab only)
 PUBLIC = ("198.51.100.240/29", "2001:db8:fffa:2::/64")  # a public-zone prefix (lab only)
 BACKBONE4 = ipaddress.IPv4Network("203.0.113.64/28")  # per-VPN and backbone links, /31 each
@@ -286,8 +286,8 @@ def swing_config(st: LabState, plan: CutoverPlan, site: str, *, undo: bool) -> t
 def _ce_config(st: LabState, plan: CutoverPlan, what: str, site: str, undo: bool) -> tuple[str, str]:
     lk = next(lk for pe in plan.pes for lk in pe.links if lk.kind == "site" and lk.name == site)
     old4, old6 = st.site_old[site]
-    text = _env().get_template(f"{LAB_FLAVOUR}/{what}.j2").render(lk=lk, undo=undo, ifname=st.site_if[site],
-                                                                  old4=old4, old6=old6)
+    name = f"frr/templates/cutover_{LAB_FLAVOUR}/{what}.j2"
+    text = _env().get_template(name).render(lk=lk, undo=undo, ifname=st.site_if[site], old4=old4, old6=old6)
     return st.site_ce[site], text
 
 

@@ -1,6 +1,7 @@
 """VPN-on-a-PE -> vendor configuration and its exact reversal, from template files. Pure.
 
-Templates live in ``cutover/templates/<platform>/<feature>.j2``; each renders the
+Templates live in each platform's folder:
+``network/platforms/<platform>/templates/cutover/<feature>.j2``; each renders the
 change when ``undo`` is false and its reversal when ``undo`` is true, so a change and its
 rollback are written side by side and cannot drift apart.
 """
@@ -17,7 +18,7 @@ from govctl.cutover.models import Rendered, VpnPe
 from govctl.network import platforms
 from govctl.network.templating import environment
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(platforms.__file__).resolve().parent
 PLATFORMS = tuple(platforms.names())  # every platform has its cutover templates (tests check each)
 # Order of application; rollback runs in the reverse order.
 PE_FEATURES = ("vpn_instance", "isolation", "bgp_vpn", "access", "vpn_routing")
@@ -33,12 +34,14 @@ def render_feature(pe: VpnPe, feature: str, *, undo: bool, extra: Mapping[str, o
                    flavour: str | None = None) -> str:
     """One feature of the VPN on one PE (or its reversal) in the PE's platform syntax.
 
-    ``flavour`` (the lab's ``frr_lab``) overrides some features' templates and falls back to the platform's.
+    ``flavour`` (the lab's ``lab``: ``templates/cutover_lab``) overrides some features' templates and falls
+    back to the platform's.
     """
-    name = f"{pe.platform}/{feature}.j2"
+    name = f"{pe.platform}/templates/cutover/{feature}.j2"
     try:
-        if flavour and (TEMPLATES / flavour / f"{feature}.j2").exists():
-            name = f"{flavour}/{feature}.j2"
+        flavoured = f"{pe.platform}/templates/cutover_{flavour}/{feature}.j2"
+        if flavour and (TEMPLATES / flavoured).exists():
+            name = flavoured
         template = _env().get_template(name)
         text = template.render(pe=pe, undo=undo, **(extra or {}))
     except jinja2.TemplateNotFound:

@@ -1,6 +1,6 @@
 """Intent -> vendor configuration text, from template files (one per platform and feature). Pure.
 
-Templates live in ``network/templates/<platform>/<feature>.j2`` and are rendered in
+Templates live in ``network/platforms/<platform>/templates/rollout/<feature>.j2`` and are rendered in
 ``FEATURES`` order; a platform lacking a feature file fails loudly rather than silently
 producing a partial config.
 """
@@ -16,7 +16,8 @@ from govctl.network.models import DeviceIntent, RenderedConfig
 from govctl.network.platforms import get, names
 from govctl.network.templating import environment
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+# each platform keeps its templates in its own folder: platforms/<platform>/templates/rollout/<feature>.j2
+TEMPLATES = Path(__file__).resolve().parent / "platforms"
 FEATURES = ("system", "filters", "interfaces", "ospfv3", "bgp")
 
 
@@ -47,7 +48,7 @@ def render(intent: DeviceIntent, platform: str | None = None) -> RenderedConfig:
                               f"(known: {', '.join(platforms())})")
     parts: list[str] = []
     for feature in FEATURES:
-        name = f"{plat}/{feature}.j2"
+        name = f"{plat}/templates/rollout/{feature}.j2"
         try:
             template = _env().get_template(name)
             text = template.render(i=intent, port=spec.port_name, platform=plat)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from govctl.network.drivers.frr import json_documents
+from govctl.network.platforms.frr.driver import json_documents
 from govctl.network.errors import LabError
 from govctl.network.models import LabNode, LabState
 

@@ -40,8 +40,11 @@ import ipaddress
 import time
 from typing import Any
 
-from govctl.network.drivers import hostkeys, ios_cli, vrp_cli, vrp_config
-from govctl.network.drivers.comware_config import Mode, commands, diff_text, remediation
+from govctl.network.drivers import hostkeys
+from govctl.network.platforms.huawei_vrp import cli as vrp_cli
+from govctl.network.platforms.huawei_vrp import config as vrp_config
+from govctl.network.platforms.ios import cli as ios_cli
+from govctl.network.platforms.h3c_comware.config import Mode, commands, diff_text, remediation
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor

@@ -24,7 +24,7 @@ D = TypeVar("D", bound=DeviceDriver)
 
 def _driver_class(spec: str) -> Callable[[DeviceTarget], DeviceDriver]:
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(f"govctl.network.drivers.{module}"), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 # platform -> driver class, as each platform's record in ``network.platforms`` names it

@@ -40,7 +40,7 @@ class Platform:
     data_port: str  # port n >= 1, "{n}" replaced
     comment: str  # block separator in rendered configs
     trailer: str  # last lines of a rendered config
-    driver: str  # "module:Class" under govctl.network.drivers, imported when a session is opened
+    driver: str  # "package.module:Class" of its config driver, imported when a session is opened
     commit_confirm: bool  # the device reverts a commit by itself unless confirmed
     restore: str  # how a saved config is restored exactly, in a later session too
     owned: OwnedFn  # may govctl remove this line (in these blocks) when the intent lacks it?

@@ -31,7 +31,7 @@ from govctl.ipv6.planner import plan as ipv6_plan  # noqa: E402
 from govctl.cutover.journal import Journal  # noqa: E402
 from govctl.cutover.lab import Lab, _tag, device_overlay  # noqa: E402
 from govctl.cutover.planner import plan_cutover  # noqa: E402
-from govctl.network.drivers.frr import clean_running  # noqa: E402
+from govctl.network.platforms.frr.driver import clean_running  # noqa: E402
 
 NETWORK = "crash-net"
 AT = "2036-12-05T01:00:00+08:00"  # inside the (renamed) health-net's window
@@ -47,7 +47,7 @@ point, target = sys.argv[1], sys.argv[2]
 sys.argv = ["govctl"] + sys.argv[3:]
 import paramiko
 from govctl.cutover.journal import Journal
-from govctl.network.drivers.frr import FrrDriver
+from govctl.network.platforms.frr.driver import FrrDriver
 
 armed = []
 def die():

@@ -70,7 +70,7 @@ def lab_vtysh(netns: str, *commands: str) -> str:
 
 def lab_configs(netns: str) -> tuple[str, str]:
     """(running, startup) of a lab router as it has them, in the form the push journal saves."""
-    from govctl.network.drivers.frr import clean_running
+    from govctl.network.platforms.frr.driver import clean_running
 
     running = clean_running(lab_vtysh(netns, "show running-config"))
     startup = clean_running(Path(f"/etc/frr/{netns}/frr.conf").read_text())

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from net_helpers import GOLDEN, vendor_sample
 
-from govctl.network.drivers import comware_cli as cli
-from govctl.network.drivers import comware_config as cfg
-from govctl.network.drivers.comware import ComwareDriver, prompt_answer
+from govctl.network.platforms.h3c_comware import cli
+from govctl.network.platforms.h3c_comware import config as cfg
+from govctl.network.platforms.h3c_comware.driver import ComwareDriver, prompt_answer
 from govctl.network.errors import DeviceError
 from govctl.network.models import DeviceTarget
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from net_helpers import GOLDEN, vendor_sample
 
-from govctl.network.drivers import frr_diff
+from govctl.network.platforms.frr import diff as frr_diff
 from govctl.network.drivers.base import DeviceDriver
-from govctl.network.drivers.comware import ComwareDriver
-from govctl.network.drivers.frr import FrrDriver
+from govctl.network.platforms.h3c_comware.driver import ComwareDriver
+from govctl.network.platforms.frr.driver import FrrDriver
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.drivers.registry import DRIVERS, driver_for
 from govctl.network.models import DeviceTarget
@@ -343,7 +343,7 @@ def test_replace_removes_exactly_the_stale_owned_lines(platform: str, monkeypatc
 def test_a_device_already_running_the_rendered_scope_needs_nothing(platform: str, monkeypatch: pytest.MonkeyPatch):
     """Idempotence with foreign lines around: the scoped candidate of a device is a fixed point."""
     _needs(platform)
-    from govctl.network.drivers import comware_config
+    from govctl.network.platforms.h3c_comware import config as comware_config
     from govctl.network.platforms.scope import scoped_candidate
 
     running, intended = running_of(platform), intended_of(platform)
@@ -364,7 +364,7 @@ def test_a_device_already_running_the_rendered_scope_needs_nothing(platform: str
 def _apply_blocks(running: str, changes: list[Any]) -> str:
     """A VRP/Comware device applying a remediation: '+' adds the line in its view, '-' removes the line
     it shows (and ``undo peer X`` every line of X), printed back one space per view level."""
-    from govctl.network.drivers.comware_config import parse
+    from govctl.network.platforms.h3c_comware.config import parse
 
     root = parse(running)
     views = [root]
@@ -377,7 +377,7 @@ def _apply_blocks(running: str, changes: list[Any]) -> str:
             continue
         node = here.find(c.command)
         if node is None:
-            from govctl.network.drivers.comware_config import Node
+            from govctl.network.platforms.h3c_comware.config import Node
 
             node = Node(c.command)
             here.children.append(node)
@@ -448,7 +448,7 @@ BEHIND = "2001:db8:ffff:ffff::1/128"  # an owned line (a loopback IPv6 address) 
 
 def _pushed(platform: str, running: str, intended: str) -> str:
     """The device's config after a push of ``intended`` (as the platform's driver changes it)."""
-    from govctl.network.drivers import comware_config
+    from govctl.network.platforms.h3c_comware import config as comware_config
     from govctl.network.platforms.scope import scoped_candidate
 
     if platform in ("frr", "ios"):
@@ -469,7 +469,7 @@ def _edited(platform: str, config: str) -> str:
 
 
 def _same(platform: str, a: str, b: str) -> bool:
-    from govctl.network.drivers import comware_config
+    from govctl.network.platforms.h3c_comware import config as comware_config
 
     return a == b if platform in ("frr", "ios") else comware_config.same_config(a, b)
 
@@ -543,7 +543,7 @@ def test_a_push_never_changes_the_router_id_of_a_bgp_process_the_device_runs(pla
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_a_bgp_process_govctl_creates_gets_the_rendered_router_id(platform: str):
-    from govctl.network.drivers import comware_config
+    from govctl.network.platforms.h3c_comware import config as comware_config
     from govctl.network.platforms.scope import scoped_candidate
 
     bare = {"frr": "frr defaults traditional\nhostname r\n", "ios": "hostname r\n!\nend\n",

@@ -36,7 +36,7 @@ WRAPPER = r"""
 import os, signal, sys, time
 node, point = sys.argv[1], sys.argv[2]
 if point == "apply":
-    from govctl.network.drivers import frr
+    from govctl.network.platforms.frr import driver as frr
     real = frr.FrrDriver._channel
     def channel(self, command, stdin, step, timeout):
         if self.target.node == node and command.startswith("apply"):
@@ -145,7 +145,7 @@ def _assert_baseline(lab: Lab, run: str) -> None:
 
 def _assert_intended(lab: Lab, run: str) -> None:
     """Both pushed routers run their intended config and have saved it (startup == running)."""
-    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.platforms.frr.driver import FrrDriver
     from govctl.network.workflow import load
 
     ctx = load(lab.inventory, lab=True)

@@ -5,7 +5,7 @@ import pytest
 from net_helpers import CheckpointSession
 
 from govctl.network.drivers.credentials import resolve
-from govctl.network.drivers.frr import clean_running, parse_reload_test
+from govctl.network.platforms.frr.driver import clean_running, parse_reload_test
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.drivers.registry import driver_for
 from govctl.network.errors import CredentialsMissing, DeviceError

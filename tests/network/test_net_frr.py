@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from govctl.network.drivers import frr_diff
-from govctl.network.drivers.frr import RUNNING_MARK, SNAPSHOT, FrrDriver, parse_reload_test
+from govctl.network.platforms.frr import diff as frr_diff
+from govctl.network.platforms.frr.driver import RUNNING_MARK, SNAPSHOT, FrrDriver, parse_reload_test
 from govctl.network.errors import DeviceError
 from govctl.network.models import DeviceTarget
 from govctl.network.platforms.frr import PLATFORM as FRR

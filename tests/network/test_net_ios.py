@@ -12,7 +12,7 @@ import re
 import pytest
 from net_helpers import fixture, vendor_sample
 
-from govctl.network.drivers import ios_cli
+from govctl.network.platforms.ios import cli as ios_cli
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.errors import DeviceError
 from govctl.network.intent import build
@@ -49,7 +49,7 @@ def test_unified_ospfv3_output_counts_only_the_ipv6_address_family():
 def test_ntc_ipv4_ospf_template_would_drop_every_ospfv3_row_silently():
     """Why ios_cli has its own parser: the Interface ID column is not the dotted address
     cisco_ios_show_ip_ospf_neighbor expects, and that template has no Error rule."""
-    from govctl.network.drivers.ios_cli import _textfsm
+    from govctl.network.platforms.ios.cli import _textfsm
 
     assert _textfsm("x", "cisco_ios_show_ip_ospf_neighbor", sample("ospfv3_neighbor.txt")) == []
 
@@ -86,7 +86,7 @@ def test_default_route_and_tagged_external_routes_are_read():
 def test_ntc_ipv6_route_template_loses_the_tagged_route_and_ignores_garbage():
     """Why ios_cli reads the RIB itself: ``^\\s* -> Clearall`` matches every line before the
     template's Error rule, so a ', tag 1' route is cleared and '% Invalid input' passes."""
-    from govctl.network.drivers.ios_cli import _textfsm
+    from govctl.network.platforms.ios.cli import _textfsm
 
     rows = _textfsm("x", "cisco_ios_show_ipv6_route", sample("ipv6_route_ospf.txt"))
     assert "::/0" not in {r["NETWORK"] for r in rows}
@@ -122,7 +122,7 @@ def test_bgp_sessions_with_wrapped_neighbour_lines_and_down_states():
 
 
 def test_ntc_ipv4_bgp_summary_template_would_drop_the_ipv6_sessions():
-    from govctl.network.drivers.ios_cli import _textfsm
+    from govctl.network.platforms.ios.cli import _textfsm
 
     assert _textfsm("x", "cisco_ios_show_ip_bgp_summary", sample("bgp_ipv6_summary.txt")) == []
 

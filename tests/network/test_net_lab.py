@@ -62,7 +62,7 @@ def _context(lab: dict[str, object]):  # noqa: ANN202
 
 
 def _driver(ctx, node: str):  # noqa: ANN001,ANN202
-    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.platforms.frr.driver import FrrDriver
 
     d = FrrDriver(ctx.targets[node], timeout=10)
     d.open()
@@ -86,7 +86,7 @@ def test_lab_starts_as_todays_ipv4_only_network(lab: dict[str, object]) -> None:
     # bad input meets real devices: each is a per-device error and the device stays as it was
     from dataclasses import replace
 
-    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.platforms.frr.driver import FrrDriver
     from govctl.network.errors import DeviceError
 
     target = ctx.targets["alpha-r1"]
@@ -114,7 +114,7 @@ def test_lab_starts_as_todays_ipv4_only_network(lab: dict[str, object]) -> None:
 
 
 def test_push_rolls_back_exactly_the_devices_that_fail(lab: dict[str, object]) -> None:
-    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.platforms.frr.driver import FrrDriver
     from govctl.network.journal import Journal, new_run_id
     from govctl.network.models import PushPolicy, Status
     from govctl.network.push import Rollout

@@ -118,7 +118,7 @@ def _in_order(wanted: list[str], text: str) -> list[str]:
 
 
 def test_push_changes_only_govctls_scope_and_rollback_restores_every_byte(lab: Lab) -> None:
-    from govctl.network.drivers.frr import FrrDriver
+    from govctl.network.platforms.frr.driver import FrrDriver
     from govctl.network.workflow import load
 
     code, out = _govctl("net", "push", str(lab.inventory), "--lab", "--json", "--canary", "0",

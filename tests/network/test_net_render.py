@@ -55,7 +55,8 @@ def test_golden_with_timers(platform: str) -> None:
 def test_every_platform_has_every_feature_template() -> None:
     for platform in platforms():
         for feature in FEATURES:
-            assert (TEMPLATES / platform / f"{feature}.j2").is_file(), f"{platform}/{feature}.j2"
+            name = f"{platform}/templates/rollout/{feature}.j2"
+            assert (TEMPLATES / name).is_file(), name
 
 
 @pytest.mark.parametrize("platform", ["huawei_vrp", "h3c_comware"])
@@ -81,18 +82,19 @@ def test_unknown_platform_is_an_input_error() -> None:
 def test_template_error_names_the_file_and_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import govctl.network.render as r
 
-    (tmp_path / "frr").mkdir()
+    rollout = tmp_path / "frr" / "templates" / "rollout"
+    rollout.mkdir(parents=True)
     for feature in FEATURES:
-        (tmp_path / "frr" / f"{feature}.j2").write_text("{{ i.no_such_field }}\n")
+        (rollout / f"{feature}.j2").write_text("{{ i.no_such_field }}\n")
     monkeypatch.setattr(r, "TEMPLATES", tmp_path)
     r._env.cache_clear()
     inv, plan = fixture()
     try:
-        with pytest.raises(TemplateFailure, match=r"alpha-r1: template .*frr/system.j2.*no_such_field"):
+        with pytest.raises(TemplateFailure, match=r"alpha-r1: template .*frr/templates/rollout/system.j2.*no_such_field"):
             render(build(inv, plan)["alpha-r1"], "frr")
-        (tmp_path / "frr" / "bgp.j2").unlink()
+        (rollout / "bgp.j2").unlink()
         for feature in FEATURES[:-1]:
-            (tmp_path / "frr" / f"{feature}.j2").write_text("")
+            (rollout / f"{feature}.j2").write_text("")
         with pytest.raises(TemplateFailure, match="bgp.j2 is missing"):
             render(build(inv, plan)["alpha-r1"], "frr")
     finally:

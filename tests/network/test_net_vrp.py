@@ -10,7 +10,8 @@ import os
 import pytest
 from net_helpers import CheckpointSession, fixture, vendor_sample
 
-from govctl.network.drivers import comware_config, vrp_cli
+from govctl.network.platforms.h3c_comware import config as comware_config
+from govctl.network.platforms.huawei_vrp import cli as vrp_cli
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.errors import DeviceError
 from govctl.network.intent import build

@@ -15,7 +15,8 @@ import re
 import pytest
 from net_helpers import GOLDEN, vendor_sample
 
-from govctl.network.drivers import napalm_adapter, vrp_config
+from govctl.network.drivers import napalm_adapter
+from govctl.network.platforms.huawei_vrp import config as vrp_config
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.errors import DeviceError
 from govctl.network.journal import Journal

@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from govctl.network.drivers import comware_cli as cli
-from govctl.network.drivers import comware_config as cfg
 from govctl.network.drivers import hostkeys
+from govctl.network.platforms.h3c_comware import cli
+from govctl.network.platforms.h3c_comware import config as cfg
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor

@@ -16,7 +16,7 @@ def names(text: str) -> Names:
 
 PLATFORM = Platform(
     name="h3c_comware", vendor="H3C", loopback="LoopBack0", data_port="GigabitEthernet1/0/{n}", comment="#",
-    trailer="#\nreturn\n", driver="comware:ComwareDriver", commit_confirm=True,
+    trailer="#\nreturn\n", driver="govctl.network.platforms.h3c_comware.driver:ComwareDriver", commit_confirm=True,
     restore="`configuration replace file` of the checkpoint saved before the commit, found again by content, "
             "when it holds the rollback target (the running config with govctl's part from the saved one); "
             "otherwise the exact remediation to the target, typed; the result must equal it",

@@ -42,7 +42,7 @@ def names(text: str) -> Names:
 
 PLATFORM = Platform(
     name="frr", vendor="FRRouting", loopback="lo", data_port="eth{n}", comment="!", trailer="",
-    driver="frr:FrrDriver", commit_confirm=True,
+    driver="govctl.network.platforms.frr.driver:FrrDriver", commit_confirm=True,
     restore="frr-reload's diff from the running config to the rollback target (the running config with "
             "govctl's part from the saved one), applied in one vtysh session, then re-read: the result must "
             "equal the target",

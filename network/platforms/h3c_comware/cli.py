@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from govctl.network.drivers.vrp_cli import STATES
+from govctl.network.platforms.huawei_vrp.cli import STATES
 from govctl.network.models import BgpNeighbor, OspfNeighbor
 
 OSPFV3_PEER = "display ospfv3 peer"
@@ -157,7 +157,7 @@ def parse_ping(text: str) -> bool:
 
 def interfaces_ip(running: str) -> dict[str, dict[str, list[str]]]:
     """Configured addresses per interface, from ``display current-configuration``."""
-    from govctl.network.drivers.comware_config import parse
+    from govctl.network.platforms.h3c_comware.config import parse
 
     out: dict[str, dict[str, list[str]]] = {}
     for block in parse(running).children:

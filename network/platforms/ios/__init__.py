@@ -43,7 +43,8 @@ def names(text: str) -> Names:
 
 PLATFORM = Platform(
     name="ios", vendor="Cisco", loopback="Loopback0", data_port="GigabitEthernet0/{n}", comment="!",
-    trailer="!\nend\n", driver="napalm_adapter:NapalmAdapter", commit_confirm=True, merge_runs_negations=True,
+    trailer="!\nend\n", driver="govctl.network.drivers.napalm_adapter:NapalmAdapter", commit_confirm=True,
+    merge_runs_negations=True,
     restore="napalm's archive-based rollback in the session of the commit; from `net rollback`, `configure "
             "replace` of the rollback target (the running config with govctl's part from the saved one); the "
             "result must equal it",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from govctl.network.drivers import comware_config
+from govctl.network.platforms.h3c_comware import config as comware_config
 
 # VRP's `rollback configuration to file` takes 5..64 characters, *.cfg/*.zip/*.dat
 MAX_NAME = 64

@@ -27,7 +27,8 @@ import socket
 
 import paramiko
 
-from govctl.network.drivers import frr_diff, hostkeys
+from govctl.network.drivers import hostkeys
+from govctl.network.platforms.frr import diff as frr_diff
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor

@@ -16,7 +16,7 @@ def names(text: str) -> Names:
 
 PLATFORM = Platform(
     name="huawei_vrp", vendor="Huawei", loopback="LoopBack0", data_port="GigabitEthernet0/0/{n}", comment="#",
-    trailer="#\nreturn\n", driver="napalm_adapter:NapalmAdapter", commit_confirm=False,
+    trailer="#\nreturn\n", driver="govctl.network.drivers.napalm_adapter:NapalmAdapter", commit_confirm=False,
     restore="`rollback configuration to file` of the checkpoint saved before the commit, found again by "
             "content, when it holds the rollback target (the running config with govctl's part from the saved "
             "one); otherwise the exact remediation to the target as a merge; the result must equal it",
