@@ -150,13 +150,14 @@ def plan_state(inv: m.Inventory, inventory_dir: Path) -> PlanState | None:
             continue
         # the policies import the Pulumi SDKs (a second or more): only once a plan is found
         from govctl.stacks.diff import diff
+        from govctl.stacks.models import KINDS
         from govctl.stacks.engine import policy_config
         from govctl.stacks.policies import evaluate
 
         graph = latest[0]
         current = store.current(p.id)
         changes = diff(graph, current[0] if current else None, {})
-        counts = {k: sum(c.kind == k for c in changes) for k in ("create", "update", "delete")}
+        counts: dict[str, int] = {k: sum(c.kind == k for c in changes) for k in KINDS}
         out.stacks[p.id] = counts
         conf = conf if conf is not None else policy_config(inv)
         levels: dict[str, int] = {"mandatory": 0, "advisory": 0}

@@ -483,7 +483,7 @@ def plan_audit(src: Sources, lang: str) -> View:
             "xAxis": {"type": "category", "data": stacks, "axisLabel": {"rotate": 45, "interval": 0}},
             "yAxis": [{"type": "value", "name": t["resources"]}, {"type": "value", "name": t["verdicts"]}],
             "series": [{"name": t["ch_" + k], "type": "bar", "color": c,
-                        "data": [p.stacks[s].get(k, 0) for s in stacks]} for k, c in kinds if k != "replace"]
+                        "data": [p.stacks[s].get(k, 0) for s in stacks]} for k, c in kinds]
             + [{"name": t["verdict_" + lv], "type": "line", "yAxisIndex": 1, "color": c,
                 "data": [p.violations.get(s, {}).get(lv, 0) for s in stacks]}
                for lv, c in (("mandatory", "#000000"), ("advisory", "#56B4E9"))],

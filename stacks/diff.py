@@ -1,7 +1,7 @@
 """Diff a planned resource graph against a base graph (another revision, a snapshot or a real Pulumi state).
 
-Offline, replace-versus-update cannot be known (that is the provider's Diff), so
-an update lists the inputs that change, old -> new. A value the engine only
+An update lists the inputs that change, old -> new; it is a replace when one of them forces the provider to
+replace the resource (the provider's own schema says which: ``stacks/replacements.json``). A value the engine only
 knows after apply (``<id:URN>``) equals the base's value when the base holds the
 resource with that URN under that id; a data-source result (``<lookup:...>``)
 equals whatever the base holds.
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from govctl.stacks.models import (ID_PREFIX, LOOKUP_PREFIX, ROOT_STACK_TYPE, Change, InputChange, Resource, StackGraph)
+from govctl.stacks.models import (ID_PREFIX, LOOKUP_PREFIX, PROVIDER_TYPE, ROOT_STACK_TYPE, Change, ChangeKind,
+                                  InputChange, Resource, StackGraph)
+from govctl.stacks.replacements import forcing
 
 
 def _symbolic_ids(base: StackGraph) -> dict[str, str]:
@@ -24,7 +26,8 @@ def _normalise(value: Any, ids: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_normalise(v, ids) for v in value]
     if isinstance(value, dict):
-        return {k: _normalise(v, ids) for k, v in value.items()}
+        # "__defaults" (what the provider's Check filled in) also sits inside nested objects of a real state
+        return {k: _normalise(v, ids) for k, v in value.items() if k != "__defaults"}
     return value
 
 
@@ -55,6 +58,8 @@ def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> lis
         old = _normalise(old_inputs.get(key), ids)
         if key not in planned.inputs and key in defaults:
             continue  # filled in by the provider's Check, not by the program
+        if key not in planned.inputs and planned.type.startswith(PROVIDER_TYPE):
+            continue  # a provider's settings from the environment (OS_CLOUD -> cloud) and the engine (version)
         if not _same(new, old, stack_urn):
             changes.append(InputChange(key, old, new))
     if (planned.provider or None) != (base.provider or None) and base.provider is not None:
@@ -75,9 +80,11 @@ def diff(planned: StackGraph, base: StackGraph | None, other_ids: dict[str, str]
         if old is None:
             creates.append(Change("create", urn, r.type, r.name, planned.tenant_of(urn)))
             continue
-        changed = input_changes(r, old, ids)
+        changed = [InputChange(c.key, c.old, c.new, forcing(r.type, c.key, c.old, c.new))
+                   for c in input_changes(r, old, ids)]
         if changed:
-            updates.append(Change("update", urn, r.type, r.name, planned.tenant_of(urn), tuple(changed)))
+            kind: ChangeKind = "replace" if any(c.forces for c in changed) else "update"
+            updates.append(Change(kind, urn, r.type, r.name, planned.tenant_of(urn), tuple(changed)))
     deletes = [Change("delete", urn, r.type, r.name, base.tenant_of(urn))  # type: ignore[union-attr]
                for urn, r in base_res.items() if urn not in planned.resources]
     def order(c: Change) -> tuple[str, str, str]:

@@ -147,7 +147,8 @@ class StackGraph:
                    outputs=dict(d.get("outputs") or {}), inputs_hash=d.get("inputs_hash", ""))
 
 
-ChangeKind = Literal["create", "update", "delete"]
+ChangeKind = Literal["create", "update", "replace", "delete"]
+KINDS: tuple[ChangeKind, ...] = ("create", "update", "replace", "delete")
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class InputChange:
     key: str
     old: Any
     new: Any
+    forces: str | None = None  # the field that makes the provider replace the resource (stacks/replacements.json)
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,9 @@ class Change:
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "urn": self.urn, "type": self.type, "name": self.name,
                              "tenant": self.tenant}
-        if self.kind == "update":
-            d["changes"] = [{"key": c.key, "old": c.old, "new": c.new} for c in self.inputs]
+        if self.kind in ("update", "replace"):
+            d["changes"] = [{"key": c.key, "old": c.old, "new": c.new, **({"forces_replacement": c.forces}
+                                                                           if c.forces else {})} for c in self.inputs]
         return d
 
 
@@ -188,7 +191,7 @@ class StackDiff:
 
     def as_dict(self) -> dict[str, Any]:
         return {"stack": self.stack, "base": self.base, "resources": self.resources,
-                "summary": {k: self.count(k) for k in ("create", "update", "delete")},
+                "summary": {k: self.count(k) for k in KINDS},
                 "changes": [c.as_dict() for c in self.changes]}
 
 
@@ -222,7 +225,7 @@ class PlanResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"inventory": self.inventory, "changed": self.changed,
-                "summary": {k: sum(d.count(k) for d in self.diffs) for k in ("create", "update", "delete")},
+                "summary": {k: sum(d.count(k) for d in self.diffs) for k in KINDS},
                 "stacks": [d.as_dict() for d in self.diffs],
                 "violations": [v.as_dict() for v in self.violations]}
 

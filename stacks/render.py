@@ -10,11 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from govctl.stacks.models import Change, PlanResult, StackDiff
+from govctl.stacks.models import KINDS, Change, PlanResult, StackDiff
 
 MARKDOWN_LIMIT = 65_000
-SIGN = {"create": "+", "update": "~", "delete": "-"}
-COLOUR = {"create": "green", "update": "yellow", "delete": "red"}
+SIGN = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}  # -/+ as Terraform marks a replacement
+COLOUR = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
 
 
 def short_type(type_: str) -> str:
@@ -39,7 +39,8 @@ def _counts(changes: list[Change], key: Any) -> dict[str, Counter[str]]:
 
 def _summary_line(d: StackDiff) -> str:
     src = " (cached)" if d.cached else ""
-    return (f"{d.count('create')} to create, {d.count('update')} to update, {d.count('delete')} to delete; "
+    return (f"{d.count('create')} to create, {d.count('update')} to update, {d.count('replace')} to replace, "
+            f"{d.count('delete')} to delete; "
             f"{d.resources} resources planned{src}; compared with {d.base}")
 
 
@@ -49,30 +50,32 @@ def print_plan(result: PlanResult, console: Console, details: bool = True) -> No
         if not d.changes:
             console.print("  no changes", highlight=False, emoji=False)
             continue
-        by_type = Table("type", "create", "update", "delete", title=f"{d.stack}: changes per type")
+        by_type = Table("type", *KINDS, title=f"{d.stack}: changes per type")
         for t, c in sorted(_counts(d.changes, lambda c: short_type(c.type)).items()):
-            by_type.add_row(Text(t), str(c["create"]), str(c["update"]), str(c["delete"]))
+            by_type.add_row(Text(t), *(str(c[k]) for k in KINDS))
         console.print(by_type)
         tenants = _counts([c for c in d.changes if c.tenant], lambda c: c.tenant)
         if tenants:
-            by_tenant = Table("tenant", "create", "update", "delete", title=f"{d.stack}: changes per tenant")
+            by_tenant = Table("tenant", *KINDS, title=f"{d.stack}: changes per tenant")
             for t, c in sorted(tenants.items()):
-                by_tenant.add_row(Text(t), str(c["create"]), str(c["update"]), str(c["delete"]))
+                by_tenant.add_row(Text(t), *(str(c[k]) for k in KINDS))
             console.print(by_tenant)
         if details:
             for c in d.changes:
                 console.print(f"  [{COLOUR[c.kind]}]{SIGN[c.kind]} {escape(short_type(c.type))} {escape(c.name)}[/]",
                               highlight=False, emoji=False)
                 for ic in c.inputs:
-                    console.print(f"      {escape(ic.key)}: {escape(_value(ic.old))} -> {escape(_value(ic.new))}",
+                    console.print(f"      {escape(ic.key)}: {escape(_value(ic.old))} -> {escape(_value(ic.new))}"
+                                  + (f" [magenta]# forces replacement ({escape(ic.forces)})[/]" if ic.forces else ""),
                                   highlight=False, emoji=False)
     for v in result.violations:
         colour = "red" if v.level == "mandatory" else "yellow"
         console.print(f"[{colour}]policy {v.policy} ({v.level})[/] {escape(v.stack)}: {escape(v.urn)}: "
                       f"{escape(v.message)}", highlight=False, emoji=False)
-    total = {k: sum(d.count(k) for d in result.diffs) for k in ("create", "update", "delete")}
-    console.print(f"[bold]Plan:[/] {total['create']} to create, {total['update']} to update, {total['delete']} to "
-                  f"delete in {len(result.diffs)} stack(s); {len(result.mandatory_violations)} policy violation(s)",
+    total = {k: sum(d.count(k) for d in result.diffs) for k in KINDS}
+    console.print(f"[bold]Plan:[/] {total['create']} to create, {total['update']} to update, {total['replace']} to "
+                  f"replace, {total['delete']} to delete in {len(result.diffs)} stack(s); "
+                  f"{len(result.mandatory_violations)} policy violation(s)",
                   highlight=False, emoji=False)
 
 
@@ -90,13 +93,13 @@ def markdown(result: PlanResult, limit: int = MARKDOWN_LIMIT) -> str:
     updates, then creates, each grouped by stack; when the limit is reached the open blocks are closed and
     a note says how many lines of each kind were left out.
     """
-    total = {k: sum(d.count(k) for d in result.diffs) for k in ("create", "update", "delete")}
+    total = {k: sum(d.count(k) for d in result.diffs) for k in KINDS}
     head = [f"### govctl plan: `{result.inventory}`", "",
-            f"**{total['delete']} to delete, {total['update']} to update, {total['create']} to create** "
-            f"in {len(result.diffs)} stack(s)", "",
-            "| stack | delete | update | create | compared with |", "|---|---:|---:|---:|---|"]
-    head += [f"| {d.stack} | {d.count('delete')} | {d.count('update')} | {d.count('create')} | {d.base} |"
-             for d in result.diffs]
+            f"**{total['delete']} to delete, {total['replace']} to replace, {total['update']} to update, "
+            f"{total['create']} to create** in {len(result.diffs)} stack(s)", "",
+            "| stack | delete | replace | update | create | compared with |", "|---|---:|---:|---:|---:|---|"]
+    head += [f"| {d.stack} | {d.count('delete')} | {d.count('replace')} | {d.count('update')} | {d.count('create')} "
+             f"| {d.base} |" for d in result.diffs]
     text = "\n".join(head)
     if result.violations:
         text += "\n\n#### Policy violations\n"
@@ -118,7 +121,8 @@ def markdown(result: PlanResult, limit: int = MARKDOWN_LIMIT) -> str:
             lines: list[str] = []
             for c in changes:
                 lines.append(f"{SIGN.get(c.kind, '!')} {short_type(c.type)} {c.name}")
-                lines += [f"!     {ic.key}: {_value(ic.old)} -> {_value(ic.new)}" for ic in c.inputs]
+                lines += [f"!     {ic.key}: {_value(ic.old)} -> {_value(ic.new)}"
+                          + (f"  # forces replacement ({ic.forces})" if ic.forces else "") for ic in c.inputs]
             blocks.append((kind, f"{d.stack}: {len(changes)} {label}", lines))
     left: dict[str, int] = {}
     note_room = 200

@@ -121,7 +121,7 @@ def test_markdown_keeps_deletes_then_updates_then_creates_and_every_stack_row() 
     assert all(f"{s}-{k}-0059" in full for s in ("prov", "health") for k in ("create", "update", "delete"))
     text = markdown(result, limit=9_000)
     assert len(text) <= 9_000
-    assert "| prov | 60 | 60 | 60 | git:main |" in text and "| health | 60 | 60 | 60 | git:main |" in text
+    assert "| prov | 60 | 0 | 60 | 60 | git:main |" in text and "| health | 60 | 0 | 60 | 60 | git:main |" in text
     # every delete made it; creates are what was cut
     assert all(f"{s}-delete-{i:04d}" in text for s in ("prov", "health") for i in range(60))
     assert "prov-create-0059" not in text and "health-create-0000" not in text
@@ -133,7 +133,7 @@ def test_markdown_keeps_deletes_then_updates_then_creates_and_every_stack_row() 
 def test_markdown_fits_the_comment_limit_for_a_province_sized_plan() -> None:
     text = markdown(_plan(3_000))  # 18,000 changes, several MB uncut
     assert len(text) <= 65_000
-    assert "| prov | 3000 | 3000 | 3000 |" in text and "| health | 3000 | 3000 | 3000 |" in text
+    assert "| prov | 3000 | 0 | 3000 | 3000 |" in text and "| health | 3000 | 0 | 3000 | 3000 |" in text
     assert "prov-delete-0000" in text and "create" in text.rsplit("truncated", 1)[1]
 
 
@@ -146,7 +146,7 @@ def test_markdown_bounds_the_violations_and_keeps_mandatory_first() -> None:
     assert len(text) <= 20_000
     assert text.index("sharing-declared") < text.index("advisory-0")
     assert re.search(r"and \d+ more violation", text)
-    assert "| prov | 1 | 1 | 1 |" in text
+    assert "| prov | 1 | 0 | 1 | 1 |" in text
 
 
 # ---------------------------------------------------------------- one comment, edited in place

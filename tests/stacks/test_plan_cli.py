@@ -49,7 +49,7 @@ def test_plan_without_state_creates_everything_in_every_stack(cwd: Path) -> None
     _, graphs = planned("example")
     assert [s["stack"] for s in doc["stacks"]] == list(graphs)
     for s in doc["stacks"]:
-        assert s["summary"] == {"create": len(graphs[s["stack"]].resources), "update": 0, "delete": 0}
+        assert s["summary"] == {"create": len(graphs[s["stack"]].resources), "update": 0, "replace": 0, "delete": 0}
         assert {c["urn"] for c in s["changes"]} == set(graphs[s["stack"]].resources)
     assert not (cwd / ".govctl").exists()  # --no-cache writes nothing
 
@@ -67,7 +67,7 @@ def test_base_head_on_a_clean_tree_reports_no_changes(repo: Path, cwd: Path) -> 
                        "--json")
     assert code == 0, out
     doc = json.loads(out)
-    assert doc["changed"] is False and doc["summary"] == {"create": 0, "update": 0, "delete": 0}
+    assert doc["changed"] is False and doc["summary"] == {"create": 0, "update": 0, "replace": 0, "delete": 0}
 
 
 def test_base_head_shows_exactly_the_changed_tenants_changes(repo: Path, cwd: Path) -> None:
@@ -211,7 +211,7 @@ def test_markdown_output_is_a_comment(cwd: Path) -> None:
     assert code == 0
     count = len(planned("example")[1]["prov"].resources)
     # columns: delete, update, create (what a reviewer must see first)
-    assert out.startswith("### govctl plan") and f"| prov | 0 | 0 | {count} |" in out and len(out) < 65_000
+    assert out.startswith("### govctl plan") and f"| prov | 0 | 0 | 0 | {count} |" in out and len(out) < 65_000
 
 
 @pytest.mark.skipif(shutil.which("pulumi") is not None, reason="the Pulumi CLI is installed here")

@@ -132,9 +132,26 @@ def test_diff_maps_real_ids_to_references_and_ignores_provider_defaults() -> Non
                                "roleId": "real-role-id", "enableDhcp": True, "__defaults": ["enableDhcp"]}, "s-uuid"),
                     _res("gone", {"cidr": "203.0.113.128/25"}, "g-uuid"))
     changes = diff(planned_g, base_g)
-    assert [(c.kind, c.name) for c in changes] == [("create", "new"), ("update", "a"), ("delete", "gone")]
-    assert [(i.key, i.old, i.new) for i in changes[1].inputs] == [("cidr", "198.51.100.0/24", "198.51.100.0/25")]
+    # a subnet's cidr is ForceNew in the provider's schema: the engine replaces the subnet, and so does the plan
+    assert [(c.kind, c.name) for c in changes] == [("create", "new"), ("replace", "a"), ("delete", "gone")]
+    assert [(i.key, i.old, i.new, i.forces) for i in changes[1].inputs] == [
+        ("cidr", "198.51.100.0/24", "198.51.100.0/25", "cidr")]
     assert diff(planned_g, planned_g) == []
+
+
+def test_an_input_the_provider_updates_in_place_is_an_update_and_a_forcing_one_a_replace() -> None:
+    subnet = "openstack:networking/subnet:Subnet"
+    base_g = _graph(_res("a", {"name": "old", "cidr": "198.51.100.0/24"}, "s-uuid", subnet))
+    renamed = diff(_graph(_res("a", {"name": "new", "cidr": "198.51.100.0/24"}, type_=subnet)), base_g)
+    assert [(c.kind, [(i.key, i.forces) for i in c.inputs]) for c in renamed] == [("update", [("name", None)])]
+    volume = "openstack:blockstorage/volume:Volume"  # schedulerHints is a block: only its listed attributes force
+    hints = {"schedulerHints": [{"sameHost": ["x"], "additionalProperties": {}}]}
+    base_v = _graph(_res("v", {"size": 10, **hints}, "v-uuid", volume))
+    grown = diff(_graph(_res("v", {"size": 20, **hints}, type_=volume)), base_v)
+    assert [c.kind for c in grown] == ["update"]
+    moved = diff(_graph(_res("v", {"size": 10, "schedulerHints": [{"sameHost": ["y"], "additionalProperties": {}}]},
+                             type_=volume)), base_v)
+    assert [(c.kind, c.inputs[0].forces) for c in moved] == [("replace", "schedulerHints.sameHost")]
 
 
 def test_state_reader_takes_pulumi_export_format() -> None:
