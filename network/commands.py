@@ -151,8 +151,8 @@ def diff_cmd(
     """
     from govctl.network.errors import PushFailed
 
-    result = _run(inventory, lab, limit, device, _policy(parallel, 0, 1.0, 0, 0, True), resume=None,
-                  revert_in=None)
+    result = _run(_select_in(inventory, lab, limit, device), lab, limit, _policy(parallel, 0, 1.0, 0, 0, True),
+                  resume=None, revert_in=None)
     _report(result, as_json, "diff", show_diff=True)
     unread = [r.node for r in result.results if r.status.value == "failed"]
     if unread:  # a device that could not be read is not "in sync": CI must not read it so
@@ -162,10 +162,83 @@ def diff_cmd(
         raise ChangesPresent(f"{len(changing)} device(s) would change: {', '.join(changing[:10])}")
 
 
+@net_app.command("plan")
+@handle_errors
+def plan_cmd(
+    inventory: InventoryArg = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the plan to this file, for `govctl net "
+                                                                 "push FILE` (and an approval).")] = None,
+    lab: LabOpt = False,
+    limit: LimitOpt = None,
+    device: DeviceOpt = None,
+    parallel: Annotated[int, typer.Option(help="Devices read at a time.")] = 10,
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
+                                                    help="Exit 3 when any device would change.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read each device once and record the change a push would make: per device the intended config, its
+    scoped change and reversal, and a digest of the running config it was computed from; beside them
+    digests of the inventory files and of govctl's code, and the options. Changes nothing.
+
+    Example: `govctl net plan --limit 'alpha-*' --out alpha.plan`, review it, then `govctl net push alpha.plan`
+    """
+    from govctl.network import planfile
+
+    plan, _ = _make_plan(inventory, lab, limit, device, parallel)
+    digest = planfile.write(out_file, plan) if out_file is not None else ""
+    rows = planfile.summary_rows(plan.devices)
+    if as_json:
+        emit_json({"plan": str(out_file) if out_file else None, "body_sha256": digest or None,
+                   "inventory": plan.inventory, "code": plan.code, "options": plan.options,
+                   "devices": [{"node": d.node, "platform": d.platform, "running_sha256": d.running_sha256,
+                                "changes": d.changes, "change": d.change} for d in plan.devices]})
+    else:
+        for d in plan.changing:
+            out.print(f"[bold]--- {d.node}[/]", highlight=False)
+            out.print(d.change, end="", markup=False, highlight=False)
+        out.print(_plan_table(plan, rows))
+        if out_file is not None:
+            out.print(f"plan written to {out_file} (sha256 {digest[:16]}): push it with `govctl net push "
+                      f"{out_file}`", highlight=False)
+    if detailed_exitcode and rows:
+        raise ChangesPresent(f"{len(rows)} device(s) would change: {', '.join(r[0] for r in rows[:10])}")
+
+
+def _make_plan(inventory: Path | None, lab: bool, limit: str | None, device: list[str] | None,
+               parallel: int) -> tuple[Any, Any]:
+    """(plan, context): one pass over the selected devices (``planning.make``), credentials checked first."""
+    from govctl.network.drivers import registry
+    from govctl.network.drivers.credentials import preflight
+    from govctl.network.planning import load_context, make
+
+    directory, shown = resolve_inventory(inventory)
+    ctx, files = load_context(directory, shown, lab)
+    nodes = _select(ctx, limit, device)
+    preflight(ctx.targets[n] for n in nodes)  # vault problems are bad input: before any device
+    options = {"lab": lab, "limit": limit, "devices": list(device or [])}
+    with progress("plan", len(nodes)) as step:
+        return make(ctx, files, nodes, registry.driver_for, parallel, options, step=lambda n: step(n)), ctx
+
+
+def _plan_table(plan: Any, rows: list[tuple[str, int, int]]) -> Table:
+    table = Table(title=f"would change ({len(rows)} of {len(plan.devices)} devices)")
+    for col in ("device", "+ lines", "- lines"):
+        table.add_column(col, justify="left" if col == "device" else "right")
+    for node, plus, minus in rows[:40]:
+        table.add_row(node, str(plus), str(minus))
+    if len(rows) > 40:
+        table.add_row(f"... {len(rows) - 40} more", "", "")
+    return table
+
+
 @net_app.command("push")
 @handle_errors
 def push_cmd(
-    inventory: InventoryArg = None,
+    inventory: Annotated[Path | None, typer.Argument(
+        metavar="[PLAN_FILE|INVENTORY]", show_default=False,
+        help="A plan file from `govctl net plan --out` (push exactly that plan), or the inventory directory "
+             "(default: the current directory if it holds province.yaml, else $GOVCTL_INVENTORY).")] = None,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Push exactly this plan file.")] = None,
     lab: LabOpt = False,
     limit: LimitOpt = None,
     device: DeviceOpt = None,
@@ -186,25 +259,68 @@ def push_cmd(
 ) -> None:
     """Push the intended configs: canary, then tier by tier; verify each device; roll back failures.
 
-    On production devices (without --lab) the change is compared first and shown as a summary, and
-    the push asks for confirmation; --yes pushes without asking (automation). Without a terminal and
-    without --yes it refuses (exit 2). Every step is journaled (`govctl net runs`); `govctl net
-    rollback RUN_ID` undoes a run.
-    Example: `govctl net push --lab` then again to see nothing change.
+    With a plan file (`govctl net push FILE`, or --plan FILE) it pushes exactly that plan's changes, with
+    the plan's inventory, devices and --lab; every device is read first and the push refuses (exit 2,
+    nothing changed) when any device's running config, an inventory file or govctl's code moved since.
+    Without one, on production devices (without --lab) every selected device is read once into a plan,
+    shown as a summary, and that plan is pushed when confirmed; --yes pushes without asking (automation).
+    Without a terminal and without --yes it refuses (exit 2). Every step is journaled (`govctl net
+    runs`); `govctl net rollback RUN_ID` undoes a run.
+    Example: `govctl net plan --out change.plan` then `govctl net push change.plan`;
+    `govctl net push --lab` then again to see nothing change.
     """
-    from govctl.network.errors import PushFailed
+    from govctl.network.errors import InputError, PushFailed
 
-    if not (lab or dry_run or yes or resume):
-        if not _confirm_push(inventory, limit, device, parallel):
+    policy = _policy(parallel, canary, max_fail, batch_size, verify_timeout, dry_run, prefetch)
+    if inventory is not None and plan_file is None and inventory.is_file():
+        plan_file, inventory = inventory, None  # a file is a plan; an inventory is a directory
+    if plan_file is not None:
+        if inventory is not None or lab or limit or device or dry_run or resume:
+            raise InputError("net push FILE: the plan fixes the inventory, --lab, --limit and --device, and is "
+                             "itself the dry run; --resume continues a run without a plan: give only the plan")
+        result, probes = _push_plan_file(plan_file, policy, revert_in)
+    elif not (lab or dry_run or yes or resume):
+        shown = _confirm_push(inventory, limit, device, parallel)
+        if shown is None:
             return
-    with _lab_probes(inventory, lab and not dry_run) as probes:
-        result = _run(inventory, lab, limit, device,
-                      _policy(parallel, canary, max_fail, batch_size, verify_timeout, dry_run, prefetch), resume,
-                      revert_in)
-    _report(result, as_json, "push", show_diff=dry_run, probes=probes.results if probes else None)
+        result, probes = _push_plan(*shown, policy, revert_in, "the plan shown")
+    else:
+        selected = _select_in(inventory, lab, limit, device)
+        with _lab_probes(selected[0] if lab and not dry_run else None) as running:
+            result = _run(selected, lab, limit, policy, resume, revert_in)
+        probes = running.results if running else None
+    _report(result, as_json, "push", show_diff=dry_run, probes=probes)
     if result.failed:
         raise PushFailed(f"run {result.run_id}: {len(result.failed_hosts)} device(s) failed"
                          + (f"; stopped: {result.stopped}" if result.stopped else ""))
+
+
+def _select_in(inventory: Path | None, lab: bool, limit: str | None, device: list[str] | None) -> Any:
+    """(context, devices) of the options: the context loaded once for both."""
+    ctx = _context(inventory, lab)
+    return ctx, _select(ctx, limit, device)
+
+
+def _push_plan_file(path: Path, policy: Any, revert_in: int | None) -> tuple[Any, Any]:
+    from govctl.network import planfile
+    from govctl.network.planning import check_static, load_context
+
+    plan = planfile.read(path)
+    lab = bool(plan.options.get("lab"))
+    ctx, files = load_context(Path(plan.inventory), plan.inventory, lab)
+    check_static(plan, ctx, files, str(path))
+    return _push_plan(plan, ctx, policy, revert_in, str(path))
+
+
+def _push_plan(plan: Any, ctx: Any, policy: Any, revert_in: int | None, source: str) -> tuple[Any, Any]:
+    """Push ``plan`` on ``ctx``, the context it was checked against."""
+    lab = bool(plan.options.get("lab"))
+    nodes = [d.node for d in plan.devices]
+    with _lab_probes(ctx if lab else None) as running:
+        limit = plan.options.get("limit")
+        result = _run((ctx, nodes), lab, limit if isinstance(limit, str) else None, policy, None, revert_in,
+                      plan=plan, source=source)
+    return result, running.results if running else None
 
 
 def _interactive() -> bool:
@@ -214,61 +330,65 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _confirm_push(inventory: Path | None, limit: str | None, device: list[str] | None, parallel: int) -> bool:
-    """Production: compare every selected device first, show what would change, and ask. False when
-    nothing would change (nothing to push). Refuses without a terminal (a pipeline passes --yes)."""
-    from govctl.network.errors import InputError, PushFailed
+def _confirm_push(inventory: Path | None, limit: str | None, device: list[str] | None,
+                  parallel: int) -> tuple[Any, Any] | None:
+    """Production: read every selected device once into a plan, show what would change, and ask. Returns
+    (plan, context): that plan is what is pushed (a device that moved since is refused); None when nothing
+    would change. Refuses without a terminal (a pipeline passes --yes)."""
+    from govctl.network.errors import InputError
+    from govctl.network.planfile import inventory_digests
+    from govctl.network.planning import check_static
 
     if not _interactive():
         raise InputError("net push: production devices are changed only after confirmation, and stdin is not a "
                          "terminal: pass --yes (-y) to push without asking (see the change first with `govctl net "
                          "diff`), or --lab for the lab; nothing was changed")
-    preview = _run(inventory, False, limit, device, _policy(parallel, 0, 1.0, 0, 0, True), resume=None,
-                   revert_in=None)
-    changing = [r for r in preview.results if r.status.value == "would-change"]
-    unread = [r for r in preview.results if r.status.value == "failed"]
-    rows = []
-    for r in changing:
-        lines = r.diff.splitlines()
-        rows.append((r.node, sum(1 for x in lines if x.startswith("+")), sum(1 for x in lines if x.startswith("-"))))
-    table = Table(title=f"would change ({len(changing)} of {len(preview.results)} devices)")
-    for col in ("device", "+ lines", "- lines"):
-        table.add_column(col, justify="left" if col == "device" else "right")
-    for node, plus, minus in rows[:40]:
-        table.add_row(node, str(plus), str(minus))
-    if len(rows) > 40:
-        table.add_row(f"... {len(rows) - 40} more", "", "")
-    err.print(table)
+    plan, ctx = _make_plan(inventory, False, limit, device, parallel)  # exit 1 when a device cannot be read
+    rows = _plan_rows(plan)
+    err.print(_plan_table(plan, rows))
     err.print(f"{sum(r[1] for r in rows)} lines added, {sum(r[2] for r in rows)} removed; govctl changes only its "
-              "own scope of each device (README: vendor support). Full diff: `govctl net diff`.", highlight=False)
-    if unread:
-        raise PushFailed(f"could not read {len(unread)} device(s), nothing was pushed: "
-                         + "; ".join(r.error for r in unread[:5]))
-    if not changing:
+              "own scope of each device (README: vendor support). Full diff: `govctl net plan`.", highlight=False)
+    if not rows:
         err.print("nothing to push: every device already runs its intended config", highlight=False)
-        return False
-    if not typer.confirm(f"Push to {len(changing)} device(s)?", default=False, err=True):
+        return None
+    if not typer.confirm(f"Push to {len(rows)} device(s)?", default=False, err=True):
         raise InputError("net push: not confirmed at the prompt; nothing was changed")
-    return True
+    # the prompt waited for a person: an inventory file edited meanwhile is refused, as for a plan file
+    check_static(plan, ctx, inventory_digests(ctx.directory), "the plan shown", rendered=False)
+    return plan, ctx
 
 
-def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str] | None, policy: Any,
-         resume: str | None, revert_in: int | None) -> Any:
+def _plan_rows(plan: Any) -> list[tuple[str, int, int]]:
+    from govctl.network import planfile
+
+    return planfile.summary_rows(plan.devices)
+
+
+def _run(selected: tuple[Any, list[str]], lab: bool, limit: str | None, policy: Any, resume: str | None,
+         revert_in: int | None, plan: Any = None, source: str = "") -> Any:
+    """One run of the rollout over ``selected`` (context, devices). With ``plan``: its intended configs and
+    changes, every device read and checked against it first (refused before any is touched)."""
     from contextlib import nullcontext
 
     from govctl.core import statedir
+    from govctl.network.drivers.credentials import preflight
     from govctl.network.drivers.registry import driver_for
     from govctl.network.journal import Journal, new_run_id, runs_dir
+    from govctl.network.planning import check_devices
     from govctl.network.push import Rollout, batches
 
-    from govctl.network.drivers.credentials import preflight
-
-    ctx = _context(inventory, lab)
-    nodes = _select(ctx, limit, device)
+    ctx, nodes = selected
     preflight(ctx.targets[n] for n in nodes)  # vault problems are bad input: before any journal or device
-    configs = {n: c for n, c in ctx.configs().items() if n in nodes}
+    if plan is not None:
+        configs = {d.node: d.intended for d in plan.devices}
+        planned = {d.node: (d.running_sha256, d.change) for d in plan.devices}
+    else:
+        configs, planned = {n: c for n, c in ctx.configs().items() if n in nodes}, None
     # one push or rollback per inventory at a time (a dry run changes nothing: no lock)
     with statedir.lock(ctx.directory, "net", "net push") if not policy.dry_run else nullcontext():
+        if plan is not None:
+            with progress("check", len(nodes)) as step:
+                check_devices(plan, ctx, driver_for, policy.parallel, source, step=lambda n: step(n))
         done: dict[str, str] = {}
         if resume:
             journal = Journal(resume, root=runs_dir(ctx.directory), create=False)
@@ -276,15 +396,16 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str]
         else:
             journal = Journal(new_run_id(), root=runs_dir(ctx.directory))
         journal.write_meta({"run_id": journal.run_id, "inventory": str(ctx.directory.resolve()), "lab": lab,
-                            "limit": limit, "dry_run": policy.dry_run, "started": time.time()})
-        plan = batches(nodes, ctx.intents, policy)
-        where = {n: f"batch {i + 1}/{len(plan)}" for i, batch in enumerate(plan) for n in batch}
+                            "limit": limit, "dry_run": policy.dry_run, "started": time.time(),
+                            **({"plan": source, "plan_sha256": plan.body_sha256 or None} if plan else {})})
+        batch_plan = batches(nodes, ctx.intents, policy)
+        where = {n: f"batch {i + 1}/{len(batch_plan)}" for i, batch in enumerate(batch_plan) for n in batch}
         with progress("diff" if policy.dry_run else "push", len([n for n in nodes if n not in done])) as step:
             # the bar names the batch each device belongs to as it finishes: batches and devices as they go
             rollout = Rollout(ctx.intents, configs, ctx.targets, driver_for, journal, policy, ctx.platform,
                               hook=lambda node, what: step(f"{where.get(node, '')} {node}")
                               if what == "result" and node else None,
-                              revert_in=revert_in)
+                              revert_in=revert_in, planned=planned)
             result = rollout.run(nodes, done)
         if resume and not policy.dry_run:
             # a resume ends by proving the whole run is in place: intended config running and saved
@@ -301,15 +422,14 @@ def _run(inventory: Path | None, lab: bool, limit: str | None, device: list[str]
 
 
 @contextmanager
-def _lab_probes(inventory: Path | None, lab: bool) -> Iterator[Any]:
-    """While a lab change runs: IPv4 and IPv6 flows between the lab's edges (``network.lab.probes``);
-    their results are in ``.results`` afterwards. Outside the lab: nothing (None)."""
-    if not lab:
+def _lab_probes(ctx: Any) -> Iterator[Any]:
+    """While a lab change runs on ``ctx`` (a lab's context): IPv4 and IPv6 flows between the lab's edges
+    (``labs.routers.probes``); their results are in ``.results`` afterwards. ``ctx`` None: nothing (None)."""
+    if ctx is None:
         yield None
         return
     from govctl.labs.routers import probes
 
-    ctx = _context(inventory, True)
     # after the change, up to 5 s more until every flow delivers again: users feel the convergence
     # that follows the command too (the goal: service back within 5 s)
     with probes.probing(probes.for_lab(ctx.lab, ctx.plan), settle=5.0) as running:
@@ -412,7 +532,7 @@ def rollback_cmd(
     if inventory is None and meta.get("inventory"):
         inventory = Path(meta["inventory"])
     ctx = _context(inventory, lab)
-    with statedir.lock(ctx.directory, "net", "net rollback"), _lab_probes(inventory, lab) as probes:
+    with statedir.lock(ctx.directory, "net", "net rollback"), _lab_probes(ctx if lab else None) as probes:
         results = rollback_run(journal, ctx.targets, driver_for, parallel)
     felt = probes.results if probes else None
     if as_json:

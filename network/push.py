@@ -56,8 +56,12 @@ class Rollout:
     def __init__(self, intents: dict[str, DeviceIntent], configs: dict[str, str],
                  targets: dict[str, DeviceTarget], factory: DriverFactory, journal: Journal,
                  policy: PushPolicy, platform: str | None = None, hook: Hook | None = None,
-                 ready: set[str] | None = None, revert_in: int | None = None) -> None:
+                 ready: set[str] | None = None, revert_in: int | None = None,
+                 planned: dict[str, tuple[str, str]] | None = None) -> None:
         self.intents, self.configs, self.targets = intents, configs, targets
+        # a reviewed plan's devices: node -> (sha256 of the running config its change was computed from,
+        # that change). Such a device is committed only while it still runs that config, with that change
+        self.planned = planned
         self.factory, self.journal, self.policy = factory, journal, policy
         self.platform = platform
         self.hook = hook
@@ -164,6 +168,8 @@ class Rollout:
             driver.open()
         except Exception:  # noqa: BLE001 - reported by the device's own turn
             return None
+        if self.planned is not None:
+            return Prepared(driver, "", "")  # the session only: the plan holds the change, the turn checks it
         try:
             driver.load_replace_candidate(self.configs[node])
             diff = driver.compare_config()
@@ -204,7 +210,9 @@ class Rollout:
         if node in self.armed and not self.policy.dry_run:
             disarm(driver, self.journal, node)
         try:
-            if ready is not None and driver.reread_config() == ready.running:
+            if self.planned is not None:
+                diff = self._planned_change(driver, node, config)
+            elif ready is not None and driver.reread_config() == ready.running:
                 diff = ready.diff  # the device is as it was when the change was computed: it stands
             else:
                 ready = None
@@ -278,6 +286,20 @@ class Rollout:
         with self._lock:
             self.ready.add(node)
         return DeviceResult(node, Status.changed, batch, diff=diff, checks=checks)
+
+    def _planned_change(self, driver: DeviceDriver, node: str, config: str) -> str:
+        """The plan's change of ``node``, staged, while the device runs the config the plan computed it
+        from; else ``DeviceError`` and the device stays untouched. Not compared again: the same running
+        config, candidate and code (the plan checks its code version) give the same change, and every
+        driver's commit computes it from the running config it reads then."""
+        assert self.planned is not None  # noqa: S101 - only called for a plan's push
+        running_sha256, change = self.planned[node]
+        now = _digest(driver.reread_config())
+        if now != running_sha256:
+            raise DeviceError(node, "plan", f"running config changed since the plan (sha256 {now[:12]}, the plan's "
+                                            f"{running_sha256[:12]}): not pushed")
+        driver.load_replace_candidate(config)
+        return change
 
     def _applied_earlier(self, driver: DeviceDriver, node: str) -> str | None:
         """The device already runs the intent. If an earlier attempt of this run sent it (the
