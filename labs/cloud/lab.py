@@ -46,6 +46,28 @@ CLOUD = "govctl-lab"  # the cloud's name in the generated clouds.yaml
 ADMIN_PASSWORD = "admin"  # throwaway credentials of a loopback-only lab; never reuse them elsewhere
 SERVICE_PASSWORD = "svc"
 COMPUTE_HOST = "govctl-fake-compute"  # the nova "host" of the fake compute service
+BOOTSTRAP_REGION = "RegionOne"
+# The bundled example's clouds: the lab serves their regions and availability zones too, so that
+# `govctl apply inventories/example` runs unchanged against it (OS_CLOUD=govctl-lab picks the lab's Keystone and
+# credentials; the inventory's regions pick the endpoints, which the lab copies from RegionOne).
+EXAMPLE_CLOUDS = Path(__file__).resolve().parent.parent.parent / "inventories" / "example" / "clouds.yaml"
+
+
+def served_regions() -> tuple[list[str], list[str]]:
+    """(regions, availability zones) the lab serves: RegionOne and every region and AZ of the bundled example."""
+    import yaml
+
+    regions, zones = [BOOTSTRAP_REGION], []
+    try:
+        doc = yaml.safe_load(EXAMPLE_CLOUDS.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        doc = {}
+    for platform in doc.get("platforms") or []:
+        for region in ((platform.get("openstack") or {}).get("regions")) or []:
+            if region.get("name") and region["name"] not in regions:
+                regions.append(str(region["name"]))
+            zones += [str(z) for z in region.get("availability_zones") or [] if str(z) not in zones]
+    return regions, zones
 DB_USER = DB_PASSWORD = "os"
 
 # Library packages only: unlike keystone/neutron-server/nova-api/... they install no daemons,
@@ -454,14 +476,20 @@ def _keystone_setup(s: LabSettings) -> None:
     for role_name in ("admin", "service"):
         role = ident.find_role(role_name) or ident.create_role(name=role_name)
         ident.assign_project_role_to_user(project, user, role)
+    regions, _zones = served_regions()
+    known = {r.id for r in ident.regions()}
+    for region in regions:
+        if region not in known:
+            ident.create_region(id=region)
     for typ, name, url in _catalog(s):
         svc = next((x for x in ident.services() if x.type == typ), None) or ident.create_service(name=name, type=typ)
-        have = {e.interface: e for e in ident.endpoints(service_id=svc.id)}
-        for iface in ("public", "internal", "admin"):
-            if iface not in have:
-                ident.create_endpoint(service_id=svc.id, interface=iface, url=url, region_id="RegionOne")
-            elif have[iface].url != url:
-                ident.update_endpoint(have[iface], url=url)
+        have = {(e.region_id, e.interface): e for e in ident.endpoints(service_id=svc.id)}
+        for region in regions:  # every region reaches the same services: one cloud standing in for several
+            for iface in ("public", "internal", "admin"):
+                if (region, iface) not in have:
+                    ident.create_endpoint(service_id=svc.id, interface=iface, url=url, region_id=region)
+                elif have[region, iface].url != url:
+                    ident.update_endpoint(have[region, iface], url=url)
 
 
 def _catalog(s: LabSettings) -> list[tuple[str, str, str]]:
@@ -604,7 +632,7 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
     start("keystone", [SYSTEM_PYTHON, str(FILES / "wsgi_serve.py"), "127.0.0.1", str(ports["keystone"]),
                        "keystone.server.wsgi:initialize_public_application"], ks_env)
     wait_http("keystone", f"http://127.0.0.1:{ports['keystone']}/v3", 120)
-    catalog = json.dumps(_catalog(s))
+    catalog = json.dumps([_catalog(s), served_regions()])
     if (state / "catalog").exists() and (state / "catalog").read_text() == catalog:
         pass
     else:
@@ -634,8 +662,9 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
             step(f"nova cell1 transport -> {want}")
 
     ml2 = str(FILES / "ml2_conf.ini")
-    start("neutron", _entry("neutron-server", "neutron.cmd.eventlet.server:main", "--config-file",
-                            str(confs["neutron"]), "--config-file", ml2))
+    _agents(s)
+    start("neutron", [SYSTEM_PYTHON, str(FILES / "neutron_server.py"), "--config-file", str(confs["neutron"]),
+                      "--config-file", ml2])
     start("placement", [SYSTEM_PYTHON, str(FILES / "wsgi_serve.py"), "127.0.0.1", str(ports["placement"]),
                         "placement.wsgi:init_application"],
           {"OS_PLACEMENT_CONFIG_DIR": str(root / "etc" / "placement")})
@@ -655,6 +684,24 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
                                 "nova_api")) and bool(_sql(root, ports["pg"], _since("nova-compute", wall0), "nova")),
               lambda: _alive(root, "nova-compute") is not None, 180, root / "logs" / "nova-app.log")
         step("fake compute registered + mapped to cell1")
+
+
+def _agents(s: LabSettings) -> None:
+    """One DHCP and one L3 agent row per served availability zone (no agent runs): Neutron accepts
+    ``availability_zone_hints`` naming only zones where such agents are, as a real cloud does."""
+    zones = [z for z in served_regions()[1] if re.fullmatch(r"[A-Za-z0-9._-]+", z)]  # plain names only into SQL
+    if not zones:
+        return
+    values = ", ".join(f"('{z}')" for z in zones)
+    _sql(s.root, s.ports["pg"], f"""
+        INSERT INTO agents (id, agent_type, "binary", topic, host, availability_zone, admin_state_up, created_at,
+                            started_at, heartbeat_timestamp, configurations, load)
+        SELECT gen_random_uuid()::text, t.agent_type, t.bin, t.topic, 'govctl-lab-' || t.short || '-' || z.az, z.az,
+               true, now(), now(), now(), '{{}}', 0
+        FROM (VALUES ('DHCP agent', 'neutron-dhcp-agent', 'dhcp_agent', 'dhcp'),
+                     ('L3 agent', 'neutron-l3-agent', 'l3_agent', 'l3')) AS t(agent_type, bin, topic, short),
+             (VALUES {values}) AS z(az)
+        ON CONFLICT (agent_type, host) DO NOTHING""", "neutron")
 
 
 def _since(binary: str, wall0: float) -> str:
