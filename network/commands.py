@@ -303,13 +303,10 @@ def _select_in(inventory: Path | None, lab: bool, limit: str | None, device: lis
 
 def _push_plan_file(path: Path, policy: Any, revert_in: int | None) -> tuple[Any, Any]:
     from govctl.network import planfile
-    from govctl.network.planning import check_static, load_context
+    from govctl.network.planning import load_for_push
 
     plan = planfile.read(path)
-    lab = bool(plan.options.get("lab"))
-    ctx, files = load_context(Path(plan.inventory), plan.inventory, lab)
-    check_static(plan, ctx, files, str(path))
-    return _push_plan(plan, ctx, policy, revert_in, str(path))
+    return _push_plan(plan, load_for_push(plan, str(path)), policy, revert_in, str(path))
 
 
 def _push_plan(plan: Any, ctx: Any, policy: Any, revert_in: int | None, source: str) -> tuple[Any, Any]:

@@ -69,13 +69,27 @@ def make(ctx: Context, files: dict[str, str], nodes: list[str], factory: DriverF
                 [r for r in got.values() if isinstance(r, DevicePlan)], created)
 
 
+def load_for_push(plan: Plan, source: str) -> Context:
+    """The context a plan is pushed on, checked against the plan (``check_static``). Its inventory files
+    are compared before they are loaded: an edit since the plan is named as that, even one that made the
+    inventory invalid."""
+    files = planfile.inventory_digests(Path(plan.inventory))
+    if planfile.moved_files(plan, files):
+        check_static(plan, None, files, source)
+    ctx = load(Path(plan.inventory), plan.inventory, lab=bool(plan.options.get("lab")))
+    check_static(plan, ctx, files, source)
+    return ctx
+
+
 def _render(ctx: Context, node: str) -> str:
     return render(ctx.intents[node], ctx.platform).text
 
 
-def check_static(plan: Plan, ctx: Context, files: dict[str, str], source: str, rendered: bool = True) -> None:
-    """Refuse (``PlanStale``, exit 2) a plan whose inventory files, govctl code or (``rendered``) intended
-    configs differ from now's: every moved file or device named. Reads no device."""
+def check_static(plan: Plan, ctx: Context | None, files: dict[str, str], source: str,
+                 rendered: bool = True) -> None:
+    """Refuse (``PlanStale``, exit 2) a plan whose inventory files, govctl code, devices (with ``ctx``)
+    or (``rendered``) intended configs differ from now's: every moved file or device named. Reads no
+    device."""
     moved: list[str] = []
     reasons: list[str] = []
     files_moved = planfile.moved_files(plan, files)
@@ -85,11 +99,11 @@ def check_static(plan: Plan, ctx: Context, files: dict[str, str], source: str, r
                        + ", ".join(f"{plan.inventory}/{f}" for f in files_moved))
     if plan.code != planfile.code_version():
         reasons.append(f"govctl's code changed since the plan (plan {plan.code}, now {planfile.code_version()})")
-    missing = [d.node for d in plan.devices if d.node not in ctx.intents]
-    if missing:
+    missing = [] if ctx is None else [d.node for d in plan.devices if d.node not in ctx.intents]
+    if ctx is not None and missing:
         moved += missing
         reasons.append(f"device(s) no longer in the {'lab' if ctx.lab else 'inventory'}: {', '.join(missing)}")
-    if rendered and not reasons:
+    if ctx is not None and rendered and not reasons:
         # same inventory and code render the same configs; the lab's overlay (its routers, its IPv4
         # links) is not in the inventory's files, so a rebuilt lab shows here
         other = [d.node for d in plan.devices if _render(ctx, d.node) != d.intended]

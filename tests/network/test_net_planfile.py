@@ -115,15 +115,17 @@ def test_a_device_moved_since_the_plan_refuses_the_push_with_nothing_changed(wor
     assert not (tmp_path / "state" / "runs").exists()  # refused before a journal was opened
 
 
-def test_an_inventory_edit_since_the_plan_refuses_the_push(world, tmp_path: Path):
+@pytest.mark.parametrize("edit", ["# a comment added after the review\n", "nodes: [broken\n"])
+def test_an_inventory_edit_since_the_plan_refuses_the_push(world, tmp_path: Path, edit: str):
+    """Even an edit that leaves the inventory invalid is named as the file that moved since the plan."""
     net, inventory = world
     _plan(inventory, tmp_path / "change.plan")
     with open(inventory / "extranet.yaml", "a", encoding="utf-8") as fh:
-        fh.write("# edited after the review\n")
+        fh.write(edit)
     result = runner.invoke(app, ["net", "push", "--plan", str(tmp_path / "change.plan"), "--verify-timeout", "0"])
     assert result.exit_code == 2, result.output
-    assert "extranet.yaml" in result.output and "nothing was changed" in result.output
-    assert _commits(net) == []
+    assert "extranet.yaml" in result.output and "changed since the plan" in result.output
+    assert "nothing was changed" in result.output and _commits(net) == []
 
 
 def test_a_plan_made_by_other_code_is_refused(world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
