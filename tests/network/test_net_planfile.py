@@ -93,6 +93,19 @@ def test_plan_then_push_file_applies_exactly_the_recorded_lines(world, tmp_path:
     assert meta["plan_sha256"] == plan.body_sha256
 
 
+def test_plan_without_out_prints_and_detailed_exitcode_says_whether_anything_would_change(world, tmp_path: Path):
+    net, inventory = world
+    args = ["net", "plan", str(inventory), "--limit", LIMIT, "--detailed-exitcode"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert "would change (3 of 3 devices)" in result.output and "--- gamma-town01-r1" in result.output
+    assert _commits(net) == [] and not list(tmp_path.glob("*.plan"))
+    for node in DEVICES:
+        net.running[node] = net.intended[node]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and "would change (0 of 3 devices)" in result.output
+
+
 def test_the_plan_file_holds_no_secret_and_is_private(world, tmp_path: Path):
     net, inventory = world
     path = tmp_path / "change.plan"
