@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, deprecated, either, emit_json, handle_errors, load,
-                                out, plan_ipv6, progress)
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, deprecated, either, emit_json, handle_errors, out,
+                                progress)
+from govctl.source import load, plan_ipv6
 from govctl.core.errors import ChangesPresent, InputError, PolicyViolations
 
 if TYPE_CHECKING:

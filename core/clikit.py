@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from govctl.core.errors import (AllocationError, ChangesPresent, GovctlError, InputError, InventoryInvalid,
+from govctl.core.errors import (ChangesPresent, GovctlError, InputError, InventoryInvalid,
                                      PolicyViolations, Problem, RuntimeFailure)
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3, 4
@@ -249,29 +249,6 @@ def resolve_inventory(path: Path | None) -> tuple[Path, str]:
                      f"govctl inside it (a directory holding province.yaml), or set {INVENTORY_ENV}=DIR")
 
 
-def load(path: Path | None) -> tuple[Any, str]:
-    """Resolve, load and validate an inventory: (Loaded, the path as shown in messages)."""
-    from govctl.inventory.validate import load_valid  # imported lazily to keep --help fast
-
-    directory, shown = resolve_inventory(path)
-    return load_valid(directory, shown), shown
-
-
-def plan_ipv6(loaded: Any) -> Any:
-    """The IPv6 plan of a loaded inventory; a planning failure becomes a located inventory error."""
-    from govctl.ipv6.planner import plan
-
-    try:
-        return plan(loaded.inventory)
-    except AllocationError as exc:
-        raise InventoryInvalid([allocation_problem(loaded, exc)]) from None
-
-
-def allocation_problem(loaded: Any, exc: AllocationError) -> Problem:
-    """Locate a planning failure: the pinned line at fault, else the pools in ipv6.yaml."""
-    if exc.key is not None:
-        return loaded.origins.in_file("ipv6-allocations.yaml", ("allocations", exc.key), str(exc))
-    return loaded.origins.in_file("ipv6.yaml", ("pools",), str(exc))
 
 
 # ---------------------------------------------------------------- output

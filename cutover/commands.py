@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from govctl.core.clikit import (AsOfOpt, InventoryArg, JsonOpt, as_of_time, deprecated, either, emit_json, err,
-                           handle_errors, load, out)
+                                handle_errors, out)
+from govctl.source import load, plan_ipv6
 from govctl.core.errors import InputError, RuntimeFailure
 
 cutover_app = typer.Typer(no_args_is_help=True, help="Dedicated-network cutover (专网割接): plan, document, "
@@ -29,11 +30,10 @@ def _now(at: str | None) -> datetime:
 
 
 def _plan(inventory: Path | None, network: str, at: str | None, check_window: bool = True):  # noqa: ANN202
-    from govctl.ipv6.planner import plan as ipv6_plan
     from govctl.cutover.planner import plan_cutover
 
     loaded, shown = load(inventory)
-    p = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), network, now=_now(at), origins=loaded.origins,
+    p = plan_cutover(loaded.inventory, plan_ipv6(loaded), network, now=_now(at), origins=loaded.origins,
                      check_window=check_window)
     return p, loaded, shown
 

@@ -509,10 +509,10 @@ def device_executor(plan: CutoverPlan, loaded: Any, devices: Path,
                     observe_seconds: float | None = None) -> DeviceExecutor:
     """The production executor for ``govctl cutover`` and the playbook's module alike: the overlay checked and
     credentials resolved (exit 2 on bad input), then every device logged in to, all before any change."""
-    from govctl.ipv6.planner import plan as ipv6_plan
     from govctl.network.workflow import production_targets
+    from govctl.source import plan_ipv6
 
-    overlay = load_overlay(devices, plan, production_targets(loaded.inventory, ipv6_plan(loaded.inventory)))
+    overlay = load_overlay(devices, plan, production_targets(loaded.inventory, plan_ipv6(loaded)))
     render = None
     if overlay.lab_rendering is not None:
         from govctl.cutover.lab import Lab, lab_render

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, allocation_problem, emit_json, escape, handle_errors, out,
-                           print_problems, resolve_inventory)
+from govctl.core.clikit import (InventoryArg, JsonOpt, emit_json, escape, handle_errors, out, print_problems,
+                                resolve_inventory)
+from govctl.source import allocation_problem
 from govctl.core.errors import AllocationError, InventoryInvalid
 
 app = typer.Typer()

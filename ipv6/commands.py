@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, RowsOpt, deprecated, emit_json, err, handle_errors, load,
-                           out, plan_ipv6)
+from govctl.core.clikit import (InventoryArg, JsonOpt, RowsOpt, deprecated, emit_json, err, handle_errors, out)
+from govctl.source import load, plan_ipv6
 from govctl.core.errors import ChangesPresent, InputError, RuntimeFailure
 
 app = typer.Typer(no_args_is_help=True, help="IPv6 address plan: allocate, show, export.")

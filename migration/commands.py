@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from govctl.core.clikit import (AsOfOpt, InventoryArg, JsonOpt, RowsOpt, as_of_time, deprecated, emit_json, err,
-                           handle_errors, load, out)
+                                handle_errors, out)
+from govctl.source import load
 from govctl.migration.errors import MigrationInputError
 
 migrate_app = typer.Typer(no_args_is_help=True,

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
+# OSPFv3 neighbour states (RFC 5340 after RFC 2328 10.1), as every platform's CLI names them
+OSPF_STATES = frozenset({"Down", "Attempt", "Init", "2-Way", "ExStart", "Exchange", "Loading", "Full"})
+
 # ---------------------------------------------------------------- intent
 
 

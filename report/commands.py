@@ -84,7 +84,7 @@ def report_cmd(
 
 def write_html(ctx: MigrationContext, rep: object, path: Path, lang: str, audit_doc: dict | None,
                as_of: str | None) -> None:
-    from govctl.core.clikit import plan_ipv6
+    from govctl.source import plan_ipv6
     from govctl.migration.assess import assess
     from govctl.migration.models import AssessSettings, EVENT_STATUS, WaveSettings
     from govctl.migration.waves import plan_waves

@@ -11,7 +11,7 @@ What each upstream driver really does decides what the adapter can promise:
   lacks are undone, nothing else), and said so in the diff header. napalm's own merge diff compares
   lines without their view (an ``ospfv3 1 area`` under one interface hides the same line missing
   under another) and as text (VRP shows ``2001:DB8::1``), so it would miss changes and never be
-  idempotent: the adapter computes the change itself (``comware_config.remediation``, per view,
+  idempotent: the adapter computes the change itself (``blocks.remediation``, per view,
   canonical addresses) and hands napalm only those lines, with their views.
   napalm's backup file is known only to the driver object that made it, and a merge of the saved
   config cannot remove what the rollout added, so the adapter keeps its own checkpoint
@@ -44,7 +44,7 @@ from govctl.network.drivers import hostkeys
 from govctl.network.platforms.huawei_vrp import cli as vrp_cli
 from govctl.network.platforms.huawei_vrp import config as vrp_config
 from govctl.network.platforms.ios import cli as ios_cli
-from govctl.network.platforms.h3c_comware.config import Mode, commands, diff_text, remediation
+from govctl.network.platforms.blocks import Mode, commands, diff_text, remediation
 from govctl.network.drivers.credentials import resolve
 from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceTarget, OspfNeighbor
@@ -77,6 +77,9 @@ class NapalmAdapter:
         if target.platform not in NAPALM_NAMES:
             raise DeviceError(target.node, "open", f"no NAPALM config driver for platform '{target.platform}' "
                                                    "(napalm-h3c-comware has getters only)")
+        scope = get_platform(target.platform)
+        assert scope is not None  # noqa: S101 - NAPALM_NAMES are all registered platforms
+        self._scope = scope  # its owned scope, for the block remediation of merge-only platforms
         self._cls = driver_class
         self._timeout = timeout
         self._dev: Any = None
@@ -159,7 +162,7 @@ class NapalmAdapter:
         if self._intended is None:
             return ""
         self._running = self.get_config()
-        changes = remediation(self._running, self._intended, self._mode, "huawei_vrp")
+        changes = remediation(self._running, self._intended, self._mode, self._scope)
         self._call("load", "discard_config")  # napalm appends to its merge buffer: start it afresh
         if not changes:
             return ""
@@ -241,7 +244,7 @@ class NapalmAdapter:
                 return
         # no checkpoint holds it: the device's config now with govctl's part restored (lines outside
         # govctl's scope changed since the push). The exact remediation to it touches govctl's part only
-        changes = remediation(self.get_config(), config, "exact", "huawei_vrp")
+        changes = remediation(self.get_config(), config, "exact", self._scope)
         self._call("rollback", "discard_config")
         self._call("rollback", "load_merge_candidate", config="\n".join(commands(changes)))
         self._call("rollback", "commit_config")

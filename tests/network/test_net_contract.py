@@ -343,7 +343,7 @@ def test_replace_removes_exactly_the_stale_owned_lines(platform: str, monkeypatc
 def test_a_device_already_running_the_rendered_scope_needs_nothing(platform: str, monkeypatch: pytest.MonkeyPatch):
     """Idempotence with foreign lines around: the scoped candidate of a device is a fixed point."""
     _needs(platform)
-    from govctl.network.platforms.h3c_comware import config as comware_config
+    from govctl.network.platforms import blocks
     from govctl.network.platforms.scope import scoped_candidate
 
     running, intended = running_of(platform), intended_of(platform)
@@ -351,11 +351,11 @@ def test_a_device_already_running_the_rendered_scope_needs_nothing(platform: str
         done = scoped_candidate(running, intended, PLATFORMS[platform])
         assert scoped_candidate(done, intended, PLATFORMS[platform]) == done
     else:
-        changes = comware_config.remediation(running, intended, "replace", platform)
+        changes = blocks.remediation(running, intended, "replace", PLATFORMS[platform])
         assert changes
         # the device after the change: rebuilt by the same remediation applied to the parsed tree
         done = _apply_blocks(running, changes)
-        assert comware_config.remediation(done, intended, "replace", platform) == []
+        assert blocks.remediation(done, intended, "replace", PLATFORMS[platform]) == []
     dev = driver_on(platform, done, monkeypatch)
     dev.load_replace_candidate(intended)
     assert dev.compare_config() == ""
@@ -448,12 +448,12 @@ BEHIND = "2001:db8:ffff:ffff::1/128"  # an owned line (a loopback IPv6 address) 
 
 def _pushed(platform: str, running: str, intended: str) -> str:
     """The device's config after a push of ``intended`` (as the platform's driver changes it)."""
-    from govctl.network.platforms.h3c_comware import config as comware_config
+    from govctl.network.platforms import blocks
     from govctl.network.platforms.scope import scoped_candidate
 
     if platform in ("frr", "ios"):
         return scoped_candidate(running, intended, PLATFORMS[platform])
-    return _apply_blocks(running, comware_config.remediation(running, intended, "replace", platform))
+    return _apply_blocks(running, blocks.remediation(running, intended, "replace", PLATFORMS[platform]))
 
 
 def _edited(platform: str, config: str) -> str:
@@ -469,9 +469,9 @@ def _edited(platform: str, config: str) -> str:
 
 
 def _same(platform: str, a: str, b: str) -> bool:
-    from govctl.network.platforms.h3c_comware import config as comware_config
+    from govctl.network.platforms import blocks
 
-    return a == b if platform in ("frr", "ios") else comware_config.same_config(a, b)
+    return a == b if platform in ("frr", "ios") else blocks.same_config(a, b)
 
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
@@ -543,7 +543,7 @@ def test_a_push_never_changes_the_router_id_of_a_bgp_process_the_device_runs(pla
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_a_bgp_process_govctl_creates_gets_the_rendered_router_id(platform: str):
-    from govctl.network.platforms.h3c_comware import config as comware_config
+    from govctl.network.platforms import blocks
     from govctl.network.platforms.scope import scoped_candidate
 
     bare = {"frr": "frr defaults traditional\nhostname r\n", "ios": "hostname r\n!\nend\n",
@@ -553,7 +553,7 @@ def test_a_bgp_process_govctl_creates_gets_the_rendered_router_id(platform: str)
         assert BGP_ID[platform][0] in scoped_candidate(bare, intended, PLATFORMS[platform]).splitlines()[1:] or \
             f" {BGP_ID[platform][0]}" in scoped_candidate(bare, intended, PLATFORMS[platform]).splitlines()
     else:
-        sent = comware_config.commands(comware_config.remediation(bare, intended, "replace", platform))
+        sent = blocks.commands(blocks.remediation(bare, intended, "replace", PLATFORMS[platform]))
         bgp = next(i for i, x in enumerate(sent) if x.startswith("bgp "))
         assert BGP_ID[platform][0] in sent[bgp:]
 

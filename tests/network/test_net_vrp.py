@@ -10,7 +10,7 @@ import os
 import pytest
 from net_helpers import CheckpointSession, fixture, vendor_sample
 
-from govctl.network.platforms.h3c_comware import config as comware_config
+from govctl.network.platforms import PLATFORMS, blocks
 from govctl.network.platforms.huawei_vrp import cli as vrp_cli
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.errors import DeviceError
@@ -260,4 +260,4 @@ def test_vrp_push_again_changes_nothing(monkeypatch):
     assert dev.compare_config() == ""
     dev.commit_config()
     assert napalm.commits == []
-    assert comware_config.remediation(sample("running/converged.txt"), intended) == []
+    assert blocks.remediation(sample("running/converged.txt"), intended, "merge", PLATFORMS["huawei_vrp"]) == []

@@ -10,8 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from govctl.network.platforms.huawei_vrp.cli import STATES
-from govctl.network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.models import OSPF_STATES, BgpNeighbor, OspfNeighbor
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"
@@ -74,7 +73,7 @@ def parse_ospfv3_peer(text: str) -> list[OspfNeighbor]:
             raise ComwareParseError(OSPFV3_PEER, f"unexpected line {line!r}")
         if not area:
             raise ComwareParseError(OSPFV3_PEER, f"neighbour row before any 'Area:' heading: {line!r}")
-        if m["state"] not in STATES:
+        if m["state"] not in OSPF_STATES:
             raise ComwareParseError(OSPFV3_PEER, f"unknown neighbour state {m['state']!r} in {line!r}")
         out.append(OspfNeighbor(m["rid"], m["state"], interface_name(m["ifname"])))
     return out

@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from govctl.network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.models import OSPF_STATES, BgpNeighbor, OspfNeighbor
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"
@@ -74,7 +74,7 @@ _PEER_HEADERS = (
     re.compile(r"^Peer\(s\) in full state:\s*\d+$"), re.compile(r"^OSPFv3 Area \([\d.]+\)$"),
     re.compile(r"^Neighbor ID\s+Pri\s+State\s+Dead Time\s+Interface\s+Instance ID$"),
 )
-STATES = {"Down", "Attempt", "Init", "2-Way", "ExStart", "Exchange", "Loading", "Full"}
+STATES = OSPF_STATES
 
 
 def parse_ospfv3_peer(text: str) -> list[OspfNeighbor]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from govctl.network.platforms.h3c_comware import config as comware_config
+from govctl.network.platforms import blocks
 
 # VRP's `rollback configuration to file` takes 5..64 characters, *.cfg/*.zip/*.dat
 MAX_NAME = 64
@@ -114,10 +114,10 @@ def _body(text: str) -> str:
 def same_config(a: str, b: str) -> bool:
     """Equal as VRP configurations: views, commands and address spelling; comments, blank lines and
     '#' separators aside."""
-    return comware_config.same_config(_body(a), _body(b))
+    return blocks.same_config(_body(a), _body(b))
 
 
 def drift(expected: str, actual: str) -> str:
     """How ``actual`` differs from ``expected`` as a VRP configuration ('-'/'+' lines under their
-    views, see ``comware_config.drift_text``); '' exactly when ``same_config``."""
-    return comware_config.drift(_body(expected), _body(actual))
+    views, see ``blocks.drift_text``); '' exactly when ``same_config``."""
+    return blocks.drift(_body(expected), _body(actual))

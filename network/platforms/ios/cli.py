@@ -308,7 +308,7 @@ def config_lines(text: str) -> list[str]:
 def drift(expected: str, actual: str) -> str:
     """How the config ``actual`` differs from ``expected`` ('-' lines it lacks, '+' lines it has beyond
     it, under their parent lines); '' when they are the same configuration."""
-    from govctl.network.platforms.h3c_comware.config import drift_text
+    from govctl.network.platforms.blocks import drift_text
 
     return drift_text(config_lines(expected), config_lines(actual))
 

@@ -156,8 +156,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 GOVCTL_IMPORT_ERROR = None
 try:
     from govctl.core.errors import GovctlError, InputError
-    from govctl.inventory.validate import load_valid
-    from govctl.ipv6.planner import plan as ipv6_plan
+    from govctl.source import check
     from govctl.cutover.journal import Journal, journals_dir
     from govctl.cutover.planner import plan_cutover
 except ImportError:
@@ -265,9 +264,9 @@ def main():
     journals = journals_dir(Path(p["journal_dir"]) if p["journal_dir"] else None, Path(p["inventory"]))
     try:
         now = datetime.fromisoformat(p["at"]) if p["at"] else datetime.now(timezone.utc)
-        loaded = load_valid(Path(p["inventory"]))
-        plan = plan_cutover(loaded.inventory, ipv6_plan(loaded.inventory), p["network"], now=now,
-                            origins=loaded.origins)
+        src = check(Path(p["inventory"]))
+        loaded = src.loaded
+        plan = plan_cutover(loaded.inventory, src.ipv6, p["network"], now=now, origins=loaded.origins)
         if p["action"] == "plan":
             module.exit_json(changed=False, steps=[s.id for s in plan.steps],
                              point_of_no_return=plan.point_of_no_return,
