@@ -215,7 +215,7 @@ def _make_plan(inventory: Path | None, lab: bool, limit: str | None, device: lis
     ctx, files = load_context(directory, shown, lab)
     nodes = _select(ctx, limit, device)
     preflight(ctx.targets[n] for n in nodes)  # vault problems are bad input: before any device
-    options = {"lab": lab, "limit": limit, "devices": list(device or [])}
+    options: dict[str, object] = {"lab": lab, "limit": limit, "devices": list(device or [])}
     with progress("plan", len(nodes)) as step:
         return make(ctx, files, nodes, registry.driver_for, parallel, options, step=lambda n: step(n)), ctx
 
