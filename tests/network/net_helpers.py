@@ -20,22 +20,6 @@ FIXTURE = HERE / "fixtures" / "extranet"
 GOLDEN = HERE / "golden"
 
 
-def lab_skip_reason(needs: list[str]) -> str | None:
-    """Why the router lab cannot run here (None: it can). Under CI the lab must run: a missing
-    package fails the test instead of skipping it."""
-    import pytest
-
-    if os.geteuid() != 0:
-        return "the router lab needs root (network namespaces, FRR, sshd)"
-    missing = [p for p in needs if not Path(p).exists()]
-    if missing:
-        msg = f"missing {', '.join(missing)}: apt-get install -y frr frr-pythontools openssh-server iputils-ping"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI must run the lab tests)")
-        return msg
-    return None
-
-
 @contextmanager
 def router_lab_env(root: Path, name: str) -> Iterator[dict[str, str]]:
     """The lab and journal directories of a router-lab module under ``root`` (returned as the

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_configs, lab_skip_reason, lab_vtysh, router_lab_env
+from capabilities import need_router_lab
+from net_helpers import FIXTURE, lab_configs, lab_vtysh, router_lab_env
 
 pytestmark = pytest.mark.lab
 
@@ -101,9 +102,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    reason = lab_skip_reason(NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("crash")
     inventory = root / "crashnet"
     shutil.copytree(FIXTURE, inventory)

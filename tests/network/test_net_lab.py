@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
+from capabilities import need_router_lab
+from net_helpers import FIXTURE, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -39,9 +40,7 @@ def _govctl(*args: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    reason = lab_skip_reason(NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("lab")
     inventory = root / "extranet"
     shutil.copytree(FIXTURE, inventory)
