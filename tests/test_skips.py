@@ -100,3 +100,29 @@ def test_platform_facts_have_reasons_and_only_they_skip_under_ci(monkeypatch: py
     monkeypatch.setitem(capabilities.PLATFORM_FACTS, "a fact", "never true on Linux")
     with pytest.raises(capabilities.SKIPPED, match="never true on Linux"):
         capabilities.platform_fact("a fact")
+
+
+def test_goldens_cannot_update_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import goldens
+
+    golden = tmp_path / "g.txt"
+    golden.write_text("committed\n", encoding="utf-8")
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv(goldens.ENV, "1")
+    with pytest.raises(capabilities.FAILED, match="GOVCTL_UPDATE_GOLDEN=1 under CI=true"):
+        goldens.check_golden(golden, "rendered\n")
+    assert golden.read_text(encoding="utf-8") == "committed\n"  # not rewritten
+    monkeypatch.setenv(goldens.ENV, "0")  # "0" is off: a plain comparison, which fails on a difference
+    with pytest.raises(AssertionError, match="rendering differs"):
+        goldens.check_golden(golden, "rendered\n")
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv(goldens.ENV, "1")  # a developer's update
+    goldens.check_golden(golden, "rendered\n")
+    assert golden.read_text(encoding="utf-8") == "rendered\n"
+
+
+def test_only_goldens_py_reads_the_update_variable() -> None:
+    readers = sorted(str(p.relative_to(TESTS)) for p in TESTS.rglob("*.py")
+                     if p.name not in ("goldens.py", "test_skips.py")
+                     and '"GOVCTL_UPDATE_GOLDEN"' in p.read_text(encoding="utf-8"))
+    assert readers == []

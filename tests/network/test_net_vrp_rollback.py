@@ -9,10 +9,10 @@ What is proven is the sequence and how its answers are read, not VRP itself. The
 (``save``, ``display saved-configuration``) and the drift crash recovery reads are tested the same way."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
+from goldens import check_golden
 from net_helpers import GOLDEN, vendor_sample
 
 from govctl.network.drivers import napalm_adapter, vrp_config
@@ -172,9 +172,7 @@ def _adapter(monkeypatch: pytest.MonkeyPatch, box: VrpDevice, **kw: str) -> Napa
 
 def _golden(name: str, text: str) -> None:
     path = GOLDEN / "vrp_push" / name
-    if os.environ.get("GOVCTL_UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert text == path.read_text()
+    check_golden(path, text)
 
 
 def _intended() -> str:
