@@ -126,3 +126,29 @@ def test_only_goldens_py_reads_the_update_variable() -> None:
                      if p.name not in ("goldens.py", "test_skips.py")
                      and '"GOVCTL_UPDATE_GOLDEN"' in p.read_text(encoding="utf-8"))
     assert readers == []
+
+
+def test_a_ci_run_without_frr_fails_and_names_it(tmp_path: Path) -> None:
+    """End to end, as .ci/run meets it: a lab module whose FRR is absent, run by pytest under CI=true, fails
+    (the run's exit code) naming the missing file; outside CI the same run skips it and passes."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "test_lab_module.py").write_text(
+        "from capabilities import need_router_lab\n"
+        "need_router_lab(['/no/such/frr/zebra'], module_level=True)\n\n"
+        "def test_router() -> None:\n    pass\n", encoding="utf-8")
+
+    def run(ci: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "CI": ci, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", str(tmp_path)],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    ci = run("true")
+    assert ci.returncode != 0 and "missing: " in ci.stdout and "CI=true" in ci.stdout, ci.stdout
+    # as root the name is FRR's file; elsewhere root itself is what is missing first
+    assert ("/no/such/frr/zebra" if os.geteuid() == 0 else "root (") in ci.stdout, ci.stdout
+    local = run("")
+    # 5: pytest's "no tests ran" (a module skipped at import has no test left); not 1, a failure
+    assert local.returncode == 5 and "1 skipped" in local.stdout, local.stdout
