@@ -32,8 +32,9 @@ PAIR = ("alpha-r1", "alpha-r2")  # pushed in this order (--parallel 1)
 A, B = PAIR
 
 # Kills the controller at a point of its run. argv: NODE POINT govctl-args...; POINT is a journal step
-# (killed right after that step of NODE is on disk) or "apply" (killed right after the change was sent
-# to NODE's router, before its answer: the router applies on its own). Prints nothing of its own.
+# (killed right after that step of NODE is on disk) or "apply" (killed once the change was sent to NODE's
+# router and the router has applied it, before the controller reads its answer: the journal never learns
+# of it). Prints nothing of its own.
 WRAPPER = r"""
 import os, signal, sys, time
 node, point = sys.argv[1], sys.argv[2]
@@ -46,7 +47,11 @@ if point == "apply":
             chan.exec_command(command)
             chan.sendall(stdin.encode())
             chan.shutdown_write()
-            time.sleep(0.05)  # the router has the change and is applying it
+            # the router has the change: its answer starts once its vtysh has applied it (not a sleep, which
+            # a loaded machine could outrun); the controller dies before reading that answer
+            deadline = time.monotonic() + 60
+            while not (chan.recv_ready() or chan.exit_status_ready()) and time.monotonic() < deadline:
+                time.sleep(0.005)
             os.kill(os.getpid(), signal.SIGKILL)
         return real(self, command, stdin, step, timeout)
     frr.FrrDriver._channel = channel
