@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from capabilities import need_executable, need_module
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = ROOT / "collections" / "ansible_collections" / "govctl" / "extranet"
@@ -34,10 +35,7 @@ SANITY_TESTS = ("action-plugin-docs", "ansible-doc", "compile", "empty-init", "i
 
 
 def _tool(name: str) -> str:
-    exe = shutil.which(name) or str(Path(sys.executable).parent / name)
-    if not Path(exe).exists():
-        pytest.skip(f"{name} not installed (ansible-core / the test extra)")
-    return exe
+    return need_executable(name, "ansible-core / the test extra: pip install -e '.[test]'", beside_python=True)
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None,
@@ -199,7 +197,7 @@ def test_the_execution_environment_definition_names_govctl_and_the_collection(tm
     assert "python" not in deps
     assert not [n for n in ("requirements.txt", "meta/execution-environment.yml") if (COLLECTION / n).exists()]
 
-    pytest.importorskip("ansible_builder", reason="ansible-builder not installed (test extra)")
+    need_module("ansible_builder", "ansible-builder, the test extra: pip install -e '.[test]'")
     (tmp_path / "dist").mkdir()
     shutil.copy(ROOT / "execution-environment.yml", tmp_path)
     built = _run([_tool("ansible-galaxy"), "collection", "build", str(COLLECTION), "--output-path",

@@ -9,16 +9,14 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from capabilities import need_root
 
 from govctl.labs.cloud import lab
 
 
 @pytest.fixture(scope="session")
 def openstack_lab() -> Iterator[lab.LabStatus]:
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":  # CI must exercise the real cloud, never skip silently
-            pytest.fail("CI=true but not root: the OpenStack lab cannot start")
-        pytest.skip("the OpenStack lab needs root; see `govctl lab cloud up --help`")
+    need_root("the OpenStack lab; see `govctl lab cloud up --help`")
     missing = lab.missing_packages(lab.wanted_packages())
     if missing:
         pytest.fail(f"the OpenStack lab needs Debian packages {' '.join(missing)}: run tools/test, or "

@@ -1,13 +1,13 @@
 """Fixtures of the cutover tests: the example inventory copied into tmp_path, with a second network (type E)."""
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from capabilities import need_router_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventories" / "example"
@@ -34,9 +34,5 @@ def inv_dir(tmp_path: Path) -> Path:
 
 
 def require_ssh_lab() -> None:
-    """Skip a module of SSH cutover-lab tests where the lab cannot run (root, FRR, sshd)."""
-    if os.geteuid() != 0:
-        pytest.skip("the cutover lab needs root (network namespaces, sshd)", allow_module_level=True)
-    if not Path("/usr/lib/frr/bgpd").exists() or not Path("/usr/sbin/sshd").exists():
-        pytest.skip("FRR and openssh-server are needed (apt-get install frr frr-pythontools openssh-server)",
-                    allow_module_level=True)
+    """A module of SSH cutover-lab tests needs root, FRR and sshd (capabilities: skipped, or failed under CI)."""
+    need_router_lab(["/usr/lib/frr/bgpd", "/usr/sbin/sshd"], module_level=True)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import pytest
+from goldens import check_golden
 from typer.testing import CliRunner
 
 from govctl.cli import app
@@ -19,7 +19,6 @@ from govctl.cutover.render import PLATFORMS, render_pe
 from cutover_fixtures import HERE, NOW, inv_dir, make_inventory  # noqa: F401 - inv_dir is a fixture
 
 GOLDEN = HERE / "golden"
-UPDATE = os.environ.get("GOVCTL_UPDATE_GOLDEN") == "1"
 AT = ["--at", NOW.isoformat()]
 
 
@@ -30,11 +29,7 @@ def _plan(inv_dir: Path, network: str, **kw):  # noqa: ANN202
 
 def _golden(name: str, text: str) -> None:
     path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"golden file {path} missing (GOVCTL_UPDATE_GOLDEN=1 writes it)"
-    assert text == path.read_text(encoding="utf-8"), f"rendering differs from {path}"
+    check_golden(path, text)
 
 
 def _device_text(changes) -> str:  # noqa: ANN001

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from capabilities import need_router_lab
 
 from cutover_fixtures import ROOT, make_inventory
 
@@ -44,8 +45,7 @@ def test_bad_input_stops_the_play_before_anything(tmp_path: Path) -> None:
 
 @pytest.mark.lab
 def test_failed_post_check_goes_to_rescue_and_rolls_back(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("the cutover lab needs root (network namespaces)")
+    need_router_lab(["/usr/lib/frr/bgpd"])
     inv = make_inventory(tmp_path)
     j = tmp_path / "j"
     try:
@@ -74,8 +74,7 @@ def test_failed_post_check_goes_to_rescue_and_rolls_back(tmp_path: Path) -> None
 @pytest.mark.lab
 def test_on_devices_a_failed_check_goes_to_rescue_and_restores_every_device(tmp_path: Path) -> None:
     """lab=false: the module's DeviceExecutor on the lab's FRR routers over SSH (the lab is only the network)."""
-    if os.geteuid() != 0 or not Path("/usr/sbin/sshd").exists():
-        pytest.skip("the SSH cutover lab needs root and openssh-server")
+    need_router_lab(["/usr/lib/frr/bgpd", "/usr/sbin/sshd"])
     from datetime import datetime
 
     import yaml

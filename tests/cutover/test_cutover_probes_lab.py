@@ -14,22 +14,18 @@ Builds its own lab for 'health-net' and removes it afterwards; every child proce
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from capabilities import need_router_lab
 from cutover_fixtures import ROOT, make_inventory
 
 pytestmark = pytest.mark.lab
 
-if os.geteuid() != 0:
-    pytest.skip("the cutover lab needs root (network namespaces)", allow_module_level=True)
-if not Path("/usr/lib/frr/bgpd").exists():
-    pytest.skip("FRR is not installed (apt-get install frr frr-pythontools)", allow_module_level=True)
+need_router_lab(["/usr/lib/frr/bgpd"], module_level=True)
 
 IN_WINDOW = "2036-12-05T01:00:00+08:00"
 

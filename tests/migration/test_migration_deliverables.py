@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
 import pytest
+from capabilities import need
 from typer.testing import CliRunner
 
 from govctl.cli import app
@@ -136,10 +136,8 @@ def _cjk_font_or_skip() -> str:
     from govctl.migration.chart import cjk_font
 
     font = cjk_font()
-    if font is None:
-        if os.environ.get("CI"):
-            pytest.fail("no CJK font installed (tools/test installs fonts-noto-cjk)")
-        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    need(font is not None, "a CJK font for matplotlib (apt-get install fonts-noto-cjk)")
+    assert font is not None
     return font
 
 

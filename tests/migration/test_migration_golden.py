@@ -1,11 +1,11 @@
 """Rendered outputs of the example inventory against golden files (regenerate: GOVCTL_UPDATE_GOLDEN=1)."""
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import pytest
+from goldens import check_golden
 
 from govctl.migration.assess import assess
 from govctl.migration.files import dump_yaml
@@ -32,6 +32,4 @@ def rendered(example_loaded) -> dict[str, str]:  # noqa: ANN001
 @pytest.mark.parametrize("name", ["example-waves.md", "example-wave-01-runbook.md", "example-wave-01-changes.yaml"])
 def test_golden(rendered: dict[str, str], name: str) -> None:
     path = GOLDEN / name
-    if os.environ.get("GOVCTL_UPDATE_GOLDEN"):
-        path.write_text(rendered[name], encoding="utf-8")
-    assert rendered[name] == path.read_text(encoding="utf-8")
+    check_golden(path, rendered[name])

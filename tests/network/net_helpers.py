@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -18,22 +20,6 @@ from govctl.network.render import port_name
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "extranet"
 GOLDEN = HERE / "golden"
-
-
-def lab_skip_reason(needs: list[str]) -> str | None:
-    """Why the router lab cannot run here (None: it can). Under CI the lab must run: a missing
-    package fails the test instead of skipping it."""
-    import pytest
-
-    if os.geteuid() != 0:
-        return "the router lab needs root (network namespaces, FRR, sshd)"
-    missing = [p for p in needs if not Path(p).exists()]
-    if missing:
-        msg = f"missing {', '.join(missing)}: apt-get install -y frr frr-pythontools openssh-server iputils-ping"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI must run the lab tests)")
-        return msg
-    return None
 
 
 @contextmanager
@@ -75,6 +61,40 @@ def lab_configs(netns: str) -> tuple[str, str]:
     running = clean_running(lab_vtysh(netns, "show running-config"))
     startup = clean_running(Path(f"/etc/frr/{netns}/frr.conf").read_text())
     return running, startup
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds. The timeout only catches a hang: it is far above what the condition
+    takes on a loaded machine, so the test never depends on the machine's speed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:g} s: {what}")
+        time.sleep(0.05)
+
+
+def router_sessions(netns: str) -> list[int]:
+    """Pids of the lab router's SSH sessions in progress (its ForceCommand, labs/routers/labshell.sh, run
+    for ``netns``), the revert timer's subshell among them."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            words = proc.joinpath("cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+        except OSError:
+            continue
+        if any(w.endswith("/labshell.sh") and words[i + 1:i + 2] == [netns] for i, w in enumerate(words)):
+            pids.append(int(proc.name))
+    return pids
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has finished: it only waits for its parent to read its status
 
 
 def vendor_sample(vendor: str, name: str) -> str:

@@ -10,11 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
+from capabilities import need_executable, need_router_lab
+from net_helpers import FIXTURE, router_lab_env
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_NEEDS = ["/usr/lib/frr/zebra", "/usr/lib/frr/frr-reload.py", "/usr/sbin/sshd", "/usr/bin/ping"]
-pytestmark = pytest.mark.skipif(shutil.which("ansible-inventory") is None, reason="ansible-core not installed")
+
+
+@pytest.fixture(scope="module", autouse=True)  # before govctl_view, which runs it
+def _ansible_core() -> None:
+    need_executable("ansible-inventory", "ansible-core: pip install -e '.[test]'")
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -170,9 +175,7 @@ def test_the_playbook_rolls_out_the_lab_in_govctl_s_journal(tmp_path: Path) -> N
     """The 22-router lab: the playbook pushes and verifies every router through the collection's module; the run
     is govctl's (its journal says verified for each device), check mode then finds nothing to change on the
     devices, and `govctl net rollback` undoes the playbook's run."""
-    reason = lab_skip_reason(LAB_NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(LAB_NEEDS)
     from govctl.network.journal import Journal, runs_dir
 
     inventory = tmp_path / "extranet"

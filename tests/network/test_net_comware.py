@@ -7,10 +7,10 @@ Regenerate the golden files after an intended change with GOVCTL_UPDATE_GOLDEN=1
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from goldens import check_golden
 from net_helpers import GOLDEN, vendor_sample
 
 from govctl.network.platforms.h3c_comware import cli
@@ -29,11 +29,7 @@ def sample(name: str) -> str:
 
 def _golden(name: str, text: str) -> None:
     path = GOLDEN / "comware_push" / name
-    if os.environ.get("GOVCTL_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"golden file {path} missing: run with GOVCTL_UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
+    check_golden(path, text)
 
 
 @pytest.mark.parametrize(("running", "mode", "revert_in"), [

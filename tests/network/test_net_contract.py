@@ -11,10 +11,10 @@ frr-reload's own diff with the local vtysh (as in production). Real FRR routers:
 from __future__ import annotations
 
 import inspect
-import os
 from typing import Any
 
 import pytest
+from capabilities import need
 from net_helpers import GOLDEN, vendor_sample
 
 from govctl.network.platforms.frr import diff as frr_diff
@@ -245,10 +245,7 @@ def driver_on(platform: str, running: str, monkeypatch: pytest.MonkeyPatch) -> A
 
 def _needs(platform: str) -> None:
     if platform == "frr" and not frr_diff.available():
-        msg = "frr-reload.py and vtysh are needed for FRR's diff (apt-get install frr frr-pythontools)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + " (CI must run every driver's contract)")
-        pytest.skip(msg)
+        need(False, "frr-reload.py and vtysh, for FRR's diff (apt-get install frr frr-pythontools)")
 
 
 # ------------------------------------------------------------ the contract
@@ -431,8 +428,10 @@ def test_ios_push_and_rollback_keep_every_foreign_line_byte_for_byte(monkeypatch
         path = tuple(canonical(p) for p in line.path())
         if path[-1].startswith("no ") and (*path[:-1], path[-1][3:]) in before:  # a line the device had goes
             assert spec.owned(path[:-1], spec.shown(path[-1][3:]), names), f"hier_config negates {path}"
-    dev.rollback()
-    assert device.running == running
+    # The archive rollback itself (napalm's rollback: `configure replace` of IOS's archive) is the device's:
+    # asserting the double's running config after it would only check the double. govctl's restore reads the
+    # result back and fails on any difference (test_net_rollback_of_an_ios_device_keeps_the_operators_line...); exact rollback
+    # on real routers is the FRR lab's (test_net_lab.py, test_net_crash_lab.py).
 
 
 # ------------------------------------------------------------ rollback within the owned scope

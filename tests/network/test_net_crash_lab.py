@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_configs, lab_skip_reason, lab_vtysh, router_lab_env
+from capabilities import need_router_lab
+from govctl.network.models import DeviceTarget
+from net_helpers import FIXTURE, alive, lab_configs, lab_vtysh, router_lab_env, router_sessions, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -30,8 +32,9 @@ PAIR = ("alpha-r1", "alpha-r2")  # pushed in this order (--parallel 1)
 A, B = PAIR
 
 # Kills the controller at a point of its run. argv: NODE POINT govctl-args...; POINT is a journal step
-# (killed right after that step of NODE is on disk) or "apply" (killed right after the change was sent
-# to NODE's router, before its answer: the router applies on its own). Prints nothing of its own.
+# (killed right after that step of NODE is on disk) or "apply" (killed once the change was sent to NODE's
+# router and the router has applied it, before the controller reads its answer: the journal never learns
+# of it). Prints nothing of its own.
 WRAPPER = r"""
 import os, signal, sys, time
 node, point = sys.argv[1], sys.argv[2]
@@ -44,7 +47,11 @@ if point == "apply":
             chan.exec_command(command)
             chan.sendall(stdin.encode())
             chan.shutdown_write()
-            time.sleep(0.05)  # the router has the change and is applying it
+            # the router has the change: its answer starts once its vtysh has applied it (not a sleep, which
+            # a loaded machine could outrun); the controller dies before reading that answer
+            deadline = time.monotonic() + 60
+            while not (chan.recv_ready() or chan.exit_status_ready()) and time.monotonic() < deadline:
+                time.sleep(0.005)
             os.kill(os.getpid(), signal.SIGKILL)
         return real(self, command, stdin, step, timeout)
     frr.FrrDriver._channel = channel
@@ -101,9 +108,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    reason = lab_skip_reason(NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("crash")
     inventory = root / "crashnet"
     shutil.copytree(FIXTURE, inventory)
@@ -123,6 +128,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         lab.baseline = {n: lab.read(n) for n in lab.netns}
         assert all(running == startup for running, startup in lab.baseline.values())
         yield lab
+
+
+def _ssh_answers(target: DeviceTarget) -> bool:
+    try:
+        with socket.create_connection((target.host, target.port), timeout=2) as s:
+            return s.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
 
 
 def _new_run(lab: Lab, before: set[str]) -> str:
@@ -178,8 +191,9 @@ def test_push_killed_then_rollback_restores_every_router(lab: Lab, point: str) -
     assert killed.returncode == -9, killed.stdout + killed.stderr
     run = _new_run(lab, before)
     # what the router did once the controller was gone: nothing before the commit was sent; the whole
-    # change once it was sent (the router finishes applying on its own: the case the journal missed)
-    time.sleep(1)
+    # change once it was sent (the router finishes applying on its own: the case the journal missed).
+    # Read it once the router is done: no session of A's is still running (an apply in flight finishes).
+    wait_for(lambda: not router_sessions(lab.netns[A]), f"{A}'s sessions end after the controller was killed")
     changed = lab.read(A)[0] != lab.baseline[A][0]
     assert changed == (point not in ("saved", "commit-intent")), f"{A} after a kill at {point}: changed={changed}"
     out = _rollback_ok(lab, run)
@@ -248,7 +262,11 @@ def test_a_router_changed_behind_the_journal_is_restored_or_named(lab: Lab) -> N
         assert A in failed.stderr and "unreachable" in failed.stderr
     finally:
         subprocess.run(["ip", "-n", lab.netns[A], "link", "set", "mgmt0", "up"], check=True)
-    time.sleep(1)
+    # A answers on SSH again (its address is usable once the link is up and duplicate detection is done)
+    from govctl.network.workflow import load
+
+    target = load(lab.inventory, lab=True).targets[A]
+    wait_for(lambda: _ssh_answers(target), f"{A} answers on SSH after its link came back")
     rb = lab.rollback(run)
     assert rb.returncode == 0, rb.stdout + rb.stderr
     assert {r["node"] for r in json.loads(rb.stdout)["results"]} == {A}
@@ -280,9 +298,15 @@ def test_a_commit_confirm_timer_left_by_the_dead_controller_is_stopped_by_the_re
     before = lab.runs()
     assert lab.push("--revert-in", "12", kill=(A, "committed")).returncode == -9
     run = _new_run(lab, before)
+    pidfile = Path(f"/var/run/frr/{lab.netns[A]}/revert.pid")
+    timer = int(pidfile.read_text())  # the dead controller left it armed
+    assert alive(timer)
     resumed = lab.push("--resume", run)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    time.sleep(15)  # past the dead controller's timer
+    # The timer's subshell ends when it is stopped or once it has put the old config back (after 12 s):
+    # either way, when it is gone the router's config is final, and _assert_intended tells which it was.
+    wait_for(lambda: not alive(timer), "the revert timer stopped or fired", timeout=120)
+    assert not pidfile.exists()
     _assert_intended(lab, run)
     assert "disarmed" in [s.step for s in lab.journal(run).steps() if s.node == A]
     _rollback_ok(lab, run)

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from capabilities import need
 
 from govctl.network.platforms.frr import diff as frr_diff
 from govctl.network.platforms.frr.driver import RUNNING_MARK, SNAPSHOT, FrrDriver, parse_reload_test
@@ -18,7 +19,12 @@ from govctl.network.models import DeviceTarget
 from govctl.network.platforms.frr import PLATFORM as FRR
 from govctl.network.platforms.scope import scoped_candidate
 
-needs_frr = pytest.mark.skipif(not frr_diff.available(), reason="needs frr-pythontools (frr-reload.py) and vtysh")
+needs_frr = pytest.mark.usefixtures("_frr_tools")
+
+
+@pytest.fixture
+def _frr_tools() -> None:
+    need(frr_diff.available(), "frr-reload.py and vtysh (apt-get install frr frr-pythontools)")
 
 RUNNING = """frr version 8.4.4
 frr defaults traditional

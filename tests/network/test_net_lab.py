@@ -10,14 +10,17 @@ The lab is removed even when a test fails (processes by pid file, namespaces, br
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason, router_lab_env
+from capabilities import need_router_lab
+from net_helpers import FIXTURE, lab_vtysh, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -39,9 +42,7 @@ def _govctl(*args: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    reason = lab_skip_reason(NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("lab")
     inventory = root / "extranet"
     shutil.copytree(FIXTURE, inventory)
@@ -203,6 +204,40 @@ def test_second_push_completes_and_verify_proves_the_network(lab: dict[str, obje
         checks = {c["name"]: c for c in r["checks"]}
         assert checks["ospfv3-full"]["ok"] and checks["ipv6-routes"]["ok"] and checks["bgp-sessions"]["ok"]
         assert checks["ping6-loopbacks"]["detail"] == "21 reachable"  # every other loopback
+    _network_as_the_routers_tell_it(lab)
+
+
+def _network_as_the_routers_tell_it(lab: dict[str, object]) -> None:
+    """The same claims as `net verify`, read from the routers with vtysh and ping and parsed here, with
+    expectations that do not come from govctl's intent: each router's loopback as its own config has it,
+    one OSPFv3 adjacency per inventory link, every BGP peer a router has Established."""
+    ctx = _context(lab)
+    netns = {n.node: n.netns for n in ctx.lab.nodes}
+    from govctl.inventory.validate import load_valid
+
+    inventory = load_valid(Path(str(lab["inventory"]))).inventory  # the lab runs all of it (no --max-nodes)
+    assert len(netns) == len(inventory.nodes)
+    links = Counter(end for link in inventory.links for end in (link.a, link.b))
+    loopbacks = {}
+    for node, ns in netns.items():
+        config = lab_vtysh(ns, "show running-config")
+        block = config.split("\ninterface lo\n", 1)[1].split("\nexit", 1)[0]
+        (loopbacks[node],) = re.findall(r"^ ipv6 address ([0-9a-f:]+)/128$", block, re.M)
+    assert len(set(loopbacks.values())) == len(netns) == 22
+    for node, ns in netns.items():
+        ospf6 = json.loads(lab_vtysh(ns, "show ipv6 ospf6 neighbor json"))["neighbors"]
+        assert [n["state"] for n in ospf6] == ["Full"] * links[node], (node, ospf6)
+        routes = json.loads(lab_vtysh(ns, "show ipv6 route json"))
+        missing = [o for o, addr in loopbacks.items() if o != node and f"{addr}/128" not in routes]
+        assert not missing, f"{node} has no route to the loopbacks of {missing}"
+        peers = json.loads(lab_vtysh(ns, "show bgp ipv6 unicast summary json")).get("peers", {})
+        assert peers and {p["state"] for p in peers.values()} == {"Established"}, (node, peers)
+    source = "alpha-r1"  # and the routes carry packets: from one router to every other loopback
+    for other, addr in loopbacks.items():
+        if other != source:
+            ping = subprocess.run(["ip", "netns", "exec", netns[source], "ping", "-6", "-c", "1", "-W", "5", "-I",
+                                   loopbacks[source], addr], capture_output=True, text=True, timeout=30)
+            assert ping.returncode == 0, f"{source} -> {other} ({addr}): {ping.stdout}{ping.stderr}"
 
 
 def test_third_push_changes_nothing_and_rollback_undoes_a_run(lab: dict[str, object]) -> None:

@@ -14,15 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from net_helpers import lab_skip_reason, router_lab_env
+from capabilities import need_router_lab
+from net_helpers import router_lab_env
 
 pytestmark = pytest.mark.lab
 ROOT = Path(__file__).resolve().parents[2]
 GUANGDONG = ROOT / "inventories" / "guangdong"
 
-_skip = lab_skip_reason(["/usr/lib/frr/ospfd", "/usr/sbin/sshd"])
-if _skip:
-    pytest.skip(_skip, allow_module_level=True)
+need_router_lab(["/usr/lib/frr/ospfd", "/usr/sbin/sshd"], module_level=True)
 
 
 def _govctl(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from net_helpers import FIXTURE, lab_configs, lab_skip_reason, lab_vtysh, router_lab_env
+from capabilities import need_router_lab
+from net_helpers import FIXTURE, lab_configs, lab_vtysh, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -76,9 +77,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    reason = lab_skip_reason(NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("own")
     inventory = root / "ownnet"
     shutil.copytree(FIXTURE, inventory)

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from net_helpers import FIXTURE, lab_skip_reason, lab_vtysh, router_lab_env
+from capabilities import need_router_lab
+from net_helpers import FIXTURE, lab_vtysh, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -65,9 +66,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    reason = lab_skip_reason(NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("probes")
     inventory = root / NAME
     shutil.copytree(FIXTURE, inventory)

@@ -2,7 +2,7 @@
 idempotency. The same engine runs against real FRR routers in test_net_lab.py."""
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -167,21 +167,15 @@ def test_unknown_run_is_an_input_error(tmp_path: Path):
 
 def test_journal_steps_are_on_disk_when_recorded_and_concurrent_ones_share_fsyncs(tmp_path: Path, monkeypatch):
     import os
-    import threading
-    import time
+
+    from fsync_gate import FsyncGate
 
     journal = Journal("run-sync", root=tmp_path)
     path = journal.dir / "journal.jsonl"
-    synced_lines: list[int] = []
-    real_fsync = os.fsync
-
-    def slow_fsync(fd: int) -> None:
-        on_disk = path.read_text().count("\n")  # what this fsync is sure to cover
-        real_fsync(fd)
-        time.sleep(0.02)  # a disk under load: the moment where other devices journal too
-        synced_lines.append(on_disk)
-
-    monkeypatch.setattr(os, "fsync", slow_fsync)
+    # a disk under load: the first fsync lasts until each of the 16 devices has journaled its first step
+    gate = FsyncGate(path, 16, os.fsync)
+    synced_lines = gate.synced
+    monkeypatch.setattr(os, "fsync", gate)
     covered: list[bool] = []
 
     def device(i: int) -> None:
@@ -199,7 +193,8 @@ def test_journal_steps_are_on_disk_when_recorded_and_concurrent_ones_share_fsync
     steps = journal.steps()
     assert len(steps) == 64 and all(covered)
     assert [s.step for s in steps if s.node == "r3"] == ["start", "compared", "saved", "committed"]
-    assert len(synced_lines) < 64  # shared, not one per line
+    assert gate.held.is_set() and not gate.timed_out
+    assert len(synced_lines) <= 64 - 14  # shared: the fsync after the held one covers the 15 lines written meanwhile
 
 
 # ---------------------------------------------------------------- crashes: write-ahead intent and recovery
@@ -377,15 +372,32 @@ def test_a_device_changed_after_it_was_read_ahead_is_read_and_diffed_again(tmp_p
     plan_ = batches(list(intents), intents, POLICY)
     first, second = plan_[0], plan_[1]
     victim = second[0]
+    read_ahead = threading.Event()  # the victim's read-ahead has read its running config
+    waited: list[bool] = []
+
+    def factory(target: DeviceTarget):  # noqa: ANN202
+        dev = net.factory(target)
+        own = dev.get_config
+
+        def get_config(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            out = own(*args, **kwargs)
+            if target.node == victim:
+                read_ahead.set()
+            return out
+
+        dev.get_config = get_config  # type: ignore[method-assign]
+        return dev
 
     def hook(node: str, step: str) -> None:
-        if node in first and step == "verified":
-            time.sleep(0.3)  # the victim's read-ahead (microseconds on these devices) is done by now
+        if node in first and step == "verified" and not waited:
+            # the read-ahead runs while the first batch verifies; the change by hand comes after it
+            waited.append(read_ahead.wait(60))
             net.running[victim] += "ipv6 route 2001:db8:eeee::/48 blackhole\n"  # by hand, meanwhile
 
     journal = Journal("changed", root=tmp_path)
-    rollout = Rollout(intents, configs, targets, net.factory, journal, POLICY, platform="frr", hook=hook)
+    rollout = Rollout(intents, configs, targets, factory, journal, POLICY, platform="frr", hook=hook)
     assert rollout.run(list(intents)).counts() == {"changed": len(intents)}
+    assert waited == [True], "the victim was not read ahead while the first batch verified"
     compared = {s.node: s.detail.get("prepared") for s in journal.steps() if s.step == "compared"}
     assert compared[victim] is False
     # what the journal saved as the device's config before the commit is the one it really had

@@ -4,10 +4,10 @@ Regenerate after an intended template change with GOVCTL_UPDATE_GOLDEN=1, then r
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from goldens import check_golden
 from net_helpers import GOLDEN, fixture
 
 from govctl.network.errors import TemplateFailure, UnknownPlatform
@@ -20,11 +20,7 @@ CASES = [(p, n) for p in platforms() for n in NODES]
 
 
 def _check(path: Path, text: str) -> None:
-    if os.environ.get("GOVCTL_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"golden file {path} missing: run with GOVCTL_UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
+    check_golden(path, text)
 
 
 @pytest.mark.parametrize(("platform", "node"), CASES)

@@ -5,9 +5,9 @@ No VRP device exists here: the NAPALM driver is replaced by a double whose ``cli
 fixture text. What is proven is the parsing and the verdicts built on it, not the SSH session."""
 from __future__ import annotations
 
-import os
 
 import pytest
+from goldens import check_golden
 from net_helpers import CheckpointSession, fixture, vendor_sample
 
 from govctl.network.platforms import PLATFORMS, blocks
@@ -241,10 +241,7 @@ def test_vrp_push_hands_napalm_only_the_missing_lines_with_their_views(monkeypat
     dev.commit_config()
     text = diff + "# sent by napalm-huawei-vrp in system view\n" + "\n".join(napalm.commits) + "\n"
     path = GOLDEN / "vrp_push" / "alpha-west-town01-r1.ipv4-only.txt"
-    if os.environ.get("GOVCTL_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text()
+    check_golden(path, text)
     # the line-per-line diff of napalm-huawei-vrp would have found "ospfv3 1 area 0.0.0.1" under
     # LoopBack0 and skipped it under GigabitEthernet0/0/1; per view it is sent for both
     assert napalm.commits[0].count("ospfv3 1 area 0.0.0.1") == 2

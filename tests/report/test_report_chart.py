@@ -2,13 +2,13 @@
 with the installed CJK font (Debian fonts-noto-cjk) rather than as empty boxes."""
 from __future__ import annotations
 
-import os
 import warnings
 from datetime import date
 from pathlib import Path
 
 import matplotlib
 import pytest
+from capabilities import need
 
 from govctl.migration import report as mr
 from govctl.migration.models import Metric, Report
@@ -24,10 +24,7 @@ def _report() -> Report:
 
 
 def _need_cjk_font() -> None:
-    if mr.cjk_font() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("no CJK font for matplotlib (tools/test installs fonts-noto-cjk)")
-        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+    need(mr.cjk_font() is not None, "a CJK font for matplotlib (apt-get install fonts-noto-cjk)")
 
 
 def _draw(path: Path, lang: str) -> list[str]:

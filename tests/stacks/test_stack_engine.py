@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import asyncio
 import json
 import random
 import stat
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pulumi
 import pulumi_openstack as openstack
+from pulumi.resource import create_urn
 import pytest
 
 from govctl.inventory import models as m
@@ -47,16 +49,30 @@ def _program() -> dict:
     return {"answer": 42, "token": pulumi.Output.secret("s3cret")}
 
 
+def _sdk_urn(name: str, type_: str, parent: str | None = None, stack: str = "dev") -> str:
+    """The URN the Pulumi SDK itself derives (pulumi.resource.create_urn): an oracle independent of
+    govctl's capture, which derives URNs on its own."""
+    async def resolve() -> str:
+        return await create_urn(name, type_, parent, project="govctl", stack=stack).future()
+
+    return asyncio.run(resolve())
+
+
 def test_capture_derives_engine_urns_with_the_full_parent_type_chain() -> None:
     g = capture("dev", _program)
-    chain = "test:index:Outer$test:index:Inner"
-    subnet = g.resources[f"urn:pulumi:dev::govctl::{chain}$openstack:networking/subnet:Subnet::s"]
-    assert subnet.parent == f"urn:pulumi:dev::govctl::{chain}::o-inner"
-    assert subnet.provider == f"urn:pulumi:dev::govctl::{chain}$pulumi:providers:openstack::p"
-    net_urn = f"urn:pulumi:dev::govctl::{chain}$openstack:networking/network:Network::n"
+    outer = _sdk_urn("o", "test:index:Outer")
+    inner = _sdk_urn("o-inner", "test:index:Inner", outer)
+    subnet = g.resources[_sdk_urn("s", "openstack:networking/subnet:Subnet", inner)]
+    assert subnet.parent == inner
+    assert subnet.provider == _sdk_urn("p", "pulumi:providers:openstack", inner)
+    net_urn = _sdk_urn("n", "openstack:networking/network:Network", inner)
     assert net_urn in subnet.dependencies
     assert subnet.inputs == {"cidr": "198.51.100.0/24", "ipVersion": 4, "networkId": f"<id:{net_urn}>"}
-    assert g.resources["urn:pulumi:dev::govctl::test:index:Outer::o"].parent is None
+    assert g.resources[outer].parent is None
+    # every URN the capture derived is the SDK's for its name, type and parent
+    for urn, r in g.resources.items():
+        if r.type != "pulumi:pulumi:Stack":
+            assert urn == _sdk_urn(r.name, r.type, r.parent), urn
 
 
 def test_secrets_are_redacted_in_inputs_and_outputs() -> None:
@@ -71,7 +87,8 @@ def test_runs_in_one_process_do_not_leak_into_each_other() -> None:
     a = capture("one", _program)
     b = capture("two", _program)
     assert len(a.resources) == len(b.resources) == 5  # Outer, Inner, provider, network, subnet
-    assert all(u.startswith("urn:pulumi:two::") for u in b.resources)
+    assert set(b.resources) == {_sdk_urn(r.name, r.type, r.parent, stack="two") for r in b.resources.values()}
+    assert not set(a.resources) & set(b.resources)
 
 
 def test_a_program_error_names_the_stack_and_the_tenant() -> None:
