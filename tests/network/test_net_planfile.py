@@ -282,13 +282,12 @@ def _govctl(*args: str) -> tuple[int, str]:
 def test_lab_plan_push_file_then_a_router_changed_by_hand_refuses(tmp_path: Path):
     """plan --out on the lab, push FILE, the routers run it (diff: nothing left); a new plan, then a router
     changed by vtysh: push FILE refuses with exit 2 naming it, and no router's config moved."""
-    from net_helpers import lab_configs, lab_skip_reason, lab_vtysh, router_lab_env
+    from capabilities import need_router_lab
+    from net_helpers import lab_configs, lab_vtysh, router_lab_env
 
     from govctl.labs.routers import runner as lab_runner
 
-    reason = lab_skip_reason(LAB_NEEDS)
-    if reason:
-        pytest.skip(reason)
+    need_router_lab(LAB_NEEDS)
     inventory = tmp_path / "plannet"  # the lab's name: beside any other lab module's
     shutil.copytree(FIXTURE, inventory)
     for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64
