@@ -28,6 +28,8 @@ from govctl.cutover.models import (
 from govctl.cutover.render import PE_FEATURES, render_pe, render_teardown
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+Cloud = dict[str, list[tuple[m.Tenant, m.TenantNetwork]]]  # cloud PE -> the department's tenant networks there
+TenantRow = tuple[str, str, str, str]  # tenant, network, IPv4 prefix, IPv6 prefix ('' when none)
 
 NOC = ("extranet NOC", "外网运维中心")
 DEPT = ("department", "部门")
@@ -116,10 +118,49 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     s = settings or CutoverSettings()
     net = find_network(inv, network_id)
     nodes = {n.id: n for n in inv.nodes}
-    depts = {d.id: d for d in inv.departments}
     pr = _Problems(inv, net, origins)
     warnings: list[str] = []
+    _check_classification(inv, net, pr)
+    _check_targets(net, nodes, s, ipv6, pr)
+    _check_window(inv, net, pr, warnings, now, check_window)
+    vpn_pes, cloud, pool4, pool6 = _check_overlap(inv, ipv6, net, nodes, s, pr)
+    _check_capacity(inv, net, nodes, s, pr, warnings, cloud)
+    if pr.problems:
+        raise CutoverRefused(problems=pr.problems, network=net.id)
 
+    rd_num, links, tenants_rows = _access_links(inv, ipv6, net, nodes, s, cloud, pool4, pool6)
+    pes, all_pes, other_vpns, site_v4, site_v6 = _vpn_pes(inv, ipv6, net, nodes, s, vpn_pes, cloud, links, rd_num)
+    changes, old_node = _changes(inv, net, nodes, pes, site_v4 + site_v6)
+    baseline, post, first_of = _probes(inv, net, tenants_rows)
+    steps, readiness = _steps(net, s, pes, first_of, old_node)
+    rollback = _rollback(steps, s)
+    dept, contacts = _contacts(inv, net, nodes, cloud)
+    w = net.window
+    if w is not None:
+        span = (w.end - w.start).total_seconds() / 60
+        need = sum(st.minutes for st in steps[: [x.id for x in steps].index("teardown-carrier")]) + \
+            sum(st.minutes for st in rollback)
+        if span < need:
+            warnings.append(f"the window ({span:.0f} min) is shorter than the work up to the point of no return plus "
+                            f"a full rollback ({need} min)")
+    return CutoverPlan(
+        network=net.id, name=net.name, department=net.department, department_name=dept.name if dept else "",
+        classification=net.classification.value, access_type=net.access_type.value, vpn=net.vpn,
+        rd=net.route_distinguisher, attached_at=net.attached_at, old_path_node=old_node,
+        window_start=w.start if w else None, window_end=w.end if w else None,
+        sites=tuple((st.name, st.division, tuple(st.prefixes)) for st in net.sites),
+        tenants=tuple(tenants_rows), pes=tuple(pes), changes=tuple(changes), prechecks=tuple(pr.results),
+        baseline=tuple(baseline), postchecks=tuple(post), readiness=tuple(readiness), steps=tuple(steps),
+        rollback=tuple(rollback),
+        point_of_no_return="teardown-carrier", contacts=contacts,
+        other_vpns=tuple(sorted({v for p in all_pes for v in other_vpns.get(p, ())})), warnings=tuple(warnings),
+    )
+
+
+# ---------------------------------------------------------------- pre-checks (each adds to ``pr``)
+
+
+def _check_classification(inv: m.Inventory, net: m.DedicatedNetwork, pr: _Problems) -> None:
     # -- classification: classified networks and classified systems never move onto the extranet
     before = len(pr.problems)
     if net.classification == m.Classification.classified:
@@ -135,6 +176,9 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
               "非涉密、部门无涉密系统、尚未割接", before,
               f"classification {net.classification.value}; status {net.status}")
 
+
+def _check_targets(net: m.DedicatedNetwork, nodes: dict[str, m.Node], s: CutoverSettings, ipv6: Ipv6Plan,
+                   pr: _Problems) -> None:
     # -- targets are PEs
     before = len(pr.problems)
     for i, t in enumerate(net.target_nodes):
@@ -149,6 +193,9 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     pr.result("targets-are-pe", "target nodes are PEs (province/city tier, core/aggregation role)",
               "目标节点均为PE(省/市级核心或汇聚)", before, ", ".join(net.target_nodes))
 
+
+def _check_window(inv: m.Inventory, net: m.DedicatedNetwork, pr: _Problems, warnings: list[str], now: datetime,
+                  check_window: bool) -> None:
     # -- window
     before = len(pr.problems)
     w = net.window
@@ -170,6 +217,11 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     pr.result("window", "window in the future and outside every change freeze", "窗口未过期且不在封网期内", before,
               f"{w.start.isoformat()} .. {w.end.isoformat()}" if w else "none")
 
+
+def _check_overlap(inv: m.Inventory, ipv6: Ipv6Plan, net: m.DedicatedNetwork, nodes: dict[str, m.Node],
+                   s: CutoverSettings, pr: _Problems
+                   ) -> tuple[list[str], Cloud, ipaddress.IPv4Network, ipaddress.IPv6Network]:
+    """Prefix overlap inside the target VPN; also returns the PEs and the PE-CE pools the plan uses."""
     # -- prefix overlap inside the target VPN (the VPN imports only its own RT, plus tenant subnets)
     before = len(pr.problems)
     labelled: list[tuple[str, Net]] = []
@@ -201,7 +253,11 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
                     f"{pool.prefix} (ipv6.yaml)", str(pool6))
     pr.result("no-overlap", f"no prefix overlap inside VPN {net.vpn} (sites, same-VPN networks, tenant subnets, "
               "PE-CE links)", f"VPN {net.vpn} 内地址无重叠", before, f"{len(labelled)} prefixes compared")
+    return vpn_pes, cloud, pool4, pool6
 
+
+def _check_capacity(inv: m.Inventory, net: m.DedicatedNetwork, nodes: dict[str, m.Node], s: CutoverSettings,
+                    pr: _Problems, warnings: list[str], cloud: Cloud) -> None:
     # -- capacity of the target PEs' uplinks
     before = len(pr.problems)
     demand = s.demand_mbps_per_site * len(net.sites)
@@ -222,9 +278,11 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
         warnings.append(f"department '{net.department}' has no tenant network on a cloud reachable from a PE: "
                         "no cloud post-check")
 
-    if pr.problems:
-        raise CutoverRefused(problems=pr.problems, network=net.id)
 
+def _access_links(inv: m.Inventory, ipv6: Ipv6Plan, net: m.DedicatedNetwork, nodes: dict[str, m.Node],
+                  s: CutoverSettings, cloud: Cloud, pool4: ipaddress.IPv4Network, pool6: ipaddress.IPv6Network
+                  ) -> tuple[int, dict[str, list[AccessLink]], list[TenantRow]]:
+    """The PE-CE links of the network's sites and of the cloud borders, numbered, addressed, on their PEs."""
     # ---------------------------------------------------------------- the VPN on each PE
     rd_num = int(net.route_distinguisher.split(":")[1])
     vlan_base = ((rd_num % 400) or 400) * 10
@@ -287,7 +345,13 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
         links.setdefault(pe_id, []).append(AccessLink(
             "cloud", plat, pe_id, f"{s.access_port[pe.platform.value]}.{vlan_base}", vlan_base,
             a[0], a[1], a[2], a[3], tuple(prefixes), f"{net.id} cloud platform {plat} border"))
+    return rd_num, links, tenants_rows
 
+
+def _vpn_pes(inv: m.Inventory, ipv6: Ipv6Plan, net: m.DedicatedNetwork, nodes: dict[str, m.Node], s: CutoverSettings,
+             vpn_pes: list[str], cloud: Cloud, links: dict[str, list[AccessLink]], rd_num: int
+             ) -> tuple[list[VpnPe], list[str], dict[str, set[str]], list[str], list[str]]:
+    """The department VPN on each PE it touches, with the VPNs already there that a rollback must keep."""
     all_pes = sorted(set(vpn_pes) | set(cloud))
     loop = {p: str(ipv6.loopback(p)) for p in all_pes if f"loopback/{p}" in ipv6.allocations}
     # VPNs already on these PEs (integrated networks): their VPNv4/VPNv6 sessions must survive a rollback
@@ -324,7 +388,13 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
             sources_v4=tuple(site_v4 + cloud_v4), sources_v6=tuple(site_v6 + cloud_v6),
             description=f"{net.name} ({net.id}) department VPN, access type {net.access_type.value}",
         ))
+    return pes, all_pes, other_vpns, site_v4, site_v6
 
+
+def _changes(inv: m.Inventory, net: m.DedicatedNetwork, nodes: dict[str, m.Node], pes: list[VpnPe],
+             site_prefixes: list[str]) -> tuple[list[Rendered], str | None]:
+    """Every PE's change and reversal, and the old path's teardown on the node it hung on (if an extranet node)."""
+    rt = net.route_distinguisher
     changes: list[Rendered] = []
     for pe in pes:
         changes += render_pe(pe)
@@ -334,8 +404,12 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
         old_pe = next((x for x in pes if x.node == old_node), None) or VpnPe(
             old_node, nodes[old_node].platform.value, "access", inv.extranet_asn, "0.0.0.0", net.vpn, rt, (), (),
             (), (), True, 0, False, None, (), (), (), ())
-        changes.append(render_teardown(old_pe, site_v4 + site_v6))
+        changes.append(render_teardown(old_pe, site_prefixes))
+    return changes, old_node
 
+
+def _probes(inv: m.Inventory, net: m.DedicatedNetwork, tenants_rows: list[TenantRow]
+            ) -> tuple[list[Probe], list[Probe], dict[str, dict[str, str]]]:
     # ---------------------------------------------------------------- probes
     other = sorted({d.vpn for d in inv.dedicated_networks if d.vpn != net.vpn}) or ["vpn-other"]
     fam = lambda pfx: "v6" if ":" in pfx else "v4"  # noqa: E731
@@ -364,7 +438,11 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
             post.append(Probe(f"isolated-public->{site}/{f}", "public", f"site:{site}", pfx, False,
                               f"the public network zone cannot reach {site} ({pfx})",
                               f"公用网络区不可达 {site}({pfx})"))
+    return baseline, post, first_of
 
+
+def _steps(net: m.DedicatedNetwork, s: CutoverSettings, pes: list[VpnPe], first_of: dict[str, dict[str, str]],
+           old_node: str | None) -> tuple[list[Step], list[Probe]]:
     # ---------------------------------------------------------------- steps
     mn = s.minutes
     steps: list[Step] = [
@@ -428,7 +506,12 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
     if old_node:
         steps.append(Step(f"teardown-{old_node}", Phase.teardown, f"{old_node}: remove the old path's routes",
                           f"{old_node}:删除旧通道路由", NOC[0], mn["teardown"], old_node, ("teardown",)))
+    return steps, readiness
 
+
+def _rollback(steps: list[Step], s: CutoverSettings) -> list[Step]:
+    """The way back, in reverse order of the steps: traffic first, then circuits, then each PE's saved config."""
+    mn = s.minutes
     rollback: list[Step] = []
     for st in reversed(steps):
         if st.phase == Phase.swing:
@@ -450,8 +533,12 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
                                  max(2, st.minutes // 2), st.node, tuple(reversed(st.features))))
     rollback.append(Step("rollback-verify", Phase.verify, "Baseline reachability over the old path is back",
                          "旧网络连通性基线已恢复", f"{NOC[0]} + {DEPT[0]}", mn["postcheck"]))
+    return rollback
 
-    dept = depts.get(net.department)
+
+def _contacts(inv: m.Inventory, net: m.DedicatedNetwork, nodes: dict[str, m.Node], cloud: Cloud
+              ) -> tuple[m.Department | None, tuple[Contact, ...]]:
+    dept = {d.id: d for d in inv.departments}.get(net.department)
     cloud_ops = sorted({f"{site.operator} ({site.id})" for pe_id in cloud for site in inv.sites.sites
                         if site.id == nodes[pe_id].site})
     contacts = (
@@ -461,22 +548,4 @@ def plan_cutover(inv: m.Inventory, ipv6: Ipv6Plan, network_id: str, *, now: date
         *(Contact("cloud operator", "云平台运维", c) for c in cloud_ops),
         Contact("change board (approves)", "变更委员会(审批)", f"{inv.province.name}电子政务外网变更管理委员会"),
     )
-    if w is not None:
-        span = (w.end - w.start).total_seconds() / 60
-        need = sum(st.minutes for st in steps[: [x.id for x in steps].index("teardown-carrier")]) + \
-            sum(st.minutes for st in rollback)
-        if span < need:
-            warnings.append(f"the window ({span:.0f} min) is shorter than the work up to the point of no return plus "
-                            f"a full rollback ({need} min)")
-    return CutoverPlan(
-        network=net.id, name=net.name, department=net.department, department_name=dept.name if dept else "",
-        classification=net.classification.value, access_type=net.access_type.value, vpn=net.vpn,
-        rd=net.route_distinguisher, attached_at=net.attached_at, old_path_node=old_node,
-        window_start=w.start if w else None, window_end=w.end if w else None,
-        sites=tuple((st.name, st.division, tuple(st.prefixes)) for st in net.sites),
-        tenants=tuple(tenants_rows), pes=tuple(pes), changes=tuple(changes), prechecks=tuple(pr.results),
-        baseline=tuple(baseline), postchecks=tuple(post), readiness=tuple(readiness), steps=tuple(steps),
-        rollback=tuple(rollback),
-        point_of_no_return="teardown-carrier", contacts=contacts,
-        other_vpns=tuple(sorted({v for p in all_pes for v in other_vpns.get(p, ())})), warnings=tuple(warnings),
-    )
+    return dept, contacts
