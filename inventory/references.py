@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from govctl.inventory import models as m
 from govctl.core.errors import Problem
@@ -52,11 +53,43 @@ def _dupes(fname: str, items: Iterable[tuple[str, tuple]], what: str, loaded: Lo
     return out
 
 
+@dataclass(frozen=True)
+class _Ids:
+    """The ids every reference is checked against."""
+
+    cities: dict[str, m.City]
+    divisions: dict[str, m.Tier]
+    sites: set[str]
+    platforms: dict[str, m.Platform]
+    departments: dict[str, m.Department]
+    tenants: set[str]
+    nodes: dict[str, m.Node]
+    systems: set[str]
+
+
 def check_references(loaded: Loaded) -> list[Problem]:
     inv, o = loaded.inventory, loaded.origins
-    P: list[Problem] = []
     prov = inv.province
+    ids = _Ids(cities={c.id: c for c in prov.cities}, divisions=inv.divisions(), sites={s.id for s in inv.sites.sites},
+               platforms={p.id: p for p in inv.platforms}, departments={d.id: d for d in inv.departments},
+               tenants={t.id for t in inv.tenants}, nodes={n.id: n for n in inv.nodes},
+               systems={s.id for s in inv.systems})
+    P = _duplicates(loaded)
+    for check in (_check_sites, _check_platforms, _check_departments, _check_tenants, _check_extranet,
+                  _check_dedicated_networks, _check_systems_and_freezes):
+        P += check(inv, o, ids)
+    P += _check_pools(loaded)
+    # One defect, one message: an item withheld for its shape fault is still known by its id.
+    return [p for p in P if not (p.message.startswith("no such") and p.value in o.withheld)]
 
+
+
+
+def _duplicates(loaded: Loaded) -> list[Problem]:
+    """Ids written twice (or generated twice by a template), each located where it stands again."""
+    inv = loaded.inventory
+    prov = inv.province
+    P: list[Problem] = []
     # duplicates in what the user wrote
     P += _dupes("province.yaml", ((c.id, ("cities", i)) for i, c in enumerate(prov.cities)), "city", loaded)
     for ci, c in enumerate(prov.cities):
@@ -80,16 +113,14 @@ def check_references(loaded: Loaded) -> list[Problem]:
     P += _dupes_expanded(loaded, "egress", [e.id for e in inv.egress])
     P += _dupes_expanded(loaded, "dedicated_network", [d.id for d in inv.dedicated_networks])
     P += _dupes_expanded(loaded, "system", [s.id for s in inv.systems])
+    return P
 
-    cities = {c.id: c for c in prov.cities}
-    divisions = inv.divisions()
-    sites = {s.id for s in inv.sites.sites}
-    platforms = {p.id: p for p in inv.platforms}
-    departments = {d.id: d for d in inv.departments}
-    tenants = {t.id for t in inv.tenants}
-    nodes = {n.id: n for n in inv.nodes}
-    systems = {s.id for s in inv.systems}
 
+def _check_sites(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
+    """sites.yaml: each site's city, and links between two known sites."""
+    P: list[Problem] = []
+    cities = ids.cities
+    sites = ids.sites
     for s in inv.sites.sites:
         if s.city not in cities:
             P.append(o.problem("site", s.id, ("city",), "no such city in province.yaml", s.city))
@@ -99,7 +130,15 @@ def check_references(loaded: Loaded) -> list[Problem]:
                 P.append(o.in_file("sites.yaml", ("links", i, end), "no such site", getattr(link, end)))
         if link.a == link.b:
             P.append(o.in_file("sites.yaml", ("links", i), "a link joins two different sites", link.a))
+    return P
 
+
+def _check_platforms(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
+    """clouds.yaml: cities, sectors, regions' sites and federation partners."""
+    P: list[Problem] = []
+    cities = ids.cities
+    sites = ids.sites
+    platforms = ids.platforms
     for p in inv.platforms:
         if p.kind == m.PlatformKind.municipal and p.city is None:
             P.append(o.problem("platform", p.id, ("city",), "a municipal platform names the city it serves"))
@@ -116,7 +155,14 @@ def check_references(loaded: Loaded) -> list[Problem]:
             elif f == p.id:
                 P.append(o.problem("platform", p.id, ("federates_with", fi),
                                    "a platform cannot federate with itself", f))
+    return P
 
+
+def _check_departments(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
+    """departments.yaml: cities and counties."""
+    P: list[Problem] = []
+    cities = ids.cities
+    divisions = ids.divisions
     for d in inv.departments:
         if d.city is not None and d.city not in cities:
             P.append(o.problem("department", d.id, ("city",), "no such city in province.yaml", d.city))
@@ -124,7 +170,15 @@ def check_references(loaded: Loaded) -> list[Problem]:
             P.append(o.problem("department", d.id, ("county",), f"no such county in city {d.city}", d.county))
         if d.level in (m.Tier.city, m.Tier.county) and d.city is None:
             P.append(o.problem("department", d.id, ("city",), f"a {d.level.value} department names its city"))
+    return P
 
+
+def _check_tenants(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
+    """tenants.yaml: departments, platforms, sharing, network names, ingress ports."""
+    P: list[Problem] = []
+    platforms = ids.platforms
+    departments = ids.departments
+    tenants = ids.tenants
     for t in inv.tenants:
         if t.department not in departments:
             P.append(o.problem("tenant", t.id, ("department",), "no such department in departments.yaml",
@@ -149,7 +203,15 @@ def check_references(loaded: Loaded) -> list[Problem]:
                                        rule.ports))
             elif rule.ports and not 1 <= int(rule.ports) <= 65535:
                 P.append(o.problem("tenant", t.id, ("ingress", ri, "ports"), "a port is 1-65535", rule.ports))
+    return P
 
+
+def _check_extranet(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
+    """extranet.yaml: nodes' divisions and sites, links' ends, egress nodes and levels."""
+    P: list[Problem] = []
+    divisions = ids.divisions
+    sites = ids.sites
+    nodes = ids.nodes
     for n in inv.nodes:
         tier = divisions.get(n.division)
         if tier is None:
@@ -180,7 +242,15 @@ def check_references(loaded: Loaded) -> list[Problem]:
         elif tier != e.level:
             P.append(o.problem("egress", e.id, ("level",), f"the division '{e.division}' is a {tier.value}",
                                e.level.value))
+    return P
 
+
+def _check_dedicated_networks(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
+    """dedicated_networks.yaml: departments, target nodes, site divisions, windows."""
+    P: list[Problem] = []
+    divisions = ids.divisions
+    departments = ids.departments
+    nodes = ids.nodes
     for d in inv.dedicated_networks:
         if d.department not in departments:
             P.append(o.problem("dedicated_network", d.id, ("department",), "no such department", d.department))
@@ -194,7 +264,15 @@ def check_references(loaded: Loaded) -> list[Problem]:
         if d.window is not None and d.window.end <= d.window.start:
             P.append(o.problem("dedicated_network", d.id, ("window", "end"), "the window must end after it starts",
                                str(d.window.end)))
+    return P
 
+
+def _check_systems_and_freezes(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
+    """systems.yaml's references, and province.yaml's change freezes."""
+    P: list[Problem] = []
+    platforms = ids.platforms
+    departments = ids.departments
+    systems = ids.systems
     for s in inv.systems:
         if s.department not in departments:
             P.append(o.problem("system", s.id, ("department",), "no such department", s.department))
@@ -206,14 +284,11 @@ def check_references(loaded: Loaded) -> list[Problem]:
         if s.target_platform is not None and s.target_platform not in platforms:
             P.append(o.problem("system", s.id, ("target_platform",), "no such platform", s.target_platform))
 
-    for fi, f in enumerate(prov.change_freezes):
+    for fi, f in enumerate(inv.province.change_freezes):
         if f.end <= f.start:
             P.append(o.in_file("province.yaml", ("change_freezes", fi, "end"), "a freeze must end after it starts",
                                str(f.end)))
-
-    P += _check_pools(loaded)
-    # One defect, one message: an item withheld for its shape fault is still known by its id.
-    return [p for p in P if not (p.message.startswith("no such") and p.value in o.withheld)]
+    return P
 
 
 def _dupes_expanded(loaded: Loaded, kind: str, ids: list[str]) -> list[Problem]:
