@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, out, progress)
-from govctl.source import load
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, load, out,
+                           progress)
 from govctl.core.errors import ChangesPresent, InputError, PolicyViolations, RuntimeFailure
 
 app = typer.Typer()
@@ -85,7 +85,7 @@ def plan_cmd(
     state_dir = _stack_state(state_dir, directory)
     stacks = engine.select(src.inventory, stack)
     if live:
-        _live_preview(stacks, directory, state_dir)
+        _live_preview(src.inventory, stacks, directory, state_dir)
         return
     # Read every input before running anything, so that bad input writes nothing.
     given = read_states(state) if state is not None else None
@@ -126,13 +126,35 @@ def plan_cmd(
         raise ChangesPresent(f"changes in {len(changed)} stack(s): {', '.join(changed)}")
 
 
-def _live_preview(stacks: list[str], directory: Path, state_dir: Path) -> None:
+def _engine_line(line: str) -> None:
+    """One line of the engine's streamed output, as it came (no markup, no highlighting)."""
+    out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def hub_first(inv: Any, stacks: list[str], directory: Path, state_dir: Path) -> list[str]:
+    """The stacks in the order the engine must take them: the hub first, the federated ones after it (they read
+    its outputs). A federated stack whose hub is neither applied nor in this run is refused before anything
+    runs: one line saying to apply the hub first."""
+    from govctl.stacks import live
+    from govctl.stacks.program import hub_of
+
+    hub = hub_of(inv).id
+    ordered = [s for s in stacks if s == hub] + [s for s in stacks if s != hub]
+    waiting = [s for s in ordered if s != hub]
+    if waiting and hub not in ordered and not live.has_outputs(hub, directory, state_dir):
+        raise live.HubNotApplied(f"stack{'s' if len(waiting) > 1 else ''} {', '.join(repr(w) for w in waiting)} "
+                                 f"read{'' if len(waiting) > 1 else 's'} the hub stack '{hub}', which has not been "
+                                 f"applied yet: apply the hub stack first (govctl apply --stack {hub}); "
+                                 "nothing was changed")
+    return ordered
+
+
+def _live_preview(inv: Any, stacks: list[str], directory: Path, state_dir: Path) -> None:
     from govctl.stacks import live
 
     live.pulumi_command()  # fail at once, before touching anything, when the CLI is missing
-    for s in stacks:
-        summary = live.preview(s, directory, state_dir, on_output=lambda line: out.print(line, end="",
-                                                                                          highlight=False))
+    for s in hub_first(inv, stacks, directory, state_dir):
+        summary = live.preview(s, directory, state_dir, on_output=_engine_line)
         out.print(f"[bold]{s}[/]: {summary}", highlight=False)
 
 
@@ -143,11 +165,17 @@ def apply_cmd(
     stack: StackOpt = None,
     yes: YesOpt = False,
     state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+    continue_on_error: Annotated[bool, typer.Option(
+        "--continue-on-error", help="Go on with every resource that does not depend on a failed one (`pulumi up "
+                                    "--continue-on-error`); the run still fails, naming the first error.")] = False,
 ) -> None:
     """Make the cloud match the inventory: `pulumi up` per stack through the Automation API.
 
-    Needs the Pulumi CLI, the OpenStack plugin, OS_* credentials and PULUMI_CONFIG_PASSPHRASE.
-    The hub (provincial) stack goes first. On success the offline snapshot is updated.
+    Needs govctl's engine on PATH (the Pulumi CLI, language host and OpenStack plugin) and credentials:
+    a clouds.yaml entry (OS_CLOUD; its auth_url and credentials are used, the inventory's regions select the
+    endpoints) or OS_* variables. The hub (provincial) stack goes first; a federated stack whose hub was never
+    applied is refused. Stack settings, the file backend and the passphrase are in the inventory's state
+    directory. On success the offline snapshot is updated.
 
     Example: `govctl apply inventories/guangdong --stack gd-prov --yes`
     """
@@ -158,14 +186,13 @@ def apply_cmd(
     live.pulumi_command()  # no CLI: exit 1 at once, nothing changed
     src, directory = _source(inventory)
     state_dir = _stack_state(state_dir, directory)
-    stacks = engine.select(src.inventory, stack)
+    stacks = hub_first(src.inventory, engine.select(src.inventory, stack), directory, state_dir)
     if not yes and not typer.confirm(f"Apply {len(stacks)} stack(s): {', '.join(stacks)}?", default=False):
         raise RuntimeFailure("cancelled, nothing changed")
     store = Store(state_dir, src.inventory.name)
     with statedir.lock(directory, "apply", "apply"), progress("apply", len(stacks)) as step:
         for s in stacks:  # one apply per inventory at a time (the lock); the hub first
-            changes = live.up(s, directory, state_dir, on_output=lambda line: out.print(line, end="",
-                                                                                     highlight=False))
+            changes = live.up(s, directory, state_dir, on_output=_engine_line, continue_on_error=continue_on_error)
             out.print(f"[green]{s}[/]: {changes}", highlight=False)
             snap = engine.graphs(src, [s], store)[s]
             store.write_snapshot(snap)

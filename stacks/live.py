@@ -1,23 +1,50 @@
 """Live preview and update through Pulumi's Automation API (needs the Pulumi CLI and the provider plugin).
 
-Backend: a local file backend under the state directory unless PULUMI_BACKEND_URL
-says otherwise; secrets: the passphrase provider, passphrase read from the
-environment (never printed, never written by govctl).
+Everything the engine keeps is in govctl's state directory of the inventory (``<state>/stacks``), never in
+the package or the checkout:
+
+- ``work/``: the Pulumi project the engine runs (a ``Pulumi.yaml`` whose ``main`` is the installed package's
+  ``stacks/``) and the per-stack settings ``Pulumi.<stack>.yaml`` (the encryption salt, the inventory path);
+- ``backend/``: Pulumi's file backend (unless ``PULUMI_BACKEND_URL`` names another);
+- the passphrase: ``PULUMI_CONFIG_PASSPHRASE`` or ``PULUMI_CONFIG_PASSPHRASE_FILE`` when set, else a random
+  one govctl makes once in ``<state>/secrets/pulumi-passphrase`` (0600, outside the backend). The engine is
+  handed the file's path, never the value: it is not in any argument, setting, state file or output.
+
+The program runs on govctl's own interpreter (``PULUMI_PYTHON_CMD`` = ``sys.executable``), not whichever
+``python3`` is first on PATH.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
+import secrets
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from govctl.core.errors import InputError
 from govctl.stacks.errors import LiveFailure, PulumiMissing
+from govctl.stacks.models import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTALL_HINT = ("install the Pulumi CLI (https://www.pulumi.com/docs/install/, e.g. "
-                "`curl -fsSL https://get.pulumi.com | sh`) and the OpenStack plugin "
-                "(`pulumi plugin install resource openstack`); `govctl plan` without --live needs neither")
+INSTALL_HINT = ("build or install govctl's pinned engine (tools/engine/build.sh, or --from-bundle FILE on a machine "
+                "without network) and put it on PATH (`eval \"$(tools/engine/build.sh --env)\"`); "
+                "`govctl plan` without --live needs neither")
+PASSPHRASE_FILE = "secrets/pulumi-passphrase"
+
+
+class AuthFailed(InputError):
+    """The cloud refused the credentials (clouds.yaml / OS_* variables)."""
+
+
+class CloudUnreachable(LiveFailure):
+    """The cloud's Keystone (or another endpoint) does not answer."""
+
+
+class HubNotApplied(InputError):
+    """A federated stack reads the hub's outputs, and the hub stack has none yet."""
 
 
 def pulumi_command() -> Any:
@@ -25,49 +52,129 @@ def pulumi_command() -> Any:
     from pulumi import automation as auto
 
     try:
-        return auto.PulumiCommand()
+        return auto.PulumiCommand(skip_version_check=True)
     except FileNotFoundError as exc:
         raise PulumiMissing(f"the Pulumi CLI is not installed ('{exc.filename or 'pulumi'}' not found): "
                             f"{INSTALL_HINT}; nothing was changed") from exc
 
 
-def _env(state_dir: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
+def _private_dir(path: Path) -> Path:
+    for d in reversed([path, *path.parents]):
+        if not d.exists():
+            d.mkdir(mode=0o700)
+    return path
+
+
+def passphrase_file(state_dir: Path) -> Path:
+    """The inventory's passphrase file (made once, random, 0600). ``state_dir`` is the ``stacks`` area."""
+    path = state_dir.parent / PASSPHRASE_FILE
+    if not path.exists():
+        _private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_urlsafe(32) + "\n")
+    return path
+
+
+def work_dir(state_dir: Path) -> Path:
+    """The Pulumi project directory of this inventory: ``Pulumi.yaml`` pointing at the package's program."""
+    work = _private_dir(state_dir / "work")
+    text = (f"# Written by govctl: the project the engine runs for this inventory (stack settings beside it).\n"
+            f"name: {PROJECT}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+            f"main: {json.dumps(str(ROOT / 'stacks'))}\n")
+    project = work / "Pulumi.yaml"
+    if not project.exists() or project.read_text(encoding="utf-8") != text:
+        from govctl.stacks.state import write_private
+
+        write_private(project, text)
+    return work
+
+
+def env(state_dir: Path) -> dict[str, str]:
+    """What the engine runs with: backend, passphrase file, interpreter."""
+    out: dict[str, str] = {"PULUMI_PYTHON_CMD": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     if not os.environ.get("PULUMI_BACKEND_URL"):
-        backend = (state_dir / "backend").resolve()
-        for d in reversed([backend, *backend.parents]):
-            if not d.exists():
-                d.mkdir(mode=0o700)  # state holds encrypted secrets: owner-only all the way down
-        env["PULUMI_BACKEND_URL"] = f"file://{backend}"
+        out["PULUMI_BACKEND_URL"] = f"file://{_private_dir((state_dir / 'backend').resolve())}"
     if not (os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")):
-        raise InputError("live mode encrypts stack secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or "
-                         "PULUMI_CONFIG_PASSPHRASE_FILE in the environment")
-    return env
+        out["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase_file(state_dir))
+    return out
 
 
 def stack(name: str, inventory_dir: Path, state_dir: Path) -> Any:
-    """Select (or create) the stack, with its config naming the inventory and the platform."""
+    """Select (or create) the stack, with its settings naming the inventory and the platform."""
     from pulumi import automation as auto
 
     cmd = pulumi_command()
-    env = _env(state_dir)
+    work = work_dir(state_dir)
     try:
         s = auto.create_or_select_stack(
-            stack_name=name, work_dir=str(ROOT),
-            opts=auto.LocalWorkspaceOptions(work_dir=str(ROOT), env_vars=env, secrets_provider="passphrase",
+            stack_name=name, work_dir=str(work),
+            opts=auto.LocalWorkspaceOptions(work_dir=str(work), env_vars=env(state_dir), secrets_provider="passphrase",
                                             pulumi_command=cmd))
         s.set_config("govctl:inventory", auto.ConfigValue(str(inventory_dir.resolve())))
         s.set_config("govctl:platform", auto.ConfigValue(name))
     except FileNotFoundError as exc:
         raise PulumiMissing(f"the Pulumi CLI disappeared: {INSTALL_HINT}") from exc
     except auto.CommandError as exc:
-        raise LiveFailure(f"stack '{name}': {_short(exc)}") from exc
+        raise classify(name, "select", exc) from exc
     return s
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return " / ".join(line for line in text[-6:] if line.strip())
+def has_outputs(name: str, inventory_dir: Path, state_dir: Path) -> bool:
+    """Whether the stack was applied (its state holds outputs): what federated stacks read."""
+    from pulumi import automation as auto
+
+    backend = os.environ.get("PULUMI_BACKEND_URL")
+    if not backend:
+        # The local file backend's checkpoint, read directly: no engine run, no stack created.
+        checkpoint = state_dir / "backend" / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
+        try:
+            doc = json.loads(checkpoint.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        latest = (doc.get("checkpoint") or {}).get("latest") or {}
+        return any(r.get("type") == "pulumi:pulumi:Stack" and r.get("outputs") for r in latest.get("resources") or [])
+    try:
+        return bool(stack(name, inventory_dir, state_dir).outputs())
+    except auto.CommandError:
+        return False
+
+
+_ERROR = re.compile(r"^\s*(?:error|\*)\s*:?\s*(.+)$")
+_AUTH = ("Authentication failed", "requires authentication", "The request you have made requires authentication",
+         "401 Unauthorized", "Unauthorized", "status code 401")
+_UNREACHABLE = ("connection refused", "no such host", "i/o timeout", "network is unreachable", "no route to host",
+                "context deadline exceeded", "dial tcp")
+
+
+def _lines(exc: Exception) -> list[str]:
+    return [line.strip() for line in str(exc).splitlines() if line.strip()]
+
+
+def _first_error(lines: list[str]) -> str:
+    """The engine's most specific error line: the provider's ('* ...') before the generic 'error: ...'."""
+    specific = [ln.lstrip("* ").strip() for ln in lines if ln.startswith("* ")]
+    if specific:
+        return specific[0]
+    errors = [ln.partition("error:")[2].strip() for ln in lines if "error:" in ln]
+    errors = [e for e in errors if e and not e.startswith("update failed") and not e.startswith("preview failed")]
+    return errors[0] if errors else (lines[-1] if lines else "the engine failed")
+
+
+def classify(name: str, what: str, exc: Exception) -> Exception:
+    """One line for what went wrong, as the right error type (exit code)."""
+    lines = _lines(exc)
+    text = "\n".join(lines)
+    hub = next((ln for ln in lines if "apply the hub stack first" in ln), None)
+    if hub is not None:
+        return HubNotApplied(hub[hub.find("stack '"):] if "stack '" in hub else hub)
+    first = _first_error(lines)
+    if any(k in text for k in _AUTH) and not any(k in text for k in _UNREACHABLE):
+        return AuthFailed(f"stack '{name}': the cloud refused the credentials (clouds.yaml / OS_CLOUD / OS_*): {first}"
+                          "; nothing more was changed")
+    if any(k in text for k in _UNREACHABLE):
+        return CloudUnreachable(f"stack '{name}': the cloud does not answer: {first}")
+    return LiveFailure(f"stack '{name}': {what} failed: {first}")
 
 
 def preview(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str], None]) -> dict[str, int]:
@@ -77,16 +184,95 @@ def preview(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable
     try:
         result = s.preview(on_output=on_output, policy_packs=[str(ROOT / "stacks" / "policypack")])
     except auto.CommandError as exc:
-        raise LiveFailure(f"stack '{name}': preview failed: {_short(exc)}") from exc
+        raise classify(name, "preview", exc) from exc
     return dict(result.change_summary)
 
 
-def up(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str], None]) -> dict[str, int]:
+def up(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str], None],
+       continue_on_error: bool = False) -> dict[str, int]:
     from pulumi import automation as auto
 
     s = stack(name, inventory_dir, state_dir)
+    drop_stale_locks(name, state_dir, on_output)
     try:
-        result = s.up(on_output=on_output, policy_packs=[str(ROOT / "stacks" / "policypack")])
+        resolve_pending(s, name, inventory_dir, on_output)
+        result = s.up(on_output=on_output, policy_packs=[str(ROOT / "stacks" / "policypack")],
+                      continue_on_error=continue_on_error or None)
     except auto.CommandError as exc:
-        raise LiveFailure(f"stack '{name}': update failed: {_short(exc)}") from exc
+        raise classify(name, "update", exc) from exc
     return dict(result.summary.resource_changes or {})
+
+
+def drop_stale_locks(name: str, state_dir: Path, on_output: Callable[[str], None]) -> None:
+    """The file backend's lock of a run that died (kill -9): its pid on this host is gone. ``apply`` holds govctl's
+    own lock of the inventory, so no other govctl run can own it; a live pid, another host's or a lock of another
+    backend is left alone (the engine then names it)."""
+    if os.environ.get("PULUMI_BACKEND_URL"):
+        return
+    import socket
+
+    for lock in (state_dir / "backend" / ".pulumi" / "locks" / "organization" / PROJECT / name).glob("*.json"):
+        try:
+            doc = json.loads(lock.read_text(encoding="utf-8"))
+            pid, host = int(doc.get("pid")), str(doc.get("hostname"))
+        except (OSError, ValueError, TypeError):
+            continue
+        if host != socket.gethostname() or _alive(pid):
+            continue
+        lock.unlink(missing_ok=True)
+        lock.with_name(lock.name + ".attrs").unlink(missing_ok=True)
+        on_output(f"removed the lock of an interrupted run of stack '{name}' (pid {pid}, gone since)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resolve_pending(s: Any, name: str, inventory_dir: Path, on_output: Callable[[str], None]) -> None:
+    """An interrupted update (kill -9, a crash) leaves pending operations, and the engine refuses to run until
+    they are resolved. Each pending create is looked up by its natural key (the audit's matching,
+    ``govctl.audit``) and handed to ``refresh --import-pending-creates URN ID`` when found; the rest are cleared.
+
+    Measured with the pinned engine (3.259): the refresh turns the found ones into pending imports and then
+    drops them, so the update that follows creates them again (a duplicate where names are not unique, e.g. a
+    Neutron network). Their names are printed, never passed over silently."""
+    deployment = s.export_stack().deployment or {}
+    pending = deployment.get("pending_operations") or []
+    if not pending:
+        return
+    creates = [op["resource"]["urn"] for op in pending if op.get("type") == "creating"]
+    found = live_ids(name, inventory_dir, creates) if creates else {}
+    args = ["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]
+    for urn, live_id in found.items():
+        args += ["--import-pending-creates", urn, "--import-pending-creates", live_id]
+    on_output(f"resolving {len(pending)} pending operation(s) of an interrupted run: {len(creates)} create(s), "
+              f"{len(found)} of them found in the cloud")
+    for urn, live_id in sorted(found.items()):
+        on_output(f"warning: created by the interrupted run: {urn.rsplit('::', 1)[-1]} (id {live_id})")
+    s._run_pulumi_cmd_sync(args, on_output)  # noqa: SLF001 - this SDK's refresh() cannot import pending creates
+
+
+def live_ids(name: str, inventory_dir: Path, urns: list[str]) -> dict[str, str]:
+    """Live ids of the stack's resources ``urns``, found by natural key in the cloud of ``OS_CLOUD``."""
+    cloud = os.environ.get("OS_CLOUD")
+    if not cloud:
+        return {}  # no clouds.yaml entry to read the cloud with: pending creates are dropped
+    from govctl.audit.audit import Auditor
+    from govctl.audit.cloud import Cloud
+    from govctl.audit.graph import capture, items_of
+    from govctl.audit.models import Profile
+    from govctl.inventory.validate import load_valid
+    from govctl.ipv6.planner import plan
+
+    inv = load_valid(inventory_dir, str(inventory_dir)).inventory
+    profile = Profile.parse(None, None, az_hints=True)
+    items = [it for it in items_of(capture(inv, plan(inv), [name], str(inventory_dir)), profile)]
+    auditor = Auditor(Cloud(cloud), profile, inv, [name], cloud)
+    auditor.run(items)
+    return {u: auditor.ids[u] for u in urns if u in auditor.ids}

@@ -122,9 +122,18 @@ def _platform(ctx: StackContext) -> m.Platform:
     return platform
 
 
-def _project_of(tenant: str, projects: dict[str, Any] | None) -> Any:
+def hub_missing(stack: str, hub: str, tenant: str) -> str:
+    """The one line a federated stack ends with when the hub stack has not been applied (or lacks the tenant)."""
+    return (f"stack '{stack}' reads tenant '{tenant}' from the hub stack '{hub}', whose state has no such output yet: "
+            f"apply the hub stack first (govctl apply --stack {hub})")
+
+
+def _project_of(tenant: str, stack: str, hub: str, projects: dict[str, Any] | None) -> Any:
     """A tenant's project id from the hub stack's `projects` output."""
-    return (projects or {})[tenant]
+    if not projects or tenant not in projects:
+        # RunError: the engine prints its message as one line, without a traceback.
+        raise pulumi.RunError(hub_missing(stack, hub, tenant))
+    return projects[tenant]
 
 
 def build(ctx: StackContext, only: frozenset[str] | None = None) -> dict[str, object]:
@@ -168,7 +177,8 @@ def build(ctx: StackContext, only: frozenset[str] | None = None) -> dict[str, ob
             if how == "local":
                 targets[target] = tenants[target].project_id
             elif how == "hub" and reference is not None:
-                targets[target] = reference.get_output("projects").apply(partial(_project_of, target))
+                targets[target] = reference.get_output("projects").apply(
+                    partial(_project_of, target, platform.id, hub.id))
             else:
                 pulumi.log.warn(f"tenant '{tp.tenant.id}': cannot share with '{target}' on platform "
                                 f"'{how.partition(':')[2]}' from here (only the same platform or the hub)")
