@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from govctl.core.clikit import resolve_inventory
-from govctl.core.errors import AllocationError, InventoryInvalid, Problem
+from govctl.core.errors import Problem
+from govctl.inventory.errors import InventoryInvalid
+from govctl.ipv6.errors import AllocationError
 
 
 @dataclass

@@ -23,8 +23,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from govctl.core.errors import (ChangesPresent, GovctlError, InputError, InventoryInvalid,
-                                     PolicyViolations, Problem, RuntimeFailure)
+from govctl.core.errors import (ChangesPresent, GovctlError, InputError, PolicyViolations, Problem, ProblemsFound,
+                                RuntimeFailure)
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3, 4
 
@@ -47,7 +47,7 @@ class ExitRule:
 
 # The one table, most specific first: the first row whose type matches decides.
 EXIT_CODES: tuple[ExitRule, ...] = (
-    ExitRule(InputError, EXIT_INPUT, "error", "bold red"),  # InventoryInvalid too (its problems first)
+    ExitRule(InputError, EXIT_INPUT, "error", "bold red"),  # ProblemsFound too (its problems first)
     ExitRule(ChangesPresent, EXIT_CHANGES, "changes present", "yellow", informational=True),
     ExitRule(PolicyViolations, EXIT_POLICY, "policy violations", "bold red"),
     ExitRule(RuntimeFailure, EXIT_FAILURE, "failed", "bold red"),
@@ -203,7 +203,7 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except GovctlError as exc:
             rule = exit_rule(exc)
-            if isinstance(exc, InventoryInvalid):
+            if isinstance(exc, ProblemsFound):
                 print_problems(exc.problems)
                 err.print(f"[{rule.style}]{escape(exc.summary())}[/]", highlight=False)
             elif not (rule.informational and is_quiet()):

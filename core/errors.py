@@ -1,7 +1,8 @@
 """The project's exception tree.
 
-Every failure a user can cause or meet is one of these; only the CLI plumbing
-(``core/clikit.py``, its one table) turns them into messages and exit codes.
+Every failure a user can cause or meet derives from these; each domain keeps its own types in its own
+``errors.py``. Only the CLI plumbing (``core/clikit.py``, its one table) turns them into messages and exit
+codes.
 """
 from __future__ import annotations
 
@@ -58,8 +59,9 @@ class InputError(GovctlError):
 
 
 @dataclass
-class InventoryInvalid(InputError):
-    """The inventory failed validation; carries every problem found, warnings included."""
+class ProblemsFound(InputError):
+    """Something the user wrote has located problems; carries every problem found, warnings included. Exit 2,
+    the problems printed before the summary. Each domain derives its own (inventory, cutover, migration)."""
 
     problems: list[Problem] = field(default_factory=list)
 
@@ -72,19 +74,7 @@ class InventoryInvalid(InputError):
 
     def summary(self) -> str:
         n = len(self.errors)
-        return f"inventory invalid: {n} error{'s' if n != 1 else ''}"
-
-
-class AllocationError(InputError):
-    """An address pool cannot satisfy the plan (exhausted, or a pinned prefix no longer fits).
-
-    ``key`` names the pinned allocation at fault, when there is one, so the
-    message can point at its line in ipv6-allocations.yaml.
-    """
-
-    def __init__(self, message: str, key: str | None = None) -> None:
-        super().__init__(message)
-        self.key = key
+        return f"{n} error{'s' if n != 1 else ''}"
 
 
 class RuntimeFailure(GovctlError):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govctl.core.errors import InputError, InventoryInvalid, RuntimeFailure
+from govctl.core.errors import InputError, ProblemsFound, RuntimeFailure
 
 
 @dataclass
-class CutoverRefused(InventoryInvalid):
+class CutoverRefused(ProblemsFound):
     """The cutover may not run as planned (pre-check failed); every reason is located in the inventory. Exit 2."""
 
     network: str = ""

@@ -13,7 +13,8 @@ from rich.table import Table
 from govctl.core.clikit import (InventoryArg, JsonOpt, emit_json, escape, handle_errors, out, print_problems,
                                 resolve_inventory)
 from govctl.source import allocation_problem
-from govctl.core.errors import AllocationError, InventoryInvalid
+from govctl.inventory.errors import InventoryInvalid
+from govctl.ipv6.errors import AllocationError
 
 app = typer.Typer()
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from govctl.core.errors import InventoryInvalid, Problem
+from govctl.core.errors import Problem
+from govctl.inventory.errors import InventoryInvalid
 from govctl.inventory import models as m
 from govctl.inventory.references import check_reserved_ids
 from govctl.inventory.yamlsrc import PathKey, SourceFile, format_path, read_yaml

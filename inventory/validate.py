@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from govctl.core.errors import InventoryInvalid, Problem
+from govctl.core.errors import Problem
+from govctl.inventory.errors import InventoryInvalid
 from govctl.inventory.loader import Loaded, load_partial
 from govctl.inventory.rules import check_rules
 

@@ -16,7 +16,8 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from govctl.core.errors import InputError, InventoryInvalid, Problem, RuntimeFailure
+from govctl.core.errors import InputError, Problem, RuntimeFailure
+from govctl.inventory.errors import InventoryInvalid
 
 
 def _yaml(text: str = "") -> Any:

@@ -10,7 +10,7 @@ import ipaddress
 from collections import defaultdict
 
 from govctl.inventory import models as m
-from govctl.core.errors import AllocationError
+from govctl.ipv6.errors import AllocationError
 from govctl.ipv6.allocator import Block
 from govctl.ipv6.models import (EXTERNAL, Allocation, Ipv6Plan, Kind, external_key, external_subnet_key, p2p_key,
                          subnet_key)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govctl.core.errors import InputError, InventoryInvalid, RuntimeFailure
+from govctl.core.errors import InputError, ProblemsFound, RuntimeFailure
 
 
 @dataclass
-class SystemsInvalid(InventoryInvalid):
+class SystemsInvalid(ProblemsFound):
     """A system list (YAML, CSV or XLSX) or a plan limit is wrong; every problem is located."""
 
     what: str = "system list"

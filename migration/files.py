@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from govctl.inventory import models as m
-from govctl.core.errors import InventoryInvalid
+from govctl.inventory.errors import InventoryInvalid
 from govctl.inventory.loader import FILES
 from govctl.migration.errors import MigrationInputError, OutputFailure, SystemsInvalid
 

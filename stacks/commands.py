@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, load, out,
-                           progress)
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, out, progress)
+from govctl.source import load
 from govctl.core.errors import ChangesPresent, InputError, PolicyViolations, RuntimeFailure
 
 app = typer.Typer()

@@ -371,7 +371,7 @@ def test_only_the_plumbing_constructs_typer_exit() -> None:
 
 
 @pytest.mark.parametrize(("error", "code"), [
-    (clikit.InputError("bad"), 2), (clikit.InventoryInvalid([]), 2), (clikit.RuntimeFailure("down"), 1),
+    (clikit.InputError("bad"), 2), (clikit.ProblemsFound([]), 2), (clikit.RuntimeFailure("down"), 1),
     (clikit.ChangesPresent("3 to create"), 3), (clikit.PolicyViolations("ssh open"), 4),
     (clikit.GovctlError("other"), 1)])
 def test_the_one_table_maps_each_exception_to_its_exit_code(error: Exception, code: int) -> None:

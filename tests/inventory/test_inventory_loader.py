@@ -12,7 +12,8 @@ import yaml
 
 from govctl import cli
 from govctl.inventory import models as m
-from govctl.core.errors import InventoryInvalid, Problem
+from govctl.core.errors import Problem
+from govctl.inventory.errors import InventoryInvalid
 from govctl.inventory.loader import load, load_partial
 
 EXAMPLE = Path(cli.__file__).resolve().parent / "inventories" / "example"

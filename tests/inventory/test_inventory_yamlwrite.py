@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from govctl.core.errors import InventoryInvalid
+from govctl.inventory.errors import InventoryInvalid
 from govctl.inventory.yamlwrite import edit_text, merge_mapping, patch_lines, write_atomic, write_inventory_files
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from govctl.core.errors import AllocationError
+from govctl.ipv6.errors import AllocationError
 from govctl.inventory.loader import load
 from govctl.ipv6.allocator import Block
 from govctl.ipv6.models import Kind

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hashseeds import outputs_under_seeds
 
 from govctl.inventory import models as m
-from govctl.core.errors import AllocationError
+from govctl.ipv6.errors import AllocationError
 from govctl.inventory.loader import load
 from govctl.ipv6.models import Kind
 from govctl.ipv6.planner import plan

@@ -141,7 +141,7 @@ def test_renaming_order_of_cities_in_the_file_does_not_matter_once_pinned():
 
 @pytest.mark.parametrize("towns", [0, 1, 256, 257])
 def test_town_counts_at_the_edges_of_a_county_block(towns):
-    from govctl.core.errors import AllocationError
+    from govctl.ipv6.errors import AllocationError
     inv = _inventory([[towns]], [])
     # /44 county, /52 town: 256 towns fit; 257 do not
     if towns > 256:
