@@ -381,51 +381,8 @@ def parse_rows(rows: Iterable[tuple[int, list[Any]]], loc: SheetLocator, ctx: In
                kind: str, step: Callable[..., None] | None = None) -> SystemSource:
     """Header row, then one system per row -> a validated ``SystemSource`` or ``SystemsInvalid``."""
     problems: list[Problem] = []
-    it = iter(rows)
-    # Sheets often open with a title row (e.g. a merged "XX省政务信息系统清单"): the header row is the
-    # first of the leading non-blank rows that names the id column; failing that, the first non-blank row.
-    leading: list[tuple[int, list[Any]]] = []
-    header_row: tuple[int, list[Any]] | None = None
-    for r, cells in it:
-        if all(_blank(c) for c in cells):
-            continue
-        leading.append((r, cells))
-        if any(not _blank(c) and header_field(str(c)) == "id" for c in cells):
-            header_row = (r, cells)
-            break
-        if len(leading) >= 10:
-            break
-    if header_row is None:
-        if not leading:
-            raise SystemsInvalid([loc.at(None, None, "no header row: the sheet is empty")], what=loc.file)
-        header_row = leading[0]
-        it = iter(leading[1:] + list(it))
-    hr, headers = header_row
-    fields: dict[int, str] = {}
-    for i, h in enumerate(headers):
-        if _blank(h):
-            continue
-        letter = column_letter(i)
-        try:
-            f, unit = header_spec(str(h))
-        except HeaderError as exc:
-            problems.append(Problem(loc.file, hr if loc.sheet is None else None,
-                                    ", ".join(([f"sheet '{loc.sheet}'"] if loc.sheet else [])
-                                              + [f"row {hr}", f"column {letter}"]),
-                                    str(exc), str(h).strip()))
-            continue
-        if f in loc.columns:
-            problems.append(loc.at(hr, f, f"column repeated (already column {loc.columns[f][0]})", str(h).strip()))
-            continue
-        loc.columns[f] = (letter, str(h).strip())
-        loc.units[f] = unit
-        fields[i] = f
-    missing = [c for c in COLUMNS if c.required and c.field not in loc.columns]
-    for c in missing:
-        problems.append(loc.at(hr, None, f"required column missing: {c.zh} ({c.field})"))
-    if missing:  # rows cannot be read without their id; unknown columns alone still let us check every row
-        raise SystemsInvalid(problems, what=loc.file)
-
+    (hr, headers), it = _header_row(rows, loc)
+    fields = _columns(hr, headers, loc, problems)
     name_to_id: dict[str, list[str]] = {}
     for did, dname in ctx.departments.items():
         name_to_id.setdefault(dname, []).append(did)
@@ -445,41 +402,10 @@ def parse_rows(rows: Iterable[tuple[int, list[Any]]], loc: SheetLocator, ctx: In
             loc.notices.append(f"{where.file}{'' if where.line is None else f':{where.line}'}: notice: "
                                f"{where.path}: a totals row ('{total}') is not a system: ignored")
             continue
-        data: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        row_ok = True
-        for i, f in fields.items():
-            v = cells[i] if i < len(cells) else None
-            if _blank(v):
-                continue
-            try:
-                if f in KIND_OF_FIELD:
-                    header = loc.columns[f][1]
-                    parsed = (_p_size if f == "data_gb" else _p_minutes)(v, loc.units.get(f), header)
-                else:
-                    parsed = _PARSERS[f](v)
-            except CellError as exc:
-                problems.append(loc.at(r, f, str(exc), _text(v)))
-                row_ok = False
-                continue
-            (extra if f in EXTRA_FIELDS else data)[f] = parsed
-        if data.get("id"):
-            known.add(data["id"])
-        for c in COLUMNS:
-            if c.required and c.field not in data and c.field in loc.columns:
-                problems.append(loc.at(r, c.field, "required value is empty", ""))
-                row_ok = False
-        dept = data.get("department")
-        if dept is not None and dept not in ctx.departments:
-            ids = name_to_id.get(dept, [])
-            if len(ids) == 1:
-                data["department"] = ids[0]
-            else:
-                problems.append(loc.at(r, "department", "no such department (by id or exact name)" if not ids
-                                       else f"department name is ambiguous: {', '.join(ids)}", dept))
-                row_ok = False
-        if not row_ok:
+        read = _row(r, cells, fields, loc, ctx, name_to_id, problems, known)
+        if read is None:
             continue
+        data, extra = read
         try:
             system = m.System.model_validate(data)
         except ValidationError as exc:
@@ -510,6 +436,105 @@ def parse_rows(rows: Iterable[tuple[int, list[Any]]], loc: SheetLocator, ctx: In
     if problems:
         raise SystemsInvalid(sorted(problems, key=_row_order), what=loc.file)
     return SystemSource(loc.file, systems, extras, loc, kind, list(loc.notices))
+
+
+def _header_row(rows: Iterable[tuple[int, list[Any]]], loc: SheetLocator
+                ) -> tuple[tuple[int, list[Any]], Iterator[tuple[int, list[Any]]]]:
+    """The header row, and the rows after it."""
+    it = iter(rows)
+    # Sheets often open with a title row (e.g. a merged "XX省政务信息系统清单"): the header row is the
+    # first of the leading non-blank rows that names the id column; failing that, the first non-blank row.
+    leading: list[tuple[int, list[Any]]] = []
+    header_row: tuple[int, list[Any]] | None = None
+    for r, cells in it:
+        if all(_blank(c) for c in cells):
+            continue
+        leading.append((r, cells))
+        if any(not _blank(c) and header_field(str(c)) == "id" for c in cells):
+            header_row = (r, cells)
+            break
+        if len(leading) >= 10:
+            break
+    if header_row is None:
+        if not leading:
+            raise SystemsInvalid([loc.at(None, None, "no header row: the sheet is empty")], what=loc.file)
+        header_row = leading[0]
+        it = iter(leading[1:] + list(it))
+    return header_row, it
+
+
+def _columns(hr: int, headers: list[Any], loc: SheetLocator, problems: list[Problem]) -> dict[int, str]:
+    """Column index -> field, from the header row (units noted in ``loc``); SystemsInvalid when a required
+    column is missing."""
+    fields: dict[int, str] = {}
+    for i, h in enumerate(headers):
+        if _blank(h):
+            continue
+        letter = column_letter(i)
+        try:
+            f, unit = header_spec(str(h))
+        except HeaderError as exc:
+            problems.append(Problem(loc.file, hr if loc.sheet is None else None,
+                                    ", ".join(([f"sheet '{loc.sheet}'"] if loc.sheet else [])
+                                              + [f"row {hr}", f"column {letter}"]),
+                                    str(exc), str(h).strip()))
+            continue
+        if f in loc.columns:
+            problems.append(loc.at(hr, f, f"column repeated (already column {loc.columns[f][0]})", str(h).strip()))
+            continue
+        loc.columns[f] = (letter, str(h).strip())
+        loc.units[f] = unit
+        fields[i] = f
+    missing = [c for c in COLUMNS if c.required and c.field not in loc.columns]
+    for c in missing:
+        problems.append(loc.at(hr, None, f"required column missing: {c.zh} ({c.field})"))
+    if missing:  # rows cannot be read without their id; unknown columns alone still let us check every row
+        raise SystemsInvalid(problems, what=loc.file)
+
+    return fields
+
+
+def _row(r: int, cells: list[Any], fields: dict[int, str], loc: SheetLocator, ctx: InventoryContext,
+         name_to_id: dict[str, list[str]], problems: list[Problem], known: set[str]
+         ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """One row's cells read into the system's fields and the extra columns; None (problems added) when a cell
+    is wrong, a required value is empty or the department is unknown."""
+    data: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    row_ok = True
+    for i, f in fields.items():
+        v = cells[i] if i < len(cells) else None
+        if _blank(v):
+            continue
+        try:
+            if f in KIND_OF_FIELD:
+                header = loc.columns[f][1]
+                parsed = (_p_size if f == "data_gb" else _p_minutes)(v, loc.units.get(f), header)
+            else:
+                parsed = _PARSERS[f](v)
+        except CellError as exc:
+            problems.append(loc.at(r, f, str(exc), _text(v)))
+            row_ok = False
+            continue
+        (extra if f in EXTRA_FIELDS else data)[f] = parsed
+    if data.get("id"):
+        known.add(data["id"])
+    for c in COLUMNS:
+        if c.required and c.field not in data and c.field in loc.columns:
+            problems.append(loc.at(r, c.field, "required value is empty", ""))
+            row_ok = False
+    dept = data.get("department")
+    if dept is not None and dept not in ctx.departments:
+        ids = name_to_id.get(dept, [])
+        if len(ids) == 1:
+            data["department"] = ids[0]
+        else:
+            problems.append(loc.at(r, "department", "no such department (by id or exact name)" if not ids
+                                   else f"department name is ambiguous: {', '.join(ids)}", dept))
+            row_ok = False
+    if not row_ok:
+        return None
+    return data, extra
 
 
 _TOTALS = re.compile(r"^(合\s*计|总\s*计|小\s*计|汇\s*总|total|totals|sum|subtotal)[:：]?$", re.I)
