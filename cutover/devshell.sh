@@ -9,7 +9,7 @@
 set -u
 N="$1"
 CMD="${SSH_ORIGINAL_COMMAND:-}"
-SHELL_DIR=$(dirname "$0")/../lab
+SHELL_DIR=$(dirname "$0")/../labs/routers
 case "$CMD" in
 "ping6 "*)
     set -- $CMD
