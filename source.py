@@ -28,10 +28,6 @@ class CheckedSource:
         return self.loaded.inventory
 
     @property
-    def directory(self) -> Path:
-        return Path(self.loaded.directory)
-
-    @property
     def ipv6(self) -> Any:
         """The IPv6 plan, made on first use (commands that only validate never pay for it)."""
         if self._ipv6 is None:
