@@ -1,4 +1,5 @@
-"""Shared by every test: the inventory a command uses when it is given none; the session's OpenStack lab.
+"""Shared by every test: the inventory a command uses when it is given none; the session's OpenStack lab; one
+router lab module at a time on this host.
 
 One local OpenStack Zed lab per test session (govctl.labs.cloud.lab), started fresh and stopped at the end, for
 every test marked openstack (tests/audit, tests/stacks). The lab's directory and ports follow
@@ -54,6 +55,41 @@ def isolated_state(session_state: str, tmp_path_factory: pytest.TempPathFactory,
         monkeypatch.setenv(statedir.ENV, str(tmp_path_factory.mktemp("govctl-state")))
     yield
     statedir.set_override(None)
+
+
+# Router and cutover labs are the host's (namespaces, bridges, /run/govctl-cutover) and a lab's management
+# prefix is its inventory's: a second test run on this machine (another checkout's CI) waits for the lab modules
+# of the first instead of building into them. The wait is bounded, so a stuck holder fails this run by name.
+HOST_LAB_LOCK = Path("/run/lock/govctl-test-router-labs.lock")
+HOST_LAB_WAIT = 3600.0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_router_lab_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Held for a module with a test marked lab, before its module-scoped lab fixtures are built."""
+    import fcntl
+    import time
+
+    if not any(item.get_closest_marker("lab") for item in request.session.items
+               if getattr(item, "module", None) is request.module):
+        yield
+        return
+    HOST_LAB_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with HOST_LAB_LOCK.open("a") as fh:
+        deadline = time.monotonic() + HOST_LAB_WAIT
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another test run has held {HOST_LAB_LOCK} for {HOST_LAB_WAIT:.0f} s "
+                                "(its router or cutover lab); is it stuck?", pytrace=False)
+                time.sleep(1.0)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

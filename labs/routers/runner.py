@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,7 @@ def up(inv: m.Inventory, plan: Ipv6Plan, baseline: dict[str, str], inventory_dir
     if state_path(topo.name).exists():
         raise LabError(f"a lab for '{topo.name}' is already up ({state_path(topo.name)}); "
                        "`govctl lab down` it first")
+    _clear_remains(topo)
     on_link = _run(["ip", "-6", "route", "show", topo.prefix], check=False).strip()
     if on_link:
         raise LabError(f"the lab's management prefix {topo.prefix} is already on-link here ({on_link}); "
@@ -126,6 +128,26 @@ def up(inv: m.Inventory, plan: Ipv6Plan, baseline: dict[str, str], inventory_dir
     state.started = time.time()
     _save(state)
     return state
+
+
+def _clear_remains(topo: LabTopology) -> None:
+    """Remove what a lab of this name left behind when its run was killed before ``down`` (its state file
+    went with its lab directory, so ``down`` cannot find it): namespaces named for this lab with no process
+    left in them, their veths and the lab's bridge. A namespace with a live process in it is another run's
+    lab, which is refused and left alone."""
+    mine = [ns for ns in _run(["ip", "netns", "list"], check=False).split() if ns.startswith(f"gl{topo.tag}-")]
+    alive = {ns: pids for ns in mine if (pids := _run(["ip", "netns", "pids", ns], check=False).split())}
+    if alive:
+        ns, pids = sorted(alive.items())[0]
+        raise LabError(f"a lab for '{topo.name}' is running here from another lab directory ({len(alive)} "
+                       f"namespaces with processes in them, e.g. {ns}: pids {' '.join(pids[:5])}); "
+                       "`govctl lab down` it there first")
+    for ns in mine:
+        _run(["ip", "netns", "del", ns], check=False)
+    links = _run(["ip", "-o", "link", "show"], check=False)
+    ours = re.findall(rf"^\d+: (m{topo.tag}\d{{4}}|{re.escape(topo.bridge)})[@:]", links, re.MULTILINE)
+    for name in ours:
+        _run(["ip", "link", "del", name], check=False)
 
 
 def _build(topo: LabTopology, state: LabState, baseline: dict[str, str], labdir: Path,
