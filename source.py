@@ -66,3 +66,21 @@ def allocation_problem(loaded: Any, exc: AllocationError) -> Problem:
     if exc.key is not None:
         return loaded.origins.in_file("ipv6-allocations.yaml", ("allocations", exc.key), str(exc))
     return loaded.origins.in_file("ipv6.yaml", ("pools",), str(exc))
+
+
+def inventory_digests(directory: Path) -> dict[str, str]:
+    """sha256 of each file the inventory loader reads (``loader.FILES``), "absent" for one that is not there: only
+    those, so a plan, journal or state written beside the inventory does not move it. What a saved plan records."""
+    from govctl.core.sealed import sha256
+    from govctl.inventory.loader import FILES
+
+    out = {}
+    for name in FILES:
+        path = Path(directory) / name
+        out[name] = sha256(path.read_bytes()) if path.is_file() else "absent"
+    return out
+
+
+def moved_files(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
+    """Inventory files whose bytes differ from ``recorded`` (or appeared, or went)."""
+    return sorted(n for n in set(recorded) | set(now) if recorded.get(n, "absent") != now.get(n, "absent"))

@@ -13,21 +13,20 @@ Never in the file: a running config (it carries hashed secrets; only its digest 
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from govctl.core.durable import write_private
+from govctl.core import sealed
 from govctl.core.errors import InputError
+from govctl.source import inventory_digests as source_digests
+from govctl.source import moved_files as source_moved
 
 FORMAT = "govctl-net-plan"
 VERSION = 1
 # the packages whose code decides what a push loads and how: a plan made by other code is refused
-CODE_PACKAGES = ("core", "inventory", "ipv6", "network", "labs/routers")
+CODE_PACKAGES = ("core", "source.py", "inventory", "ipv6", "network", "labs/routers")
 
 
 class PlanFileError(InputError):
@@ -80,38 +79,16 @@ class Plan:
         return data
 
 
-def sha256(text: str | bytes) -> str:
-    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+sha256 = sealed.sha256
 
 
 def inventory_digests(directory: Path) -> dict[str, str]:
-    """sha256 of each file the inventory loader reads (``loader.FILES``), "absent" for one that is not
-    there: only those, so a plan or journal written beside the inventory does not move it."""
-    from govctl.inventory.loader import FILES
-
-    out = {}
-    for name in FILES:
-        path = Path(directory) / name
-        out[name] = sha256(path.read_bytes()) if path.is_file() else "absent"
-    return out
+    return source_digests(directory)
 
 
-@lru_cache(maxsize=1)
 def code_version() -> str:
-    """govctl's version and a digest of the code a push runs (``CODE_PACKAGES``' .py and .j2 files, by
-    path and bytes), once per process: the code loaded is the code that pushes."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        release = version("govctl")
-    except PackageNotFoundError:
-        release = "unknown"
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for pkg in CODE_PACKAGES:
-        for path in sorted(p for p in (root / pkg).rglob("*") if p.suffix in (".py", ".j2") and p.is_file()):
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{release}+{h.hexdigest()[:16]}"
+    """govctl's version and a digest of the code a push runs (``CODE_PACKAGES``)."""
+    return sealed.code_version(CODE_PACKAGES)
 
 
 # a line that sets a secret: keep the command, replace what follows the keyword by its digest
@@ -137,49 +114,26 @@ def device_plan(node: str, platform: str, running: str, intended: str, diff: str
     return DevicePlan(node, platform, sha256(running), intended, change, reversal(change))
 
 
-def _canonical(body: dict[str, object]) -> bytes:
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def write(path: Path, plan: Plan) -> str:
     """Write ``plan`` atomically (0600; a crash leaves no half file); returns its body digest."""
-    body = plan.body()
-    digest = sha256(_canonical(body))
-    doc = {"format": FORMAT, "version": VERSION, "body_sha256": digest, "body": body}
-    write_private(Path(path), json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
-    return digest
+    return sealed.seal(Path(path), FORMAT, VERSION, plan.body())
 
 
 def read(path: Path) -> Plan:
     """The plan in ``path``; ``PlanFileError`` naming the file when it is not a plan of this format
     version, or its body does not match its digest (damaged, or edited by hand)."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanFileError(f"{path}: no such plan file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PlanFileError(f"{path}: not a govctl network plan ({type(exc).__name__}: {exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise PlanFileError(f"{path}: not a govctl network plan (make one with `govctl net plan --out FILE`)")
-    if doc.get("version") != VERSION:
-        raise PlanFileError(f"{path}: plan format version {doc.get('version')!r}, this govctl reads {VERSION}: "
-                            "make the plan again with this govctl")
-    body = doc.get("body")
-    if not isinstance(body, dict) or sha256(_canonical(body)) != doc.get("body_sha256"):
-        raise PlanFileError(f"{path}: the plan's body does not match its digest (body_sha256): the file was "
-                            "damaged or edited; make the plan again")
+    body, digest = sealed.unseal(Path(path), FORMAT, VERSION, "govctl network plan", "govctl net plan --out FILE",
+                                 PlanFileError)
     try:
         devices = [DevicePlan(**d) for d in body["devices"]]
-        return Plan(**{**body, "devices": devices, "body_sha256": doc["body_sha256"]})
+        return Plan(**{**body, "devices": devices, "body_sha256": digest})
     except (TypeError, KeyError) as exc:
         raise PlanFileError(f"{path}: a plan with an unexpected shape ({exc})") from None
 
 
 def moved_files(plan: Plan, now: dict[str, str]) -> list[str]:
     """Inventory files whose bytes differ from the plan's (or appeared, or went)."""
-    return sorted(n for n in set(plan.inventory_files) | set(now)
-                  if plan.inventory_files.get(n, "absent") != now.get(n, "absent"))
+    return source_moved(plan.inventory_files, now)
 
 
 def summary_rows(devices: Iterable[DevicePlan]) -> list[tuple[str, int, int]]:
