@@ -30,8 +30,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_INPUT, EXIT_CHANGES, EXIT_POLICY = 0, 1, 2, 3, 4
 
 INVENTORY_ENV = "GOVCTL_INVENTORY"
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, emoji=False)  # ":cloud:" in a URN is text, never an emoji
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 @dataclass(frozen=True)
