@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyCustomTimeouts, PolicyProviderResource,
@@ -174,7 +174,7 @@ def _sharing_declared(args: StackValidationArgs, report: ReportViolation) -> Non
 def _dr_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
     roles: dict[str, set[str]] = defaultdict(set)
     for r in args.resources:
-        if r.resource_type == AGGREGATE_TYPE and isinstance(r.props.get("metadata"), dict):
+        if r.resource_type == AGGREGATE_TYPE and isinstance(r.props.get("metadata"), Mapping):
             roles[str(r.props["metadata"].get("dr_role"))].add(str(r.props.get("region")))
     for r in args.resources:
         if r.resource_type != PROJECT_TYPE or r.props.get("isDomain"):
@@ -292,6 +292,15 @@ def _collect_at(found: list[tuple[str, str | None]]) -> Callable[..., None]:
     return report
 
 
+def engine_view(props: dict[str, Any]) -> Any:
+    """The properties as the real engine's analyzer hands them to a policy: wrapped in pulumi_policy's proxies, so
+    nested maps and lists are Mapping/Sequence proxies, not dict/list (a policy testing ``isinstance(x, dict)``
+    passed offline and failed under `pulumi preview --policy-pack`)."""
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    return unknown_checking_proxy(props)
+
+
 def evaluate(graph: Any, config: dict[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
     """Run every policy on a captured ``StackGraph``: (policy, level, urn, message) per violation."""
     config = config or {}
@@ -300,8 +309,8 @@ def evaluate(graph: Any, config: dict[str, Any] | None = None) -> list[tuple[str
                  if r.type.startswith("pulumi:providers:")}
     policy_res: dict[str, PolicyResource] = {}
     for u, r in res.items():
-        policy_res[u] = PolicyResource(r.type, r.inputs, u, r.name, _opts(r.parent), providers.get(r.provider or ""),
-                                       None, [], {})
+        policy_res[u] = PolicyResource(r.type, engine_view(r.inputs), u, r.name, _opts(r.parent),
+                                       providers.get(r.provider or ""), None, [], {})
     for u, r in res.items():
         pr = policy_res[u]
         pr.parent = policy_res.get(r.parent or "")
@@ -315,7 +324,7 @@ def evaluate(graph: Any, config: dict[str, Any] | None = None) -> list[tuple[str
         if isinstance(policy, ResourceValidationPolicy):
             for u, r in res.items():
                 found: list[str] = []
-                args = ResourceValidationArgs(r.type, r.inputs, u, r.name, _opts(r.parent),
+                args = ResourceValidationArgs(r.type, engine_view(r.inputs), u, r.name, _opts(r.parent),
                                               providers.get(r.provider or ""), pconf)
                 policy.validate(args, _collect(found))
                 out.extend((policy.name, level, u, msg) for msg in found)
