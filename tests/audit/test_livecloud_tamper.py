@@ -216,10 +216,16 @@ def test_dr_tenant_without_its_remote_dr_resources_is_a_violation(lab: Lab, inve
     assert lab.audit().in_sync
 
 
-def test_wrong_password_exit_2_and_secret_never_printed(lab: Lab, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_wrong_password_exit_2_and_secret_never_printed(lab: Lab, openstack_lab, tmp_path: Path,  # noqa: ANN001
+                                                        monkeypatch) -> None:  # noqa: ANN001
+    import yaml
+
     secret = "Wr0ng-govctl-s3cret-7781"
+    # the lab's own Keystone, on whatever port it was given (GOVCTL_CLOUD_KEYSTONE_PORT), never a fixed one
+    auth_url = yaml.safe_load(Path(openstack_lab.clouds_yaml).read_text())["clouds"][openstack_lab.cloud]["auth"][
+        "auth_url"]
     cfg = tmp_path / "clouds.yaml"
-    cfg.write_text("clouds:\n  bad:\n    auth:\n      auth_url: http://127.0.0.1:5000/v3\n      username: admin\n"
+    cfg.write_text(f"clouds:\n  bad:\n    auth:\n      auth_url: {auth_url}\n      username: admin\n"
                    f"      password: {secret}\n      project_name: admin\n      user_domain_name: Default\n"
                    "      project_domain_name: Default\n    region_name: RegionOne\n", encoding="utf-8")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(cfg))
