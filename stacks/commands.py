@@ -1,16 +1,16 @@
 """`govctl plan`, `govctl apply`, `govctl stacks`: the cloud step on the command line."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, handle_errors, out, progress)
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, err, handle_errors, out,
+                                progress)
 from govctl.source import load
-from govctl.core.errors import ChangesPresent, InputError, PolicyViolations, RuntimeFailure
+from govctl.core.errors import ChangesPresent, InputError, PolicyViolations
 
 app = typer.Typer()
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="govctl's state directory: snapshots, graph "
@@ -56,6 +56,9 @@ def plan_cmd(
                                                               "cache.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parallel stack processes "
                                                                          "(default: CPU count).")] = None,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="Save the plan (against the stacks' own state) for `govctl apply FILE`, which "
+                                      "applies exactly it or refuses.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show what would change in the cloud, offline: no Pulumi CLI, no credentials.
@@ -69,50 +72,32 @@ def plan_cmd(
 
     Example: `govctl plan --base origin/main --markdown --detailed-exitcode`
     """
-    from govctl.stacks import engine, gitrev
+    from govctl.stacks import engine
+    from govctl.stacks.planning import offline_plan
     from govctl.stacks.render import markdown as to_markdown
     from govctl.stacks.render import print_plan
-    from govctl.stacks.state import Store, read_states
-    from govctl.inventory.validate import load_valid
-    from govctl.ipv6.planner import plan as plan6
 
     if base is not None and state is not None:
         raise InputError("--base and --state: give one thing to compare with")
     if markdown and as_json:
         raise InputError("--markdown and --json: choose one output format")
-    started = time.perf_counter()
+    if out_file is not None and (base is not None or state is not None or live):
+        raise InputError("--out saves the change against the stacks' own state, which apply changes: leave out "
+                         "--base, --state and --live")
     src, directory = _source(inventory)
     state_dir = _stack_state(state_dir, directory)
     stacks = engine.select(src.inventory, stack)
     if live:
         _live_preview(src.inventory, stacks, directory, state_dir)
         return
-    # Read every input before running anything, so that bad input writes nothing.
-    given = read_states(state) if state is not None else None
-    store = None if no_cache else Store(state_dir, src.inventory.name)
-    bases: dict[str, tuple[Any, str]] = {}
-    if base is not None:
-        with gitrev.inventory_at(directory, base) as old_dir:
-            if old_dir is not None:
-                old_loaded = load_valid(old_dir, f"{src.shown}@{base}")
-                old = engine.Source(old_loaded.inventory, plan6(old_loaded.inventory), f"{src.shown}@{base}")
-                old_stacks = [s for s in stacks if s in {p.id for p in old.inventory.platforms}]
-                with progress(f"plan {base}", len(old_stacks)) as step:
-                    for s, g in engine.graphs(old, old_stacks, store, workers, on_stack=step).items():
-                        bases[s] = (g, f"git:{base}")
-        for s in stacks:
-            bases.setdefault(s, (None, f"git:{base} (stack absent there)"))
-    elif given is not None:
-        for s in stacks:
-            bases[s] = (given[s], f"state:{state}") if s in given else (None, f"state:{state} (stack absent)")
-    else:
-        lookup = Store(state_dir, src.inventory.name)
-        for s in stacks:
-            cur = lookup.current(s)
-            bases[s] = cur if cur is not None else (None, "nothing (no state yet)")
-    with progress("plan", len(stacks)) as step:
-        planned = engine.graphs(src, stacks, store, workers, on_stack=step)
-    result = engine.compare(src, planned, bases, started, store)
+    result = offline_plan(src, directory, state_dir, stacks, progress, base=base, state=state, no_cache=no_cache,
+                          workers=workers)
+    if out_file is not None:
+        from govctl.stacks.applying import save
+
+        digest = save(result, out_file, directory, state_dir)
+        err.print(f"saved the plan to {out_file} (sha256 {digest[:12]}): `govctl apply {out_file}` applies exactly "
+                  "it, or refuses if anything moved", highlight=False, markup=False)
     if as_json:
         emit_json(result.as_dict() | {"seconds": round(result.seconds, 3)})
     elif markdown:
@@ -150,26 +135,42 @@ def hub_first(inv: Any, stacks: list[str], directory: Path, state_dir: Path) -> 
 
 
 def _live_preview(inv: Any, stacks: list[str], directory: Path, state_dir: Path) -> None:
-    from govctl.stacks import live
+    from govctl.stacks import engine, live
 
     live.pulumi_command()  # fail at once, before touching anything, when the CLI is missing
     for s in hub_first(inv, stacks, directory, state_dir):
-        summary = live.preview(s, directory, state_dir, on_output=_engine_line)
+        summary = live.preview(s, directory, state_dir, on_output=_engine_line,
+                               policy_config=engine.policy_config(inv)).summary
         out.print(f"[bold]{s}[/]: {summary}", highlight=False)
 
 
 @app.command("apply")
 @handle_errors
 def apply_cmd(
-    inventory: InventoryArg = None,
+    inventory: Annotated[Path | None, typer.Argument(
+        metavar="[PLAN_FILE|INVENTORY]", show_default=False,
+        help="A plan file from `govctl plan --out` (apply exactly that plan), or the inventory directory "
+             "(default: the current directory if it holds province.yaml, else $GOVCTL_INVENTORY).")] = None,
     stack: StackOpt = None,
     yes: YesOpt = False,
     state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+    allow_destroy: Annotated[bool, typer.Option(
+        "--allow-destroy", help="Allow deleting or replacing tenant data (networks, object containers, DNS zones), "
+                                "which is protected otherwise.")] = False,
     continue_on_error: Annotated[bool, typer.Option(
         "--continue-on-error", help="Go on with every resource that does not depend on a failed one (`pulumi up "
                                     "--continue-on-error`); the run still fails, naming the first error.")] = False,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", metavar="URN", help="Leave this resource as it is (`pulumi up --exclude`; repeatable), e.g. one "
+                                         "whose cloud service is down; with a plan file, the rest of the plan must "
+                                         "still be what the engine does.")] = None,
 ) -> None:
-    """Make the cloud match the inventory: `pulumi up` per stack through the Automation API.
+    """Make the cloud match the inventory through the real engine: per stack a preview, then `pulumi up` held to it.
+
+    Given a plan file (`govctl plan --out FILE`), applies exactly that plan: it refuses, exit 2 and nothing
+    changed, when the inventory, govctl's code or a stack's state moved since, or when the engine's preview
+    differs from it. Given an inventory, shows each stack's preview (deletes and replacements first) and asks
+    (--yes for CI). Deleting or replacing tenant data needs --allow-destroy.
 
     Needs govctl's engine on PATH (the Pulumi CLI, language host and OpenStack plugin) and credentials:
     a clouds.yaml entry (OS_CLOUD; its auth_url and credentials are used, the inventory's regions select the
@@ -177,26 +178,36 @@ def apply_cmd(
     applied is refused. Stack settings, the file backend and the passphrase are in the inventory's state
     directory. On success the offline snapshot is updated.
 
-    Example: `govctl apply inventories/guangdong --stack gd-prov --yes`
+    Example: `govctl plan inventories/guangdong --out gd.plan && govctl apply gd.plan`
     """
-    from govctl.core import statedir
-    from govctl.stacks import engine, live
-    from govctl.stacks.state import Store
+    from govctl.stacks import applying, engine, live, planfile
 
+    options = applying.ApplyOptions(continue_on_error=continue_on_error, allow_destroy=allow_destroy,
+                                    exclude=tuple(exclude or ()))
+
+    def done(s: str, changes: dict[str, int]) -> None:
+        out.print(f"[green]{s}[/]: {changes or 'no changes'}", highlight=False)
+
+    if inventory is not None and inventory.is_file():
+        if stack:
+            raise InputError("--stack: a plan file names its stacks; make a plan of only those instead")
+        plan = planfile.read(inventory)
+        src, directory = _source(Path(plan.inventory))
+        applying.apply_file(plan, src, directory, _stack_state(state_dir, directory), options, _engine_line, done)
+        return
     live.pulumi_command()  # no CLI: exit 1 at once, nothing changed
     src, directory = _source(inventory)
     state_dir = _stack_state(state_dir, directory)
     stacks = hub_first(src.inventory, engine.select(src.inventory, stack), directory, state_dir)
-    if not yes and not typer.confirm(f"Apply {len(stacks)} stack(s): {', '.join(stacks)}?", default=False):
-        raise RuntimeFailure("cancelled, nothing changed")
-    store = Store(state_dir, src.inventory.name)
-    with statedir.lock(directory, "apply", "apply"), progress("apply", len(stacks)) as step:
-        for s in stacks:  # one apply per inventory at a time (the lock); the hub first
-            changes = live.up(s, directory, state_dir, on_output=_engine_line, continue_on_error=continue_on_error)
-            out.print(f"[green]{s}[/]: {changes}", highlight=False)
-            snap = engine.graphs(src, [s], store)[s]
-            store.write_snapshot(snap)
-            step(s)
+
+    def confirm(question: str, lines: list[str]) -> bool:
+        for line in lines:
+            out.print(line, highlight=False, markup=False)
+        return typer.confirm(question, default=False)
+
+    # no progress bar of its own: the engine's lines are the progress (the offline check before it has one)
+    applying.apply_inventory(src, directory, state_dir, stacks, options, _engine_line, None if yes else confirm,
+                             done, progress)
 
 
 @app.command("stacks")

@@ -67,6 +67,61 @@ def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> lis
     return changes
 
 
+def _refers(value: Any, urns: set[str]) -> bool:
+    if isinstance(value, str):
+        return value.startswith(ID_PREFIX) and value[len(ID_PREFIX):-1] in urns
+    if isinstance(value, list):
+        return any(_refers(v, urns) for v in value)
+    if isinstance(value, dict):
+        return any(_refers(v, urns) for v in value.values())
+    return False
+
+
+def _renewed(value: Any, urns: set[str]) -> Any:
+    """``value`` with each id of a replaced resource marked as new (what the engine sees: unknown until apply)."""
+    if isinstance(value, str):
+        return value + " (new)" if _refers(value, urns) else value
+    if isinstance(value, list):
+        return [_renewed(v, urns) for v in value]
+    if isinstance(value, dict):
+        return {k: _renewed(v, urns) for k, v in value.items()}
+    return value
+
+
+def _through_replacements(planned: StackGraph, base_res: dict[str, Resource], updates: list[Change],
+                          ids: dict[str, str]) -> list[Change]:
+    """A replaced resource gets a new id, so every resource whose inputs hold that id changes too, although its
+    ``<id:URN>`` reads the same: replaced where the field forces it (a subnet replaced replaces its router
+    interface; a flavor, its flavor access), else updated; and so on down the chain, as the engine previews it."""
+    by_urn = {c.urn: c for c in updates}
+    replaced = {u for u, c in by_urn.items() if c.kind == "replace"}
+    frontier = set(replaced)
+    while frontier:
+        found: set[str] = set()
+        for urn, r in planned.resources.items():
+            if urn not in base_res or urn in replaced:
+                continue
+            keys = [k for k, v in r.inputs.items() if _refers(v, frontier)]
+            if not keys:
+                continue
+            prior = by_urn.get(urn)
+            changed = list(prior.inputs) if prior is not None else []
+            for key in keys:
+                if any(c.key == key for c in changed):
+                    continue
+                value = r.inputs[key]
+                old = _normalise(base_res[urn].inputs.get(key), ids)
+                changed.append(InputChange(key, old, _renewed(value, frontier),
+                                           forcing(r.type, key, value, _renewed(value, frontier))))
+            kind: ChangeKind = "replace" if any(c.forces for c in changed) else "update"
+            by_urn[urn] = Change(kind, urn, r.type, r.name, planned.tenant_of(urn), tuple(changed))
+            if kind == "replace":
+                found.add(urn)
+        replaced |= found
+        frontier = found
+    return list(by_urn.values())
+
+
 def diff(planned: StackGraph, base: StackGraph | None, other_ids: dict[str, str] | None = None) -> list[Change]:
     """``other_ids``: real ids of other stacks' resources (their states), for cross-stack references.
 
@@ -85,6 +140,7 @@ def diff(planned: StackGraph, base: StackGraph | None, other_ids: dict[str, str]
         if changed:
             kind: ChangeKind = "replace" if any(c.forces for c in changed) else "update"
             updates.append(Change(kind, urn, r.type, r.name, planned.tenant_of(urn), tuple(changed)))
+    updates = _through_replacements(planned, base_res, updates, ids)
     deletes = [Change("delete", urn, r.type, r.name, base.tenant_of(urn))  # type: ignore[union-attr]
                for urn, r in base_res.items() if urn not in planned.resources]
     def order(c: Change) -> tuple[str, str, str]:

@@ -21,6 +21,7 @@ import re
 import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -177,30 +178,116 @@ def classify(name: str, what: str, exc: Exception) -> Exception:
     return LiveFailure(f"stack '{name}': {what} failed: {first}")
 
 
-def preview(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str], None]) -> dict[str, int]:
+@dataclass(frozen=True)
+class EnginePreview:
+    summary: dict[str, int]  # the engine's counts by step kind
+    changes: set[tuple[str, str]]  # (kind, URN), as ``govctl plan`` lists them
+    verdicts: set[tuple[str, str, str]]  # (policy, enforcement level, URN) of each violation the pack reported
+
+
+# The engine's step kinds, as the offline plan names them; the other steps (same, read, the create-replacement and
+# delete-replaced halves of a replace, refresh, import) change nothing a reviewer is shown.
+ENGINE_KINDS = {"create": "create", "update": "update", "delete": "delete", "replace": "replace"}
+
+
+def engine_change_set(steps: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(kind, URN) of each step the engine plans, from its (op, URN) pairs: as ``govctl plan`` lists them (the
+    root ``pulumi:pulumi:Stack`` resource is the engine's, not the program's, and is left out)."""
+    return {(ENGINE_KINDS[op], urn) for op, urn in steps
+            if op in ENGINE_KINDS and urn.split("::")[2:3] != ["pulumi:pulumi:Stack"]}
+
+
+def policy_options(state_dir: Path, config: dict[str, Any] | None) -> dict[str, Any]:
+    """The policy pack and its configuration (``engine.policy_config``: the shares the inventory declares) as the
+    engine takes them; the configuration file is written in the stack's work directory."""
+    packs: dict[str, Any] = {"policy_packs": [str(ROOT / "stacks" / "policypack")]}
+    if config is not None:
+        from govctl.stacks.state import write_private
+
+        path = work_dir(state_dir) / "policy-config.json"
+        write_private(path, json.dumps(config, sort_keys=True, ensure_ascii=False))
+        packs["policy_pack_configs"] = [str(path)]
+    return packs
+
+
+def preview(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str], None],
+            save_plan: Path | None = None, exclude: list[str] | None = None,
+            policy_config: dict[str, Any] | None = None) -> EnginePreview:
+    """``pulumi preview`` of the stack: its change summary, change set (``engine_change_set``) and the policy
+    pack's verdicts; with ``save_plan`` the engine also writes its update plan there, which ``up(plan=...)`` then
+    holds the update to."""
     from pulumi import automation as auto
 
     s = stack(name, inventory_dir, state_dir)
+    steps: list[tuple[str, str]] = []
+    verdicts: set[tuple[str, str, str]] = set()
+
+    def on_event(event: Any) -> None:
+        pre = getattr(event, "resource_pre_event", None)
+        if pre is not None and pre.metadata is not None:
+            op = pre.metadata.op
+            steps.append((getattr(op, "value", str(op)), pre.metadata.urn))
+        policy = getattr(event, "policy_event", None)
+        if policy is not None:
+            verdicts.add((policy.policy_name, policy.enforcement_level, policy.resource_urn or ""))
+
     try:
-        result = s.preview(on_output=on_output, policy_packs=[str(ROOT / "stacks" / "policypack")])
+        result = s.preview(on_output=on_output, on_event=on_event, **policy_options(state_dir, policy_config),
+                           plan=str(save_plan) if save_plan is not None else None, exclude=exclude or None)
     except auto.CommandError as exc:
         raise classify(name, "preview", exc) from exc
-    return dict(result.change_summary)
+    return EnginePreview(dict(result.change_summary), engine_change_set(steps), verdicts)
 
 
 def up(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str], None],
-       continue_on_error: bool = False) -> dict[str, int]:
+       continue_on_error: bool = False, plan: Path | None = None, exclude: list[str] | None = None,
+       policy_config: dict[str, Any] | None = None) -> dict[str, int]:
+    """``pulumi up``; with ``plan`` (an update plan from ``preview(save_plan=...)``) the engine refuses any step
+    the plan does not hold."""
     from pulumi import automation as auto
 
     s = stack(name, inventory_dir, state_dir)
     drop_stale_locks(name, state_dir, on_output)
     try:
         resolve_pending(s, name, inventory_dir, on_output)
-        result = s.up(on_output=on_output, policy_packs=[str(ROOT / "stacks" / "policypack")],
-                      continue_on_error=continue_on_error or None)
+        result = s.up(on_output=on_output, **policy_options(state_dir, policy_config),
+                      continue_on_error=continue_on_error or None, plan=str(plan) if plan is not None else None,
+                      exclude=exclude or None)
     except auto.CommandError as exc:
         raise classify(name, "update", exc) from exc
     return dict(result.summary.resource_changes or {})
+
+
+def deployment(name: str, inventory_dir: Path, state_dir: Path) -> dict[str, Any] | None:
+    """The stack's current deployment (its state's resources): the local file backend's checkpoint read directly,
+    else ``pulumi stack export`` from the backend PULUMI_BACKEND_URL names."""
+    if not os.environ.get("PULUMI_BACKEND_URL"):
+        from govctl.stacks.planfile import checkpoint_deployment
+
+        return checkpoint_deployment(state_dir / "backend" / ".pulumi" / "stacks" / PROJECT / f"{name}.json")
+    from pulumi import automation as auto
+
+    try:
+        return stack(name, inventory_dir, state_dir).export_stack().deployment or None
+    except auto.CommandError as exc:
+        raise classify(name, "stack export", exc) from exc
+
+
+def set_protect(name: str, inventory_dir: Path, state_dir: Path, urns: list[str], protect: bool,
+                on_output: Callable[[str], None]) -> None:
+    """``pulumi state protect|unprotect`` of exactly ``urns``: --allow-destroy lifts the protect of the tenant data
+    the reviewed change deletes or replaces, and puts it back when the change is not made."""
+    from pulumi import automation as auto
+
+    if not urns:
+        return
+    s = stack(name, inventory_dir, state_dir)
+    verb = "protect" if protect else "unprotect"
+    try:
+        for urn in urns:
+            s._run_pulumi_cmd_sync(["state", verb, urn, "--yes"], on_output)  # noqa: SLF001 - no SDK verb for it
+    except auto.CommandError as exc:
+        raise classify(name, f"state {verb}", exc) from exc
 
 
 def drop_stale_locks(name: str, state_dir: Path, on_output: Callable[[str], None]) -> None:

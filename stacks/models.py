@@ -147,6 +147,11 @@ class StackGraph:
                    outputs=dict(d.get("outputs") or {}), inputs_hash=d.get("inputs_hash", ""))
 
 
+# Tenant data: deleting or replacing one loses what the tenant keeps there (objects, DNS records, the ports on a
+# network). The program marks them with Pulumi's protect, and apply changes them only with --allow-destroy.
+PROTECTED_TYPES = frozenset({"openstack:networking/network:Network", "openstack:objectstorage/container:Container",
+                             "openstack:dns/zone:Zone"})
+
 ChangeKind = Literal["create", "update", "replace", "delete"]
 KINDS: tuple[ChangeKind, ...] = ("create", "update", "replace", "delete")
 

@@ -16,6 +16,12 @@ from govctl.inventory import models as m
 from govctl.stacks.models import PLATFORM_TYPE, PlatformArgs, RegionPlan
 
 
+def protected(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """``opts`` with Pulumi's protect: for tenant data (models.PROTECTED_TYPES), which the engine then refuses to
+    delete or replace until govctl apply --allow-destroy lifts it for exactly the resources of the reviewed change."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True))
+
+
 def provider_name(platform: m.Platform, region: RegionPlan) -> str:
     return f"{platform.id}-{region.name}"
 
@@ -93,7 +99,7 @@ class Platform(pulumi.ComponentResource):
             zone_name = pulumi.Output.from_input(args.hub_dns_zone).apply(lambda hub: f"{p.id}.{hub}")
         zone = openstack.dns.Zone(
             f"{p.id}-zone", name=zone_name, email=f"hostmaster@{p.id}.egov.example", ttl=3600,
-            description=f"{p.name} ({p.kind.value})", opts=child)
+            description=f"{p.name} ({p.kind.value})", opts=protected(child))
         self.dns_zone = zone.name
 
         self.register_outputs({"domain_id": self.domain_id, "extranet_network_id": self.extranet_network_id,
@@ -106,7 +112,7 @@ class Platform(pulumi.ComponentResource):
         net = openstack.networking.Network(
             name, name=net_name, external=True, admin_state_up=True, region=region.name,
             segments=[openstack.networking.NetworkSegmentArgs(network_type="flat", physical_network=physnet)],
-            opts=opts)
+            opts=protected(opts))
         subnets = [openstack.networking.Subnet(
             f"{name}-v4", name=f"{net_name}-v4", network_id=net.id, cidr=cidr, ip_version=4,
             gateway_ip=gateway, enable_dhcp=False, region=region.name,

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyCustomTimeouts, PolicyProviderResource,
                            PolicyResource, PolicyResourceOptions, ReportViolation, ResourceValidationArgs,
                            ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
@@ -25,6 +26,7 @@ TENANT_TYPE = "govctl:cloud:Tenant"
 PLATFORM_TYPE = "govctl:cloud:Platform"
 AGGREGATE_TYPE = "openstack:compute/aggregateV2:AggregateV2"
 PROJECT_TYPE = "openstack:identity/project:Project"
+NETWORK_TYPE = "openstack:networking/network:Network"
 ANY = ("0.0.0.0/0", "::/0")
 REMOTE_DR_NEEDS = (("openstack:blockstorage/volumeTypeAccessV3:VolumeTypeAccessV3", "DR target volume type grant"),
                    ("openstack:blockstorage/quoteSetV3:QuoteSetV3", "volume quota"))
@@ -39,6 +41,26 @@ def _id_target(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith("<id:") and value.endswith(">"):
         return value[4:-1]
     return None
+
+
+def _get(props: Any, key: str, default: Any = None) -> Any:
+    """``props[key]``, or ``default`` when it is absent or not known yet. Under `pulumi preview` a value computed by
+    the cloud is unknown, and reading it raises UnknownValueError, which stops the whole policy: the engine then
+    reports "can't run policy" instead of a verdict. A policy judges what is known, as the offline plan does."""
+    try:
+        return props.get(key, default) if isinstance(props, Mapping) else default
+    except UnknownValueError:
+        return default
+
+
+def _ref(r: PolicyResource, key: str, type_: str) -> str | None:
+    """The URN of the ``type_`` resource that ``r``'s ``key`` (an id) refers to: the offline plan's '<id:URN>', or
+    under the real engine (a cloud id, or unknown before it exists) ``r``'s one dependency of that type."""
+    target = _id_target(_get(r.props, key))
+    if target is not None:
+        return target
+    deps = [d.urn for d in (r.dependencies or []) if d.resource_type == type_]
+    return deps[0] if len(deps) == 1 else None
 
 
 # ---------------------------------------------------------------- resource policies
@@ -73,7 +95,7 @@ def _management_ports(args: ResourceValidationArgs, report: ReportViolation) -> 
 def _ethertype(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != "openstack:networking/secGroupRule:SecGroupRule":
         return
-    prefix, ethertype = args.props.get("remoteIpPrefix"), args.props.get("ethertype")
+    prefix, ethertype = _get(args.props, "remoteIpPrefix"), _get(args.props, "ethertype")
     if not prefix or not isinstance(prefix, str) or prefix.startswith("<"):
         return
     family = "IPv6" if ipaddress.ip_network(prefix, strict=False).version == 6 else "IPv4"
@@ -82,10 +104,10 @@ def _ethertype(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def _ipv6_modes(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != "openstack:networking/subnet:Subnet" or args.props.get("ipVersion") != 6:
+    if args.resource_type != "openstack:networking/subnet:Subnet" or _get(args.props, "ipVersion") != 6:
         return
-    ra, addr = args.props.get("ipv6RaMode"), args.props.get("ipv6AddressMode")
-    cidr = args.props.get("cidr")
+    ra, addr = _get(args.props, "ipv6RaMode"), _get(args.props, "ipv6AddressMode")
+    cidr = _get(args.props, "cidr")
     if ra and addr and ra != addr:
         report(f"ipv6_ra_mode {ra} with ipv6_address_mode {addr} (Neutron rejects mixed modes)", None)
     if "slaac" in (ra, addr) and isinstance(cidr, str) and not cidr.startswith("<"):
@@ -94,9 +116,10 @@ def _ipv6_modes(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 
 def _no_shared_networks(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == "openstack:networking/network:Network" and args.props.get("shared"):
+    if args.resource_type == "openstack:networking/network:Network" and _get(args.props, "shared"):
         report("network shared with every project; share with named tenants through RBAC only", None)
-    if args.resource_type == "openstack:networking/rbacPolicyV2:RbacPolicyV2" and args.props.get("targetTenant") == "*":
+    if (args.resource_type == "openstack:networking/rbacPolicyV2:RbacPolicyV2"
+            and _get(args.props, "targetTenant") == "*"):
         report("RBAC policy targets every project ('*')", None)
 
 
@@ -107,7 +130,7 @@ def _tenant_external_private(args: StackValidationArgs, report: ReportViolation)
     # external=True makes Neutron grant access_as_external to '*': any project could then put a
     # router gateway on a strong-isolation tenant's own plane. Found against a real Zed Neutron.
     for r in args.resources:
-        if r.resource_type == "openstack:networking/network:Network" and r.props.get("external") \
+        if r.resource_type == "openstack:networking/network:Network" and _get(r.props, "external") \
                 and _tenant_of(r) is not None:
             report("a tenant's own external network is external to every project; create it with "
                    "external=False and grant access_as_external to the tenant through RBAC", r.urn)
@@ -158,11 +181,11 @@ def _sharing_declared(args: StackValidationArgs, report: ReportViolation) -> Non
         if r.resource_type != "openstack:networking/rbacPolicyV2:RbacPolicyV2":
             continue
         owner = _tenant_of(r)
-        target_urn = _id_target(r.props.get("targetTenant"))
+        target_urn = _ref(r, "targetTenant", PROJECT_TYPE)
         if owner is None or target_urn is None:
             continue  # a live preview may not know the target yet
         target = projects.get(target_urn, _urn_name(target_urn))
-        action = r.props.get("action")
+        action = _get(r.props, "action")
         if action == "access_as_external":
             if target != owner.name:
                 report(f"tenant '{owner.name}' external network made visible to '{target}'", r.urn)
@@ -174,25 +197,25 @@ def _sharing_declared(args: StackValidationArgs, report: ReportViolation) -> Non
 def _dr_coverage(args: StackValidationArgs, report: ReportViolation) -> None:
     roles: dict[str, set[str]] = defaultdict(set)
     for r in args.resources:
-        if r.resource_type == AGGREGATE_TYPE and isinstance(r.props.get("metadata"), Mapping):
-            roles[str(r.props["metadata"].get("dr_role"))].add(str(r.props.get("region")))
+        if r.resource_type == AGGREGATE_TYPE and isinstance(_get(r.props, "metadata"), Mapping):
+            roles[str(_get(_get(r.props, "metadata"), "dr_role"))].add(str(_get(r.props, "region")))
     for r in args.resources:
-        if r.resource_type != PROJECT_TYPE or r.props.get("isDomain"):
+        if r.resource_type != PROJECT_TYPE or _get(r.props, "isDomain"):
             continue
-        tags = [t for t in (r.props.get("tags") or []) if isinstance(t, str)]
+        tags = [t for t in (_get(r.props, "tags") or []) if isinstance(t, str)]
         grade = next((int(t.split("=", 1)[1]) for t in tags if t.startswith("dr-grade=")), 0)
         tenant = _tenant_of(r)
         if grade == 0 or tenant is None:
             continue
         mine = [x for x in args.resources if _tenant_of(x) is tenant and x.resource_type.startswith(OPENSTACK)]
-        regions = {str(x.props.get("region")) for x in mine}
+        regions = {str(_get(x.props, "region")) for x in mine}
         if not roles.get("remote_dr"):
             report(f"tenant '{tenant.name}' has DR grade {grade} but the platform has no remote-DR region",
                    tenant.urn)
         for rg in sorted(roles.get("remote_dr", ())):
             # Data-level DR needs, before the disaster, the right to bring the data up there (the centre's
             # DR target volume type) and room for it (a Cinder quota): a backup container alone is not it.
-            held = {x.resource_type for x in mine if str(x.props.get("region")) == rg}
+            held = {x.resource_type for x in mine if str(_get(x.props, "region")) == rg}
             lacking = [label for type_, label in REMOTE_DR_NEEDS if type_ not in held]
             if lacking:
                 report(f"tenant '{tenant.name}' has DR grade {grade} but no {' and no '.join(lacking)} in "
@@ -207,30 +230,30 @@ def _ipv6_twin(args: StackValidationArgs, report: ReportViolation) -> None:
     networks = {r.urn: r for r in args.resources if r.resource_type == "openstack:networking/network:Network"}
     for r in args.resources:
         if r.resource_type == "openstack:networking/subnet:Subnet":
-            target = _id_target(r.props.get("networkId"))
+            target = _ref(r, "networkId", NETWORK_TYPE)
             if target is not None:
-                versions[target].add(int(r.props.get("ipVersion") or 0))
+                versions[target].add(int(_get(r.props, "ipVersion") or 0))
     for urn, net in networks.items():
-        if net.props.get("external") or _tenant_of(net) is None:
+        if _get(net.props, "external") or _tenant_of(net) is None:
             continue
         if 4 in versions[urn] and 6 not in versions[urn]:
-            report(f"tenant network '{net.props.get('name')}' is IPv4-only (no IPv6 twin subnet)", urn)
+            report(f"tenant network '{_get(net.props, 'name')}' is IPv4-only (no IPv6 twin subnet)", urn)
 
 
 def _external_dual_stack(args: StackValidationArgs, report: ReportViolation) -> None:
     # A router's gateway takes its addresses from its external network's subnets: an IPv4-only external
     # network leaves every tenant behind it without an IPv6 path out, whatever its own subnets say.
     external = {r.urn for r in args.resources
-                if r.resource_type == "openstack:networking/network:Network" and r.props.get("external")}
+                if r.resource_type == "openstack:networking/network:Network" and _get(r.props, "external")}
     external |= {t for r in args.resources if r.resource_type == "openstack:networking/rbacPolicyV2:RbacPolicyV2"
-                 and r.props.get("action") == "access_as_external"
-                 and (t := _id_target(r.props.get("objectId"))) is not None}
+                 and _get(r.props, "action") == "access_as_external"
+                 and (t := _ref(r, "objectId", NETWORK_TYPE)) is not None}
     versions: dict[str, set[int]] = defaultdict(set)
     for r in args.resources:
-        target = _id_target(r.props.get("networkId")) if r.resource_type == "openstack:networking/subnet:Subnet" \
+        target = _ref(r, "networkId", NETWORK_TYPE) if r.resource_type == "openstack:networking/subnet:Subnet" \
             else None
         if target is not None:
-            versions[target].add(int(r.props.get("ipVersion") or 0))
+            versions[target].add(int(_get(r.props, "ipVersion") or 0))
     # Judged where the subnets' network ids are known (always offline; a live preview may not know them yet).
     for urn in sorted(u for u in external if 4 in versions[u] and 6 not in versions[u]):
         report(f"external network '{_urn_name(urn)}' has no IPv6 subnet: routers behind it get no IPv6 gateway",

@@ -20,7 +20,7 @@ import pulumi_openstack as openstack
 from govctl.inventory import models as m
 from govctl.stacks.errors import ProgramError
 from govctl.stacks.models import TENANT_TYPE, TenantArgs
-from govctl.stacks.platform import external_ipv6_subnet
+from govctl.stacks.platform import external_ipv6_subnet, protected
 
 MEMBER_ROLE = "member"
 
@@ -100,7 +100,7 @@ class Tenant(pulumi.ComponentResource):
                 f"{t.id}-{net.name}", name=net.name, tenant_id=project.id, admin_state_up=True, region=rg,
                 shared=False, availability_zone_hints=list(region.availability_zones),
                 description=f"routing domain {net.routing_domain}" if net.routing_domain else None,
-                opts=child)
+                opts=protected(child))
             self.network_ids[net.name] = n.id
             v4 = ipaddress.IPv4Network(net.ipv4)
             s4 = openstack.networking.Subnet(
@@ -138,7 +138,7 @@ class Tenant(pulumi.ComponentResource):
             admin_state_up=True, region=rg,
             segments=[openstack.networking.NetworkSegmentArgs(network_type="vlan",
                                                               physical_network="strong-isolation")],
-            opts=self._child)
+            opts=protected(self._child))
         v4 = ipaddress.IPv4Network(cidr)
         hosts = list(v4.hosts())
         subnet = openstack.networking.Subnet(
@@ -264,7 +264,7 @@ class Tenant(pulumi.ComponentResource):
                 f"{t.id}-dr-backup-{rp.name}", name=f"{t.id}-dr-backup", region=rp.name, versioning=grade >= 4,
                 metadata={"dr-grade": str(grade), "rto-minutes": str(t.dr.rto_minutes),
                           "rpo-minutes": str(t.dr.rpo_minutes), "standard": t.dr.standard},
-                opts=pulumi.ResourceOptions(parent=self, provider=remote, depends_on=[project]))
+                opts=protected(pulumi.ResourceOptions(parent=self, provider=remote, depends_on=[project])))
 
     def share(self, targets: dict[str, Any]) -> None:
         """RBAC: share every network with the given tenants (tenant id -> project id), and nothing else."""

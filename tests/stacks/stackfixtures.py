@@ -1,6 +1,7 @@
 """Shared helpers for tests/stacks: bundled inventories planned once per session under the mock runtime."""
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan
 from govctl.stacks import engine
+from govctl.stacks.models import ROOT_STACK_TYPE
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORIES = sorted(p.parent for p in (ROOT / "inventories").glob("*/clouds.yaml"))
@@ -30,3 +32,36 @@ def planned(name: str) -> tuple[engine.Source, dict]:
 @pytest.fixture
 def example() -> tuple[engine.Source, dict]:
     return planned("example")
+
+
+def checkpoint(stack: str) -> dict:
+    """A hand-made local-backend checkpoint of one stack: what `pulumi up` would have left behind."""
+    _, graphs = planned("example")
+    g = graphs[stack]
+    ids = {u: str(uuid.uuid5(uuid.NAMESPACE_URL, u)) for u in g.resources}
+
+    def real(v):  # noqa: ANN001, ANN202
+        if isinstance(v, str) and v.startswith("<id:"):
+            return ids.get(v[4:-1], str(uuid.uuid4()))
+        if isinstance(v, str) and v.startswith("<lookup:"):
+            return "9fe2ff9ee4384b1894a90878d3e92bab"
+        if isinstance(v, list):
+            return [real(x) for x in v]
+        if isinstance(v, dict):
+            return {k: real(x) for k, x in v.items()}
+        return v
+
+    root = f"urn:pulumi:{stack}::govctl::{ROOT_STACK_TYPE}::govctl-{stack}"
+    resources = [{"urn": root, "custom": False, "type": ROOT_STACK_TYPE, "outputs": {"dns_zone": "x."}}]
+    for u, r in g.resources.items():
+        inputs = real(r.inputs)
+        if r.type == "openstack:networking/subnet:Subnet":
+            inputs = inputs | {"dnsPublishFixedIp": False, "__defaults": ["dnsPublishFixedIp"]}
+        resources.append({
+            "urn": u, "custom": r.custom, "id": ids[u] if r.custom else "", "type": r.type, "inputs": inputs,
+            "outputs": inputs, "parent": r.parent or root, "dependencies": list(r.dependencies),
+            "provider": f"{r.provider}::{ids[r.provider]}" if r.provider else "",
+        })
+    return {"version": 3, "checkpoint": {"stack": f"organization/govctl/{stack}", "latest": {
+        "manifest": {"time": "2026-11-20T10:00:00Z", "magic": "x", "version": "v3.199.0"},
+        "secrets_providers": {"type": "passphrase", "state": {"salt": "v1:x"}}, "resources": resources}}}

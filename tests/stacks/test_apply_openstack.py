@@ -3,8 +3,10 @@ session's OpenStack lab (tests/conftest.py: openstack_lab), then the offline pla
 faults, on a copy of the bundled example.
 
 The lab has no Designate and no Swift (they are not part of `govctl lab cloud` yet), so the hub stack's DNS
-zone and its tenants' DR backup containers cannot be created: the tests pin exactly those resources as the
-ones that fail, with the provider's own error, and everything else as applied. Under CI=true a missing
+zone and its tenants' DR backup containers cannot be created: the first tests pin exactly those resources as the
+ones that fail, with the provider's own error, and everything else as applied; later ones leave them out
+(`apply --exclude`) so that an update can finish. Then saved plans, the destroy guard, the plan-fidelity suite
+(offline plan against `pulumi preview --json`) and the policy pack in the engine. Under CI=true a missing
 engine fails the tests instead of skipping them.
 """
 from __future__ import annotations
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from fidelity_edits import EDITS, apply_edit
 
 pytestmark = pytest.mark.openstack
 
@@ -70,7 +74,9 @@ def world(openstack_lab, engine, tmp_path_factory):  # noqa: ANN001, ANN201
     from govctl.stacks import live
 
     t0 = time.monotonic()
-    live.stack(STACK, inv, state / "stacks").destroy(on_output=lambda _line: None)
+    s = live.stack(STACK, inv, state / "stacks")
+    s._run_pulumi_cmd_sync(["state", "unprotect", "--all", "--yes"], None)  # noqa: SLF001 - the tenant data too
+    s.destroy(on_output=lambda _line: None)
     api = Cloud(openstack_lab.cloud)
     for net in api.call("network", "GET", "/networks")["networks"]:
         if net["name"].startswith("crash"):
@@ -111,7 +117,7 @@ def test_engine_output_is_line_by_line_and_the_settings_stay_in_the_state_dir(wo
     assert out.count("\n") > 100 and any(ln.lstrip().startswith("+  openstack:identity:Project") for ln in
                                          out.splitlines())
     work = world["state"] / "stacks" / "work"
-    assert sorted(p.name for p in work.iterdir()) == ["Pulumi.prov.yaml", "Pulumi.yaml"]
+    assert sorted(p.name for p in work.iterdir()) == ["Pulumi.prov.yaml", "Pulumi.yaml", "policy-config.json"]
     root = Path(__file__).resolve().parents[2]
     assert not list(root.glob("Pulumi.*.yaml")) and not list((root / "stacks").glob("Pulumi.*.yaml"))
     assert not list(world["inv"].glob("Pulumi*"))
@@ -144,6 +150,149 @@ def test_an_edited_quota_is_previewed_then_applied_exactly(world) -> None:  # no
     assert done == [name for name, _ in updates], res.out
     after = planned(inv, world["state"])["stacks"][0]["changes"]
     assert [c["kind"] for c in after] == ["create"] * len(UNSERVED)
+
+
+def unserved(inv: Path, state: Path) -> list[str]:
+    """--exclude of each resource the lab cannot serve (no Designate, no Swift), so an update can finish."""
+    urns = [c["urn"] for c in planned(inv, state)["stacks"][0]["changes"] if c["name"] in UNSERVED]
+    assert len(urns) == len(UNSERVED)
+    return [arg for u in urns for arg in ("--exclude", u)]
+
+
+def test_tenant_data_carries_protect_in_the_state(world) -> None:  # noqa: ANN001
+    from govctl.stacks.models import PROTECTED_TYPES
+
+    held = [r for r in checkpoint(world["state"]).values() if r["type"] in PROTECTED_TYPES]
+    assert len(held) >= 5 and all(r.get("protect") is True for r in held), [r["urn"] for r in held]
+    assert not [r["urn"] for r in checkpoint(world["state"]).values()
+                if r.get("protect") and r["type"] not in PROTECTED_TYPES]
+
+
+def test_a_saved_plan_is_applied_exactly_then_refused_once_the_state_moved(world, tmp_path: Path) -> None:  # noqa: ANN001
+    inv, state = world["inv"], world["state"]
+    tenants = inv / "tenants.yaml"
+    tenants.write_text(tenants.read_text(encoding="utf-8").replace("      ram_gb: 256\n", "      ram_gb: 384\n", 1),
+                       encoding="utf-8")
+    saved = tmp_path / "ram.plan"
+    res = govctl("--state-dir", str(state), "plan", str(inv), "-s", STACK, "--out", str(saved))
+    assert res.code == 0, res.err
+    body = json.loads(saved.read_text(encoding="utf-8"))["body"]
+    updates = sorted(c["urn"].rsplit("::", 1)[1] for c in body["stacks"][0]["changes"] if c["kind"] == "update")
+    assert updates == ["prov-gov-office-compute-quota-RegionBackup", "prov-gov-office-compute-quota-RegionMain"]
+    before = checkpoint(state)
+    res = govctl("--state-dir", str(state), "apply", str(saved), *unserved(inv, state))
+    print(f"apply FILE: {res.seconds:.1f} s")
+    assert res.code == 0, res.err
+    done = sorted(ln.split()[2] for ln in res.out.splitlines() if " updated (" in ln)
+    assert done == updates, res.out
+    after = checkpoint(state)
+    def held(r: dict) -> tuple:  # what a resource is, not the engine's bookkeeping (timestamps)
+        return r.get("id"), r.get("inputs"), r.get("outputs")
+
+    # the cloud's resources (not the components and the stack, whose outputs lack what --exclude left out)
+    assert {u for u in after if after[u].get("custom") and held(after[u]) != held(before[u])} == {
+        u for u in after if u.rsplit("::", 1)[1] in updates}
+    assert all(after[u]["outputs"]["ram"] == 384 * 1024 for u in after if u.rsplit("::", 1)[1] in updates)
+    again = govctl("--state-dir", str(state), "apply", str(saved), *unserved(inv, state))
+    assert again.code == 2 and "the state of stack 'prov'" in again.last_line, again.err
+    assert checkpoint(state) == after
+
+
+def pulumi_preview_json(world, edited: Path, tmp: Path) -> set[tuple[str, str]]:  # noqa: ANN001
+    """(op, URN) of each step `pulumi preview --json` plans for ``edited`` against the stack's state, run by the CLI
+    itself on private copies of the backend and the stack settings (the state is not touched; protect is lifted in
+    the copy so that deletes and replacements of tenant data are previewed rather than refused)."""
+    state = world["state"]
+    backend, work = tmp / "backend", tmp / "work"
+    shutil.copytree(state / "stacks" / "backend", backend)
+    shutil.copytree(state / "stacks" / "work", work)
+    env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{backend}", "PULUMI_SKIP_UPDATE_CHECK": "true",
+           "PULUMI_CONFIG_PASSPHRASE_FILE": str(state / "secrets" / "pulumi-passphrase"),
+           "PULUMI_PYTHON_CMD": sys.executable}
+
+    def pulumi(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["pulumi", *args, "--stack", STACK, "--cwd", str(work), "--non-interactive"],
+                              capture_output=True, text=True, env=env, timeout=600, check=False)
+
+    for args in (["config", "set", "govctl:inventory", str(edited)], ["state", "unprotect", "--all", "--yes"]):
+        done = pulumi(*args)
+        assert done.returncode == 0, done.stderr
+    done = pulumi("preview", "--json")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    steps = json.loads(done.stdout).get("steps") or []
+    return {(s["op"], s["urn"]) for s in steps
+            if s["op"] in ("create", "update", "delete", "replace") and "::pulumi:pulumi:Stack::" not in s["urn"]}
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_the_offline_plan_is_what_pulumi_preview_plans(world, kind: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """Plan fidelity: for each kind of edit, the (kind, URN) set of the offline `govctl plan` equals that of
+    `pulumi preview --json` on the same stack and state."""
+    edited = tmp_path / "example"
+    shutil.copytree(world["inv"], edited)
+    apply_edit(edited, kind)
+    t0 = time.monotonic()
+    offline = {(c["kind"], c["urn"]) for c in planned(edited, world["state"])["stacks"][0]["changes"]}
+    t1 = time.monotonic()
+    engine = pulumi_preview_json(world, edited, tmp_path)
+    print(f"{kind}: govctl plan {t1 - t0:.1f} s, pulumi preview {time.monotonic() - t1:.1f} s, "
+          f"{len(offline)} changes")
+    assert offline - {("create", u) for u in unserved_urns(world)} != set(), "the edit changes nothing"
+    assert offline == engine, {"only offline": sorted(offline - engine), "only engine": sorted(engine - offline)}
+
+
+def unserved_urns(world) -> set[str]:  # noqa: ANN001
+    if "unserved" not in world:  # the lab's unserved resources are never created, so this never changes
+        world["unserved"] = {c["urn"] for c in planned(world["inv"], world["state"])["stacks"][0]["changes"]
+                             if c["name"] in UNSERVED}
+    return world["unserved"]
+
+
+@pytest.mark.parametrize("stack", [STACK, "health"])
+def test_the_policy_pack_in_the_engine_gives_the_offline_verdicts(world, stack: str) -> None:  # noqa: ANN001
+    """`pulumi preview --policy-pack` with the pack's configuration, on the applied hub stack (values known from the
+    state) and on a federated stack never applied (values the cloud assigns are unknown in the preview): the same
+    (policy, level, resource) verdicts as the offline plan's evaluation, among them the example's advisory
+    ipv6-twin violation (prov-finance's IPv4-only legacy network)."""
+    from govctl.source import check
+    from govctl.stacks import engine, live
+
+    inv, state = world["inv"], world["state"]
+    res = govctl("--state-dir", str(state), "plan", str(inv), "-s", stack, "--json", "--no-cache")
+    assert res.code == 0, res.err
+    offline = {(v["policy"], v["level"], v["urn"]) for v in json.loads(res.out)["violations"]}
+    if stack == STACK:
+        assert ("ipv6-twin", "advisory", "urn:pulumi:prov::govctl::govctl:cloud:Tenant$openstack:networking/network:"
+                                         "Network::prov-finance-legacy") in offline
+    lines: list[str] = []
+    seen = live.preview(stack, inv, state / "stacks", lines.append,
+                        policy_config=engine.policy_config(check(inv).inventory))
+    assert seen.verdicts == offline, "\n".join(ln for ln in lines if "policy" in ln.lower())
+    assert not [ln for ln in lines if "can't run policy" in ln]
+
+
+def test_deleting_tenant_data_needs_allow_destroy_and_lifts_only_its_protect(world) -> None:  # noqa: ANN001
+    inv, state = world["inv"], world["state"]
+    tenants = inv / "tenants.yaml"
+    db = "      - name: db\n        ipv4: 198.51.100.192/26\n"
+    text = tenants.read_text(encoding="utf-8")
+    assert db in text
+    tenants.write_text(text.replace(db, "", 1), encoding="utf-8")
+    before = checkpoint(state)
+    refused = govctl("--state-dir", str(state), "apply", str(inv), "-s", STACK, "--yes", *unserved(inv, state))
+    assert refused.code == 2, refused.err
+    assert "holding tenant data (delete urn:pulumi:prov::govctl::govctl:cloud:Tenant$openstack:networking/network:" \
+           "Network::prov-gov-office-db)" in refused.last_line
+    assert checkpoint(state) == before
+    res = govctl("--state-dir", str(state), "apply", str(inv), "-s", STACK, "--yes", "--allow-destroy",
+                 *unserved(inv, state))
+    assert res.code == 0, res.err
+    gone = sorted(u.rsplit("::", 1)[1] for u in set(before) - set(checkpoint(state)))
+    assert gone == ["prov-gov-office-db", "prov-gov-office-db-v4", "prov-gov-office-db-v4-if", "prov-gov-office-db-v6",
+                    "prov-gov-office-db-v6-if"], gone
+    from govctl.stacks.models import PROTECTED_TYPES
+
+    assert all(r.get("protect") for r in checkpoint(state).values() if r["type"] in PROTECTED_TYPES)
 
 
 def test_the_passphrase_appears_nowhere(world) -> None:  # noqa: ANN001

@@ -5,15 +5,13 @@ import json
 import os
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from govctl.cli import app
-from stackfixtures import ROOT, planned
-from govctl.stacks.models import ROOT_STACK_TYPE
+from stackfixtures import ROOT, checkpoint, planned
 
 runner = CliRunner()
 EXAMPLE = ROOT / "inventories" / "example"
@@ -92,39 +90,6 @@ def test_base_head_shows_exactly_the_changed_tenants_changes(repo: Path, cwd: Pa
     # The working tree is untouched by reading the base.
     status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True)
     assert status.stdout.strip() == "M inventories/example/tenants.yaml"
-
-
-def checkpoint(stack: str) -> dict:
-    """A hand-made local-backend checkpoint of one stack: what `pulumi up` would have left behind."""
-    _, graphs = planned("example")
-    g = graphs[stack]
-    ids = {u: str(uuid.uuid5(uuid.NAMESPACE_URL, u)) for u in g.resources}
-
-    def real(v):  # noqa: ANN001, ANN202
-        if isinstance(v, str) and v.startswith("<id:"):
-            return ids.get(v[4:-1], str(uuid.uuid4()))
-        if isinstance(v, str) and v.startswith("<lookup:"):
-            return "9fe2ff9ee4384b1894a90878d3e92bab"
-        if isinstance(v, list):
-            return [real(x) for x in v]
-        if isinstance(v, dict):
-            return {k: real(x) for k, x in v.items()}
-        return v
-
-    root = f"urn:pulumi:{stack}::govctl::{ROOT_STACK_TYPE}::govctl-{stack}"
-    resources = [{"urn": root, "custom": False, "type": ROOT_STACK_TYPE, "outputs": {"dns_zone": "x."}}]
-    for u, r in g.resources.items():
-        inputs = real(r.inputs)
-        if r.type == "openstack:networking/subnet:Subnet":
-            inputs = inputs | {"dnsPublishFixedIp": False, "__defaults": ["dnsPublishFixedIp"]}
-        resources.append({
-            "urn": u, "custom": r.custom, "id": ids[u] if r.custom else "", "type": r.type, "inputs": inputs,
-            "outputs": inputs, "parent": r.parent or root, "dependencies": list(r.dependencies),
-            "provider": f"{r.provider}::{ids[r.provider]}" if r.provider else "",
-        })
-    return {"version": 3, "checkpoint": {"stack": f"organization/govctl/{stack}", "latest": {
-        "manifest": {"time": "2026-11-20T10:00:00Z", "magic": "x", "version": "v3.199.0"},
-        "secrets_providers": {"type": "passphrase", "state": {"salt": "v1:x"}}, "resources": resources}}}
 
 
 def test_local_backend_checkpoint_is_read_as_the_stacks_state(cwd: Path) -> None:
