@@ -11,25 +11,33 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from net_helpers import FIXTURE
 from test_net_hostkeys import StandIn
 
+from govctl.cutover.models import CutoverSettings
+from govctl.cutover.planner import plan_cutover
+from govctl.cutover.render import PLATFORMS as CUTOVER_PLATFORMS
+from govctl.cutover.render import render_pe
 from govctl.inventory.models import DevicePlatform
+from govctl.inventory.validate import load_valid
+from govctl.ipv6.planner import plan as ipv6_plan
 from govctl.network.drivers.registry import DRIVERS, driver_for
 from govctl.network.errors import DeviceError
 from govctl.network.journal import Journal
 from govctl.network.models import DeviceTarget, PushPolicy, Status
 from govctl.network.platforms import PLATFORMS
-from govctl.network.platforms.fixture_platform.device import NETWORK, Device
+from govctl.network.platforms.fixture_platform.device import GRAMMAR, NETWORK, Device
 from govctl.network.platforms.fixture_platform.driver import FixtureDriver
 from govctl.network.push import Rollout, rollback_run
 from govctl.network.render import render
 from govctl.network.workflow import Context, load
 
 NAME = "fixture_platform"
+EXAMPLE = Path(__file__).resolve().parents[3] / "inventories" / "example"  # the one with dedicated networks
 PASSWORD_ENV = "GOVCTL_FIXTURE_PLATFORM_PW"
 # what every device runs before govctl: none of it is govctl's, all of it must survive push and rollback
 FOREIGN = """hostname {node}
@@ -51,16 +59,20 @@ exit
 """
 
 
+def _on_the_platform(source: Path, target: Path) -> Path:
+    """A copy of the inventory ``source`` with every extranet node on the fixture platform."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".govctl"))
+    text = (target / "extranet.yaml").read_text(encoding="utf-8")
+    for old in ("huawei_vrp", "h3c_comware", "ios", "frr"):
+        text = text.replace(f"platform: {old}", f"platform: {NAME}")
+    (target / "extranet.yaml").write_text(text, encoding="utf-8")
+    return target
+
+
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Context:
     """The network tests' frozen inventory with every node on the fixture platform, loaded as the CLI does."""
-    inv = tmp_path_factory.mktemp("inv") / "extranet"
-    shutil.copytree(FIXTURE, inv, ignore=shutil.ignore_patterns(".govctl"))
-    text = (inv / "extranet.yaml").read_text(encoding="utf-8")
-    for old in ("huawei_vrp", "h3c_comware", "ios", "frr"):
-        text = text.replace(f"platform: {old}", f"platform: {NAME}")
-    (inv / "extranet.yaml").write_text(text, encoding="utf-8")
-    return load(inv)
+    return load(_on_the_platform(FIXTURE, tmp_path_factory.mktemp("inv") / "extranet"))
 
 
 @pytest.fixture
@@ -153,3 +165,21 @@ def test_an_untrusted_host_key_is_refused_before_the_device_hears_of_it(ctx: Con
         driver_for(_targets(ctx, server, pin=False)["alpha-r1"]).open()
     assert NETWORK.device("alpha-r1").sessions == 0  # type: ignore[union-attr]
     assert server.leaked() == []
+
+
+def test_a_cutover_puts_the_vpn_on_its_pes_in_its_syntax_and_takes_it_off(tmp_path: Path):
+    """The cutover knows the platform from its record and folder: its access port (port 10), its templates."""
+    assert NAME in CUTOVER_PLATFORMS and CutoverSettings().access_port[NAME] == "port10"
+    inv = load_valid(_on_the_platform(EXAMPLE, tmp_path / "example")).inventory
+    plan = plan_cutover(inv, ipv6_plan(inv), "health-net", now=datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc))
+    assert plan.pes and {pe.platform for pe in plan.pes} == {NAME}
+    for pe in plan.pes:
+        changes = {c.feature: c for c in render_pe(pe)}
+        assert list(changes) == ["vpn_instance", "isolation", "bgp_vpn", "access", "vpn_routing"]
+        assert f"vrf {pe.vpn}\n" in changes["vpn_instance"].apply and f"no vrf {pe.vpn}\n" in changes["vpn_instance"].rollback
+        for link in pe.links:
+            assert link.interface.startswith("port10.")
+            assert f"interface {link.interface}\n" in changes["access"].apply
+            assert f"no interface {link.interface}\n" in changes["access"].rollback
+        assert all(line.split()[0] in GRAMMAR for c in changes.values() for line in c.apply.splitlines()
+                   if line.strip() and not line.startswith("!")), "a cutover line the platform's device would refuse"

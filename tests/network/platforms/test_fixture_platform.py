@@ -4,7 +4,8 @@ through ``$GOVCTL_PLATFORMS_PATH`` as govctl's own are found under ``network/pla
 
 That process runs the shared driver contract (test_net_contract.py, the cases every platform's driver
 meets) and the render check of every platform on it, and fixture_platform_suite.py: the inventory accepts
-its name, it renders, pushes, finds nothing to do the second time and rolls back. This process, without the
+its name, it renders, pushes, finds nothing to do the second time and rolls back, and a cutover plans and
+renders its VPN on the platform's PEs. This process, without the
 variable, does not know the platform: the inventory refuses the name, listing the platforms there are.
 """
 from __future__ import annotations
@@ -35,7 +36,7 @@ CONTRACT = [
 ]
 SUITE = "tests/network/platforms/fixture_platform_suite.py"
 FIXTURE = NETWORK_TESTS / "fixtures" / "extranet"  # the network tests' frozen inventory, the suite's too
-SUITE_TESTS = 5
+SUITE_TESTS = 6
 
 
 def test_a_folder_on_the_platforms_path_is_a_platform_everywhere_and_passes_the_contract(tmp_path: Path):

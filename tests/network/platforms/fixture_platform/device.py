@@ -24,6 +24,7 @@ from govctl.network.platforms.scope import Line, parse
 GRAMMAR = frozenset({
     "hostname", "interface", "description", "ip", "ipv6", "ospf6", "exit", "router", "router-id", "neighbor",
     "network", "address-family", "username", "line", "exec-timeout", "snmp-server", "logging", "ntp",
+    "vrf", "rd", "route-target", "import",  # a cutover's department VPN
 })
 
 
