@@ -77,6 +77,10 @@ class ProblemsFound(InputError):
         return f"{n} error{'s' if n != 1 else ''}"
 
 
+class PlatformsPathInvalid(InputError):
+    """``$GOVCTL_PLATFORMS_PATH`` names a folder that does not exist, or two platform folders share a name."""
+
+
 class RuntimeFailure(GovctlError):
     """Something outside the user's input failed (device, cloud, filesystem). Exit code 1."""
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 
 from govctl.core.errors import InputError
 from govctl.cutover.models import Rendered, VpnPe
 from govctl.network import platforms
+from govctl.network.render import template_path
 from govctl.network.templating import environment
 
-TEMPLATES = Path(platforms.__file__).resolve().parent
 PLATFORMS = tuple(platforms.names())  # every platform has its cutover templates (tests check each)
 # Order of application; rollback runs in the reverse order.
 PE_FEATURES = ("vpn_instance", "isolation", "bgp_vpn", "access", "vpn_routing")
@@ -27,7 +26,8 @@ TEARDOWN = "teardown"
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    return environment(TEMPLATES)
+    # names are "<platform>/templates/...", relative to the folders holding platform folders
+    return environment(platforms.roots())
 
 
 def render_feature(pe: VpnPe, feature: str, *, undo: bool, extra: Mapping[str, object] | None = None,
@@ -37,17 +37,19 @@ def render_feature(pe: VpnPe, feature: str, *, undo: bool, extra: Mapping[str, o
     ``flavour`` (the lab's ``lab``: ``templates/cutover_lab``) overrides some features' templates and falls
     back to the platform's.
     """
-    name = f"{pe.platform}/templates/cutover/{feature}.j2"
+    kind = "cutover"
     try:
-        flavoured = f"{pe.platform}/templates/cutover_{flavour}/{feature}.j2"
-        if flavour and (TEMPLATES / flavoured).exists():
-            name = flavoured
-        template = _env().get_template(name)
+        known = platforms.get(pe.platform) is not None
+        if flavour and known and template_path(pe.platform, f"cutover_{flavour}", feature).exists():
+            kind = f"cutover_{flavour}"
+        template = _env().get_template(f"{pe.platform}/templates/{kind}/{feature}.j2")
         text = template.render(pe=pe, undo=undo, **(extra or {}))
     except jinja2.TemplateNotFound:
-        raise InputError(f"{pe.node}: platform '{pe.platform}' has no cutover template {TEMPLATES / name}") from None
+        where = (template_path(pe.platform, kind, feature) if platforms.get(pe.platform)
+                 else f"{pe.platform}/templates/{kind}/{feature}.j2 (no such platform folder)")
+        raise InputError(f"{pe.node}: platform '{pe.platform}' has no cutover template {where}") from None
     except jinja2.TemplateError as exc:
-        raise InputError(f"{pe.node}: template {TEMPLATES / name}: {exc}") from None
+        raise InputError(f"{pe.node}: template {template_path(pe.platform, kind, feature)}: {exc}") from None
     return text
 
 

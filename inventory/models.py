@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from govctl.core.platforms import names as platform_names
+
 # ---------------------------------------------------------------- scalars
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -371,11 +373,11 @@ class TenantsFile(_Strict):
 # ---------------------------------------------------------------- extranet.yaml
 
 
-class DevicePlatform(str, Enum):
-    huawei_vrp = "huawei_vrp"
-    h3c_comware = "h3c_comware"
-    frr = "frr"
-    ios = "ios"
+# A node's platform: one member per platform folder (core.platforms finds them, network.platforms loads their
+# records), so a platform is registered once, by its folder. A name no folder has is refused naming the allowed
+# ones, as for any enum; `govctl schema` lists them.
+DevicePlatform = Enum(  # type: ignore[misc]  # the members are the folders found, not literals
+    "DevicePlatform", [(name, name) for name in platform_names()], type=str, module=__name__)
 
 
 class NodeRole(str, Enum):

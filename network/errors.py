@@ -8,6 +8,10 @@ class UnknownPlatform(InputError):
     """A node's platform has no templates (or no driver)."""
 
 
+class PlatformInvalid(InputError):
+    """A platform folder's record is missing, of the wrong type, or named other than its folder."""
+
+
 class TemplateFailure(InputError):
     """A vendor template is missing or failed to render; names the template and the device."""
 

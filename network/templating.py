@@ -31,10 +31,11 @@ def _v6(value: str) -> bool:
     return ":" in value
 
 
-def environment(templates: Path) -> jinja2.Environment:
-    """Strict (an undefined variable is an error, never an empty line in a device config)."""
+def environment(templates: Path | list[Path]) -> jinja2.Environment:
+    """Strict (an undefined variable is an error, never an empty line in a device config). ``templates``: the
+    folder, or the folders searched in order, that template names are relative to."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
+        loader=jinja2.FileSystemLoader(templates),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -47,6 +47,9 @@ class Platform:
     names: Callable[[str], Names]  # the names the intended config gives its objects
     owned_summary: str  # the owned scope in words (README, `govctl net platforms`)
     proven: str  # how the ownership was proven
+    # what Ansible's own network collections call this platform (the collection's inventory plugin sets it as
+    # each host's ansible_network_os); "" where none serves it
+    ansible_network_os: str
     # single-valued commands: a rendered line replaces the device's line with the same key
     keys: tuple[re.Pattern[str], ...] = field(default=())
     # rendered spelling -> the one the device shows for the same command (matched as one line)

@@ -12,7 +12,7 @@ from net_helpers import GOLDEN, fixture
 
 from govctl.network.errors import TemplateFailure, UnknownPlatform
 from govctl.network.intent import IntentOptions, build
-from govctl.network.render import FEATURES, TEMPLATES, platforms, render
+from govctl.network.render import FEATURES, platforms, render, template_path
 
 # a route reflector, the Internet egress, a city ABR, a county with IPv4 on a link, a town
 NODES = ["example-core1", "example-egress1", "alpha-r1", "alpha-east-legacy", "alpha-west-town01-r1"]
@@ -51,8 +51,7 @@ def test_golden_with_timers(platform: str) -> None:
 def test_every_platform_has_every_feature_template() -> None:
     for platform in platforms():
         for feature in FEATURES:
-            name = f"{platform}/templates/rollout/{feature}.j2"
-            assert (TEMPLATES / name).is_file(), name
+            assert template_path(platform, "rollout", feature).is_file(), (platform, feature)
 
 
 @pytest.mark.parametrize("platform", ["huawei_vrp", "h3c_comware"])
@@ -82,7 +81,7 @@ def test_template_error_names_the_file_and_device(tmp_path: Path, monkeypatch: p
     rollout.mkdir(parents=True)
     for feature in FEATURES:
         (rollout / f"{feature}.j2").write_text("{{ i.no_such_field }}\n")
-    monkeypatch.setattr(r, "TEMPLATES", tmp_path)
+    monkeypatch.setattr(r, "roots", lambda: [tmp_path])
     r._env.cache_clear()
     inv, plan = fixture()
     try:

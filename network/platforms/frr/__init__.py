@@ -46,7 +46,7 @@ PLATFORM = Platform(
     restore="frr-reload's diff from the running config to the rollback target (the running config with "
             "govctl's part from the saved one), applied in one vtysh session, then re-read: the result must "
             "equal the target",
-    owned=owned, names=names,
+    owned=owned, names=names, ansible_network_os="frr.frr.frr",
     owned_summary="interfaces' `ipv6` lines; `router ospf6`; in `router bgp`: IPv6 neighbours, the peer groups "
                   "the intent names, `address-family ipv6 unicast`; the `ipv6 prefix-list`s and `route-map`s "
                   "the intent names; its `ipv6 route ... blackhole` discard routes",

@@ -20,7 +20,7 @@ PLATFORM = Platform(
     restore="`configuration replace file` of the checkpoint saved before the commit, found again by content, "
             "when it holds the rollback target (the running config with govctl's part from the saved one); "
             "otherwise the exact remediation to the target, typed; the result must equal it",
-    owned=owned, names=names,
+    owned=owned, names=names, ansible_network_os="h3c_open.comware.comware",
     owned_summary="interfaces' `ipv6 address` and `ospfv3` lines; `ospfv3 N`; in `bgp N`: IPv6 peers, the groups "
                   "the intent names, `timer keepalive`, `address-family ipv6 unicast`; entries of the `ipv6 "
                   "prefix-list`s the intent names; its `ipv6 route-static ... NULL0` discard routes",

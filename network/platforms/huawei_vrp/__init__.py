@@ -20,7 +20,7 @@ PLATFORM = Platform(
     restore="`rollback configuration to file` of the checkpoint saved before the commit, found again by "
             "content, when it holds the rollback target (the running config with govctl's part from the saved "
             "one); otherwise the exact remediation to the target as a merge; the result must equal it",
-    owned=owned, names=names,
+    owned=owned, names=names, ansible_network_os="community.network.ce",
     owned_summary="interfaces' `ipv6 address` and `ospfv3` lines; `ospfv3 N`; in `bgp N`: IPv6 peers, the groups "
                   "the intent names, `timer keepalive`, `ipv6-family unicast`; entries of the `ip ipv6-prefix` "
                   "lists the intent names; its `ipv6 route-static ... NULL0` discard routes",

@@ -48,7 +48,7 @@ PLATFORM = Platform(
     restore="napalm's archive-based rollback in the session of the commit; from `net rollback`, `configure "
             "replace` of the rollback target (the running config with govctl's part from the saved one); the "
             "result must equal it",
-    owned=owned, names=names,
+    owned=owned, names=names, ansible_network_os="cisco.ios.ios",
     owned_summary="interfaces' `ipv6` lines; `ipv6 router ospf N`; in `router bgp`: IPv6 neighbours, the peer "
                   "groups the intent names, `address-family ipv6 unicast`; the `ipv6 prefix-list`s and "
                   "`route-map`s the intent names; its `ipv6 route ... Null0` discard routes",

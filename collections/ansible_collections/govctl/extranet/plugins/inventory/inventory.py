@@ -45,7 +45,9 @@ options:
   network_os:
     description:
       - C(ansible_network_os) per govctl platform (what Ansible's network modules would use for the device).
-      - Merged over the defaults; a platform mapped to an empty string gets no C(ansible_network_os).
+      - Merged over the defaults, which each govctl platform's record gives (C(ansible_network_os) in
+        C(network/platforms/<platform>/__init__.py)); a platform mapped to an empty string gets no
+        C(ansible_network_os).
     type: dict
     default: {}
 """
@@ -71,13 +73,6 @@ from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-# what Ansible's own network collections call each govctl platform
-NETWORK_OS = {
-    "frr": "frr.frr.frr",
-    "ios": "cisco.ios.ios",
-    "huawei_vrp": "community.network.ce",
-    "h3c_comware": "h3c_open.comware.comware",
-}
 TRUE = ("1", "true", "yes", "on")
 
 
@@ -102,6 +97,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             directory = p.parent / os.path.expanduser(self.get_option("inventory"))
         try:
             from govctl.core.errors import GovctlError
+            from govctl.network.platforms import PLATFORMS
             from govctl.network.workflow import load
         except ImportError as exc:
             raise AnsibleParserError(
@@ -116,7 +112,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             problems = getattr(exc, "problems", None)
             detail = "; ".join(pr.render() for pr in problems) if problems else to_native(exc)
             raise AnsibleParserError(f"govctl inventory {directory}: {detail}") from None
-        network_os = {**NETWORK_OS, **(self.get_option("network_os") or {})}
+        # what Ansible's own network collections call each platform: each platform's record says
+        network_os = {name: p.ansible_network_os for name, p in PLATFORMS.items()}
+        network_os.update(self.get_option("network_os") or {})
         strict = self.get_option("strict")
         nodes = {n.id: n for n in ctx.inventory.nodes}
         self.inventory.add_group("extranet")
