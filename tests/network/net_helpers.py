@@ -74,7 +74,7 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) 
 
 
 def router_sessions(netns: str) -> list[int]:
-    """Pids of the lab router's SSH sessions in progress (its ForceCommand, labs/routers/labshell.sh, run
+    """Pids of the lab router's SSH sessions in progress (its ForceCommand, labs/labshell.sh, run
     for ``netns``), the revert timer's subshell among them."""
     pids = []
     for proc in Path("/proc").iterdir():

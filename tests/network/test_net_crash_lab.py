@@ -301,6 +301,11 @@ def test_a_commit_confirm_timer_left_by_the_dead_controller_is_stopped_by_the_re
     pidfile = Path(f"/var/run/frr/{lab.netns[A]}/revert.pid")
     timer = int(pidfile.read_text())  # the dead controller left it armed
     assert alive(timer)
+    # the lab knows the timer for its own (labs/core.py: its command line names this router's login shell),
+    # so `lab status` shows it and `lab down` would stop it
+    status = lab.govctl("lab", "status", str(lab.inventory), "--json")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "revert" in next(r["daemons"] for r in json.loads(status.stdout) if r["node"] == A)
     resumed = lab.push("--resume", run)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     # The timer's subshell ends when it is stopped or once it has put the old config back (after 12 s):
