@@ -1,6 +1,6 @@
 """The lab core's process rules without a lab: which process is a lab's (pids get reused, daemons leave
 zombies), how teardown stops them, and how host tools fail. The labs themselves are tested by the lab modules
-(tests/network/test_net_lab*.py, tests/cutover/test_cutover_*lab.py)."""
+(tests/labs/routers/test_net_lab*.py, tests/cutover/test_cutover_*lab.py)."""
 from __future__ import annotations
 
 import signal

@@ -1,5 +1,7 @@
-"""Shared helpers for the network tests: a frozen copy of the example inventory (golden files must not
-move when the bundled example grows) and an in-memory device that honours the driver contract."""
+"""Shared helpers for the network and router-lab tests (tests/network, tests/labs/routers, tests/ansible): a
+frozen copy of the example inventory (golden files must not move when the bundled example grows) and an
+in-memory device that honours the driver contract. Imported as ``net_helpers`` (tests/ is on sys.path through
+tests/conftest.py's rootdir)."""
 from __future__ import annotations
 
 import os
@@ -17,7 +19,7 @@ from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceIntent, DeviceTarget, OspfNeighbor
 from govctl.network.render import port_name
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "network"  # its fixtures and golden files
 FIXTURE = HERE / "fixtures" / "extranet"
 GOLDEN = HERE / "golden"
 
