@@ -5,6 +5,7 @@ tests/conftest.py's rootdir)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -22,6 +23,18 @@ from govctl.network.render import port_name
 HERE = Path(__file__).resolve().parent / "network"  # its fixtures and golden files
 FIXTURE = HERE / "fixtures" / "extranet"
 GOLDEN = HERE / "golden"
+
+
+def lab_inventory(root: Path, name: str, mgmt: str) -> Path:
+    """A copy of the frozen inventory, named ``name`` under ``root``, whose router lab takes the management
+    prefix ``mgmt`` (e.g. "2001:db8:fff7:") instead of the fixture's: each lab module its own name and /64, so
+    that it builds beside any other lab module's."""
+    inventory = root / name
+    shutil.copytree(FIXTURE, inventory)
+    for file in ("ipv6.yaml", "ipv6-allocations.yaml"):
+        p = inventory / file
+        p.write_text(p.read_text().replace("2001:db8:fffd:", mgmt))
+    return inventory
 
 
 @contextmanager

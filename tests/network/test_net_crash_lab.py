@@ -13,7 +13,6 @@ its answer is read: no fault hooks in the product.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 from capabilities import need_router_lab
 from govctl.network.models import DeviceTarget
-from net_helpers import FIXTURE, alive, lab_configs, lab_vtysh, router_lab_env, router_sessions, wait_for
+from net_helpers import alive, lab_configs, lab_inventory, lab_vtysh, router_lab_env, router_sessions, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -110,11 +109,7 @@ class Lab:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("crash")
-    inventory = root / "crashnet"
-    shutil.copytree(FIXTURE, inventory)
-    for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64: beside any other lab
-        p = inventory / name
-        p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fffc:"))
+    inventory = lab_inventory(root, "crashnet", "2001:db8:fffc:")
     with router_lab_env(root, "crashnet") as env:
         from govctl.labs.routers import runner
 
