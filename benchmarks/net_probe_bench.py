@@ -4,7 +4,7 @@ lab up (today's IPv4 network: OSPFv2, iBGP IPv4, departments' prefixes at the ed
 edge routes to every other edge's departments, then `govctl net push --lab` and `govctl net rollback
 --lab` exactly as an operator runs them, each with its probes (IPv4 and IPv6 datagrams every 10 ms
 between edge routers). Prints per phase and flow: sent, lost, longest gap (targets: no IPv4 packet
-lost in the push or the rollback). The lab test (tests/network/test_net_probes_lab.py) asserts the
+lost in the push or the rollback). The lab test (tests/labs/routers/test_net_probes_lab.py) asserts the
 same on 8 routers in CI; this is the issue's 60-router measurement, too slow for CI on two cores.
 
 The inventory is copied under the name 'probebench' with its own management /64 (2001:db8:fff5::/64),

@@ -22,11 +22,11 @@ import hashlib
 import ipaddress
 import json
 import os
-import shutil
-import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,9 +34,10 @@ from govctl.cutover.errors import CutoverFailed
 from govctl.cutover.journal import Journal
 from govctl.cutover.models import CutoverPlan, JournalRecord, Probe, Step, VpnPe
 from govctl.cutover.render import _env, render_feature
+from govctl.labs import core
+from govctl.network.errors import LabError
 from govctl.network.platforms.frr.driver import json_documents
 
-FRR_BIN = Path("/usr/lib/frr")
 STATE_ROOT = Path(os.environ.get("GOVCTL_CUTOVER_LAB_DIR", "/run/govctl-cutover"))
 LAB_FLAVOUR = "lab"  # the FRR lab's templates: network/platforms/frr/templates/cutover_lab
 OTHER = ("198.51.100.248/29", "2001:db8:fffa:1::/64")  # another department's VPN prefixes (lab only)
@@ -46,8 +47,10 @@ CARRIER4 = ipaddress.IPv4Network("203.0.113.80/28")  # CE <-> carrier old line, 
 BACKBONE6 = ipaddress.IPv6Network("2001:db8:fffb::/48")
 CARRIER6 = ipaddress.IPv6Network("2001:db8:fff9::/48")
 OOB6 = ipaddress.ip_network("2001:db8:fff8::/48")  # out-of-band management, one /64 per lab
-SSHD = Path("/usr/sbin/sshd")
-DEVSHELL = Path(__file__).resolve().parent / "devshell.sh"
+# rp_filter: a new namespace inherits the host's IPv4 setting; while sites move one by one, traffic between a
+# moved and a not yet moved site returns over the other line, so the lab says what it filters instead of the
+# host (nothing, as on a CE with two uplinks and no strict uRPF)
+SYSCTLS = (*core.ROUTER_SYSCTLS, "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0")
 
 
 @dataclass
@@ -114,23 +117,21 @@ def _tag(network: str) -> str:
     return "c" + hashlib.sha1(network.encode()).hexdigest()[:3]
 
 
-def _run(args: list[str], *, check: bool = True, timeout: float = 30, input: str | None = None) -> str:
+@contextmanager
+def _failing_the_cutover() -> Iterator[None]:
+    """The lab core's ``LabError`` as the cutover's own failure (the runner rolls back on ``CutoverFailed``)."""
     try:
-        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, input=input)
-    except subprocess.TimeoutExpired:
-        raise CutoverFailed(f"lab: timed out: {' '.join(args)}") from None
-    if check and r.returncode != 0:
-        raise CutoverFailed(f"lab: {' '.join(args)}: {(r.stderr or r.stdout).strip()}")
-    return r.stdout
+        yield
+    except LabError as exc:
+        raise CutoverFailed(f"lab: {exc}") from None
 
 
-def preflight() -> str | None:
-    """Why the lab cannot run here (None: it can)."""
-    if os.geteuid() != 0:
-        return "the cutover lab needs root (network namespaces)"
-    for d in ("zebra", "staticd", "bgpd"):
-        if not (FRR_BIN / d).exists():
-            return f"FRR is not installed ({FRR_BIN / d} missing): apt-get install frr frr-pythontools"
+def preflight(ssh: bool = False) -> str | None:
+    """Why the lab (with ``ssh``, its routers' sshd too) cannot run here (None: it can)."""
+    try:
+        core.preflight(("zebra", "staticd", "bgpd"), sshd=ssh, who="the cutover lab")
+    except LabError as exc:
+        return str(exc)
     return None
 
 
@@ -308,9 +309,7 @@ class Lab:
     @classmethod
     def up(cls, plan: CutoverPlan, ssh: bool = False) -> Lab:
         """Build the lab; with ``ssh`` every router also gets an sshd on an out-of-band management network."""
-        why = preflight()
-        if not why and ssh and not SSHD.exists():
-            why = f"{SSHD} is missing: apt-get install openssh-server"
+        why = preflight(ssh)
         if why:
             raise CutoverFailed(why)
         existing = LabState.load(lab_name(plan.network))
@@ -325,10 +324,11 @@ class Lab:
         st.save()  # before anything exists: a crash mid-build still knows what to remove
         lab = cls(st)
         try:
-            lab._build()
-            lab._forwarding()
-            if ssh:
-                lab._build_ssh(net)
+            with _failing_the_cutover():
+                lab._build()
+                lab._forwarding()
+                if ssh:
+                    lab._build_ssh(net)
         except BaseException:
             lab.down()
             raise
@@ -342,38 +342,12 @@ class Lab:
     def _build(self) -> None:
         st = self.st
         for ins in st.instances.values():
-            _run(["ip", "netns", "add", ins.netns])
-            # rp_filter: a new namespace inherits the host's IPv4 setting; while sites move one by one, traffic
-            # between a moved and a not yet moved site returns over the other line, so the lab says what it
-            # filters instead of the host (nothing, as on a CE with two uplinks and no strict uRPF)
-            _run(["ip", "netns", "exec", ins.netns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
-                  "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1",
-                  "net.ipv6.conf.all.keep_addr_on_down=1", "net.ipv4.conf.all.rp_filter=0",
-                  "net.ipv4.conf.default.rp_filter=0"])
-            _run(["ip", "-n", ins.netns, "link", "set", "lo", "up"])
+            core.add_namespace(ins.netns, SYSCTLS)
         for ns_a, if_a, ns_b, if_b in st.links:
-            _run(["ip", "-n", ns_a, "link", "add", if_a, "type", "veth", "peer", "name", if_b, "netns", ns_b])
-            _run(["ip", "-n", ns_a, "link", "set", "dev", if_a, "up"])
-            _run(["ip", "-n", ns_b, "link", "set", "dev", if_b, "up"])
+            core.add_veth(if_a, if_b, a_ns=ns_a, b_ns=ns_b)
 
         def start(ins: Instance) -> None:
-            etc, run = Path(f"/etc/frr/{ins.netns}"), Path(f"/var/run/frr/{ins.netns}")
-            for d in (etc, run):
-                d.mkdir(parents=True, exist_ok=True)
-            (etc / "vtysh.conf").write_text(f"service integrated-vtysh-config\nhostname {ins.hostname}\n")
-            (etc / "frr.conf").write_text(ins.config)
-            for d in (etc, run):
-                shutil.chown(d, "frr", "frr")
-                for f in d.iterdir():
-                    shutil.chown(f, "frr", "frr")
-            for daemon in ins.daemons:
-                extra = " -s 90000000" if daemon == "zebra" else ""
-                _run(["ip", "netns", "exec", ins.netns, "unshare", "--uts", "sh", "-c",
-                      f"hostname {ins.hostname} && exec {FRR_BIN / daemon} -d -N {ins.netns} -f /dev/null -P 0"
-                      f"{extra}"])
-            for daemon in ins.daemons:
-                ins.pids[daemon] = _wait_pid(run / f"{daemon}.pid")
-            _run(["ip", "netns", "exec", ins.netns, "vtysh", "-N", ins.netns, "-b"], timeout=60)
+            ins.pids.update(core.start_frr(ins.netns, ins.hostname, ins.daemons, ins.config))
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(pool.map(start, st.instances.values()))
@@ -381,92 +355,42 @@ class Lab:
 
     def down(self) -> None:
         """Remove everything this lab created; safe to call twice and after a crash."""
-        for ins in self.st.instances.values():
-            run = Path(f"/var/run/frr/{ins.netns}")
-            for daemon in ("bgpd", "staticd", "zebra"):
-                pidf = run / f"{daemon}.pid"
-                try:
-                    pid = int(pidf.read_text().strip())
-                except (OSError, ValueError):
-                    continue
-                if _ours(pid, ins.netns):
-                    try:
-                        os.kill(pid, signal.SIGTERM)
-                    except ProcessLookupError:
-                        pass
-        deadline = time.monotonic() + 5
-        for ins in self.st.instances.values():
-            for daemon in ("bgpd", "staticd", "zebra"):
-                pidf = Path(f"/var/run/frr/{ins.netns}/{daemon}.pid")
-                try:
-                    pid = int(pidf.read_text().strip())
-                except (OSError, ValueError):
-                    continue
-                while _ours(pid, ins.netns) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                if _ours(pid, ins.netns):
-                    os.kill(pid, signal.SIGKILL)
-        if self.st.ssh_dir:
-            for name in self.st.mgmt:
-                cfg = Path(self.st.ssh_dir) / name / "sshd_config"
-                try:
-                    pid = int((cfg.parent / "sshd.pid").read_text().strip())
-                except (OSError, ValueError):
-                    continue
-                if _runs_with(pid, str(cfg)):
-                    os.kill(pid, signal.SIGTERM)
-        for ins in self.st.instances.values():
-            _run(["ip", "netns", "del", ins.netns], check=False)
-            for d in (Path(f"/etc/frr/{ins.netns}"), Path(f"/var/run/frr/{ins.netns}")):
-                shutil.rmtree(d, ignore_errors=True)
-        if self.st.oob:
-            _run(["ip", "netns", "del", self.st.oob], check=False)
-            _run(["ip", "link", "del", self.st.oob_root_if], check=False)  # may outlive the namespace a moment
-        if self.st.ssh_dir:
-            shutil.rmtree(self.st.ssh_dir, ignore_errors=True)
-        self.st.path().unlink(missing_ok=True)
+        st, pidfiles, dirs = self.st, [], []
+        for ins in st.instances.values():
+            etc, rundir = core.frr_dirs(ins.netns)
+            pidfiles += [(rundir / f"{d}.pid", core.frr_marker(ins.netns)) for d in reversed(ins.daemons)]
+            pidfiles.append((rundir / "revert.pid", core.shell_marker(ins.netns)))
+            dirs += [etc, rundir]
+        if st.ssh_dir:
+            own = [Path(st.ssh_dir) / name for name in st.mgmt]
+            pidfiles += [(d / "sshd.pid", core.sshd_marker(d)) for d in own]
+            dirs.append(Path(st.ssh_dir))
+        core.teardown(pidfiles, [*(ins.netns for ins in st.instances.values()), *([st.oob] if st.oob else [])],
+                      [st.oob_root_if] if st.oob_root_if else [], dirs)
+        st.path().unlink(missing_ok=True)
 
     def _build_ssh(self, net: ipaddress.IPv6Network) -> None:
         """Out-of-band management: one namespace holding every router's sshd, reached from the root namespace
         over one veth. The routers' own tables never see a management address (they redistribute connected
-        routes); a login enters the router's namespace through ``devshell.sh``."""
+        routes); a login enters the router's namespace (``labshell.sh --enter``)."""
         st = self.st
         home = Path(st.ssh_dir)
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(home, 0o700)
-        _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"govctl-{st.lab}", "-f", str(home / "id_ed25519")])
-        (home / "authorized_keys").write_text((home / "id_ed25519.pub").read_text())
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
-        root_addr = str(net.network_address + 1)
-        _run(["ip", "netns", "add", st.oob])
-        _run(["ip", "netns", "exec", st.oob, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
-              "net.ipv6.conf.default.accept_dad=0"])
-        _run(["ip", "link", "add", st.oob_root_if, "type", "veth", "peer", "name", "mgmt", "netns", st.oob])
-        _run(["sysctl", "-qw", f"net.ipv6.conf.{st.oob_root_if}.accept_dad=0"])
-        _run(["ip", "-6", "addr", "add", f"{root_addr}/64", "dev", st.oob_root_if, "nodad"])
-        _run(["ip", "link", "set", st.oob_root_if, "up"])
+        core.client_key(home, f"govctl-{st.lab}")
+        core.add_namespace(st.oob, core.NO_DAD)
+        core.add_veth(st.oob_root_if, "mgmt", b_ns=st.oob, up=False)
+        core.address_root_link(st.oob_root_if, str(net.network_address + 1))
         for addr in st.mgmt.values():
-            _run(["ip", "-n", st.oob, "-6", "addr", "add", f"{addr}/64", "dev", "mgmt", "nodad"])
-        _run(["ip", "-n", st.oob, "link", "set", "mgmt", "up"])
-        _run(["ip", "-n", st.oob, "link", "set", "lo", "up"])
+            core.run(["ip", "-n", st.oob, "-6", "addr", "add", f"{addr}/64", "dev", "mgmt", "nodad"])
+        core.run(["ip", "-n", st.oob, "link", "set", "mgmt", "up"])
         known = []
         for name, addr in st.mgmt.items():
             own = home / name
             own.mkdir(mode=0o700, exist_ok=True)
-            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(own / "ssh_host_ed25519_key")])
-            cfg = own / "sshd_config"
-            cfg.write_text("\n".join([
-                f"ListenAddress {addr}", f"HostKey {own / 'ssh_host_ed25519_key'}", f"PidFile {own / 'sshd.pid'}",
-                f"AuthorizedKeysFile {home / 'authorized_keys'}", "PermitRootLogin prohibit-password",
-                "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
-                "PrintMotd no", "PrintLastLog no", "MaxStartups 200", "MaxSessions 100", "LogLevel ERROR",
-                # bash started by sshd reads root's ~/.bashrc unless nested: a router's account runs no host dotfiles
-                "SetEnv SHLVL=1",
-                f"ForceCommand /bin/sh {DEVSHELL} {st.instances[name].netns}", ""]))
-            _run(["ip", "netns", "exec", st.oob, str(SSHD), "-f", str(cfg)])
-            _wait_pid(own / "sshd.pid")
-            pub = (own / "ssh_host_ed25519_key.pub").read_text().split()
-            known.append(f"{addr} {pub[0]} {pub[1]}")
+            _, line = core.start_sshd(st.oob, own, addr, home / "authorized_keys",
+                                      core.labshell(st.instances[name].netns, enter=True))
+            known.append(line)
         (home / "known_hosts").write_text("\n".join(known) + "\n")
         st.save()
 
@@ -475,11 +399,8 @@ class Lab:
 
     # -- device operations
     def vtysh(self, instance: str, *commands: str, timeout: float = 20) -> str:
-        ns = self.st.instances[instance].netns
-        args = ["ip", "netns", "exec", ns, "vtysh", "-N", ns]
-        for c in commands:
-            args += ["-c", c]
-        return _run(args, timeout=timeout)
+        with _failing_the_cutover():
+            return core.vtysh(self.st.instances[instance].netns, *commands, timeout=timeout)
 
     def running(self, instance: str) -> str:
         return normalise(self.vtysh(instance, "show running-config"))
@@ -503,13 +424,15 @@ class Lab:
         ns = self.st.instances[instance].netns
         path = Path(f"/var/run/frr/{ns}/govctl-saved.conf")
         path.write_text(saved, encoding="utf-8")
-        r = subprocess.run(["ip", "netns", "exec", ns, str(FRR_BIN / "frr-reload.py"), "--reload", "-N", ns,
+        r = subprocess.run(["ip", "netns", "exec", ns, str(core.RELOAD), "--reload", "-N", ns,
                             "--confdir", f"/etc/frr/{ns}", "--rundir", f"/var/run/frr/{ns}", str(path)],
                            capture_output=True, text=True, timeout=60)
         return r.stdout + r.stderr
 
     def link(self, instance: str, ifname: str, up: bool) -> None:
-        _run(["ip", "-n", self.st.instances[instance].netns, "link", "set", "dev", ifname, "up" if up else "down"])
+        with _failing_the_cutover():
+            core.run(["ip", "-n", self.st.instances[instance].netns, "link", "set", "dev", ifname,
+                      "up" if up else "down"])
 
     def ping(self, source: str, target: str, family: str, attempts: int) -> bool:
         src, dst = self.st.sources[source], self.st.targets[target]
@@ -659,38 +582,6 @@ def _routes(text: str) -> str:
             continue
         out.append(re.sub(r",\s*\d{2}:\d{2}:\d{2}$|,\s*\d+[dhmsw][\dhmsdw]*$", "", ln.rstrip()))
     return "\n".join(sorted(out))
-
-
-def _wait_pid(path: Path, timeout: float = 10.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            return int(path.read_text().strip())
-        except (OSError, ValueError):
-            time.sleep(0.05)
-    raise CutoverFailed(f"lab: {path} did not appear within {timeout:.0f}s")
-
-
-def _runs_with(pid: int, arg: str) -> bool:
-    """True if ``pid`` is alive and names ``arg`` on its command line (pids get reused).
-
-    A substring test, because sshd rewrites its argv into one title ("sshd: /usr/sbin/sshd -f CFG
-    [listener] ..."), so an argv-exact match never finds our listeners; ``arg`` is a path unique to this lab.
-    """
-    try:
-        return arg in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
-    except OSError:
-        return False
-
-
-def _ours(pid: int, marker: str) -> bool:
-    """True if ``pid`` is alive and one of this lab's FRR daemons (never signal a stranger)."""
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return f"-N\0{marker}\0" in cmd and stat.split(")")[-1].split()[0] != "Z"
 
 
 class LabExecutor:

@@ -13,7 +13,6 @@ its answer is read: no fault hooks in the product.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 from capabilities import need_router_lab
 from govctl.network.models import DeviceTarget
-from net_helpers import FIXTURE, alive, lab_configs, lab_vtysh, router_lab_env, router_sessions, wait_for
+from net_helpers import alive, lab_configs, lab_inventory, lab_vtysh, router_lab_env, router_sessions, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -110,11 +109,7 @@ class Lab:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("crash")
-    inventory = root / "crashnet"
-    shutil.copytree(FIXTURE, inventory)
-    for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64: beside any other lab
-        p = inventory / name
-        p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fffc:"))
+    inventory = lab_inventory(root, "crashnet", "2001:db8:fffc:")
     with router_lab_env(root, "crashnet") as env:
         from govctl.labs.routers import runner
 
@@ -301,6 +296,11 @@ def test_a_commit_confirm_timer_left_by_the_dead_controller_is_stopped_by_the_re
     pidfile = Path(f"/var/run/frr/{lab.netns[A]}/revert.pid")
     timer = int(pidfile.read_text())  # the dead controller left it armed
     assert alive(timer)
+    # the lab knows the timer for its own (labs/core.py: its command line names this router's login shell),
+    # so `lab status` shows it and `lab down` would stop it
+    status = lab.govctl("lab", "status", str(lab.inventory), "--json")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "revert" in next(r["daemons"] for r in json.loads(status.stdout) if r["node"] == A)
     resumed = lab.push("--resume", run)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     # The timer's subshell ends when it is stopped or once it has put the old config back (after 12 s):

@@ -13,14 +13,13 @@ Its own lab: inventory 'ownnet', management /64 2001:db8:fff7::/64, three router
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from capabilities import need_router_lab
-from net_helpers import FIXTURE, lab_configs, lab_vtysh, router_lab_env
+from net_helpers import lab_configs, lab_inventory, lab_vtysh, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -79,11 +78,7 @@ class Lab:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("own")
-    inventory = root / "ownnet"
-    shutil.copytree(FIXTURE, inventory)
-    for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64: beside any other lab
-        p = inventory / name
-        p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fff7:"))
+    inventory = lab_inventory(root, "ownnet", "2001:db8:fff7:")
     with router_lab_env(root, "ownnet"):
         from govctl.labs.routers import runner
         from govctl.network.workflow import load

@@ -283,16 +283,12 @@ def test_lab_plan_push_file_then_a_router_changed_by_hand_refuses(tmp_path: Path
     """plan --out on the lab, push FILE, the routers run it (diff: nothing left); a new plan, then a router
     changed by vtysh: push FILE refuses with exit 2 naming it, and no router's config moved."""
     from capabilities import need_router_lab
-    from net_helpers import lab_configs, lab_vtysh, router_lab_env
+    from net_helpers import lab_configs, lab_inventory, lab_vtysh, router_lab_env
 
     from govctl.labs.routers import runner as lab_runner
 
     need_router_lab(LAB_NEEDS)
-    inventory = tmp_path / "plannet"  # the lab's name: beside any other lab module's
-    shutil.copytree(FIXTURE, inventory)
-    for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64
-        p = inventory / name
-        p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fff5:"))
+    inventory = lab_inventory(tmp_path, "plannet", "2001:db8:fff5:")  # the lab's name: beside any other lab module's
     with router_lab_env(tmp_path, "plannet"):
         code, out = _govctl("lab", "up", str(inventory), "--max-nodes", str(LAB_ROUTERS), "--json")
         assert code == 0, out

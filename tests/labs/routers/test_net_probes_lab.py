@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 from capabilities import need_router_lab
-from net_helpers import FIXTURE, lab_vtysh, router_lab_env
+from net_helpers import lab_inventory, lab_vtysh, router_lab_env
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.lab
@@ -68,11 +67,7 @@ class Lab:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     need_router_lab(NEEDS)
     root = tmp_path_factory.mktemp("probes")
-    inventory = root / NAME
-    shutil.copytree(FIXTURE, inventory)
-    for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64: beside any other lab
-        p = inventory / name
-        p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fff6:"))
+    inventory = lab_inventory(root, NAME, "2001:db8:fff6:")
     with router_lab_env(root, NAME):
         from govctl.labs.routers import runner
 

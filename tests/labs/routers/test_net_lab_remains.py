@@ -3,7 +3,6 @@ veths and a bridge behind. The next `lab up` of that lab clears dead remains and
 process in them are another run's lab, which `lab up` refuses and leaves alone."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from capabilities import need_router_lab
-from net_helpers import FIXTURE, router_lab_env, wait_for
+from net_helpers import lab_inventory, router_lab_env, wait_for
 
 from govctl.labs.routers.topology import lab_tag
 
@@ -32,11 +31,7 @@ def _ip(*args: str) -> None:
 @pytest.mark.lab
 def test_lab_up_clears_a_killed_labs_remains_and_refuses_a_live_one(tmp_path: Path):
     need_router_lab(NEEDS)
-    inventory = tmp_path / NAME
-    shutil.copytree(FIXTURE, inventory)
-    for name in ("ipv6.yaml", "ipv6-allocations.yaml"):  # its own management /64
-        p = inventory / name
-        p.write_text(p.read_text().replace("2001:db8:fffd:", "2001:db8:fff4:"))
+    inventory = lab_inventory(tmp_path, NAME, "2001:db8:fff4:")
     tag = lab_tag(NAME)
     dead, live, bridge = f"gl{tag}-000", f"gl{tag}-099", f"govlab-{tag}"
     sleeper = None

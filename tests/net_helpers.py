@@ -1,8 +1,11 @@
-"""Shared helpers for the network tests: a frozen copy of the example inventory (golden files must not
-move when the bundled example grows) and an in-memory device that honours the driver contract."""
+"""Shared helpers for the network and router-lab tests (tests/network, tests/labs/routers, tests/ansible): a
+frozen copy of the example inventory (golden files must not move when the bundled example grows) and an
+in-memory device that honours the driver contract. Imported as ``net_helpers`` (tests/ is on sys.path through
+tests/conftest.py's rootdir)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -17,9 +20,21 @@ from govctl.network.errors import DeviceError
 from govctl.network.models import BgpNeighbor, DeviceIntent, DeviceTarget, OspfNeighbor
 from govctl.network.render import port_name
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "network"  # its fixtures and golden files
 FIXTURE = HERE / "fixtures" / "extranet"
 GOLDEN = HERE / "golden"
+
+
+def lab_inventory(root: Path, name: str, mgmt: str) -> Path:
+    """A copy of the frozen inventory, named ``name`` under ``root``, whose router lab takes the management
+    prefix ``mgmt`` (e.g. "2001:db8:fff7:") instead of the fixture's: each lab module its own name and /64, so
+    that it builds beside any other lab module's."""
+    inventory = root / name
+    shutil.copytree(FIXTURE, inventory)
+    for file in ("ipv6.yaml", "ipv6-allocations.yaml"):
+        p = inventory / file
+        p.write_text(p.read_text().replace("2001:db8:fffd:", mgmt))
+    return inventory
 
 
 @contextmanager
@@ -74,7 +89,7 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) 
 
 
 def router_sessions(netns: str) -> list[int]:
-    """Pids of the lab router's SSH sessions in progress (its ForceCommand, labs/routers/labshell.sh, run
+    """Pids of the lab router's SSH sessions in progress (its ForceCommand, labs/labshell.sh, run
     for ``netns``), the revert timer's subshell among them."""
     pids = []
     for proc in Path("/proc").iterdir():

@@ -1,10 +1,17 @@
 #!/bin/sh
-# Forced command of one lab router's sshd (sshd_config ForceCommand). An SSH login lands in this
-# router's FRR the way a vtysh-only account does on a real FRR box, plus the few host-side tools a
-# NAPALM-style driver needs there: apply (a vtysh file computed by the controller), frr-reload
-# (compare / commit / commit-confirm where the controller has no frr-reload of its own), ping.
-# $1: the router's FRR pathspace (-N). The client's command is in $SSH_ORIGINAL_COMMAND.
+# Forced command of one lab router's sshd (sshd_config ForceCommand), for every router lab (labs/core.py).
+# An SSH login lands in this router's FRR the way a vtysh-only account does on a real FRR box, plus the
+# few host-side tools a NAPALM-style driver needs there: apply (a vtysh file computed by the controller),
+# frr-reload (compare / commit / commit-confirm where the controller has no frr-reload of its own), ping.
+# $1: the router's FRR pathspace (-N), which is also its namespace's name. The client's command is in
+# $SSH_ORIGINAL_COMMAND.
+# "--enter NS" instead: this sshd runs outside the router's namespace (the cutover lab keeps every sshd
+# on an out-of-band management namespace, since no management address may land in a router's own table:
+# it redistributes connected routes into the VPN), so the login enters the router's namespace first.
 set -u
+if [ "${1:-}" = "--enter" ]; then
+    exec ip netns exec "$2" /bin/sh "$0" "$2"
+fi
 N="$1"
 RUN="/var/run/frr/$N"
 CMD="${SSH_ORIGINAL_COMMAND:-}"
@@ -50,16 +57,9 @@ case "$CMD" in
 "")
     exec vtysh -N "$N"
     ;;
-"frr-reload --test")
+"frr-reload --test"|"frr-reload --reload")
     f=$(candidate)
-    $RELOAD --test "$f" 2>&1
-    rc=$?
-    rm -f "$f"
-    exit $rc
-    ;;
-"frr-reload --reload")
-    f=$(candidate)
-    $RELOAD --reload "$f" 2>&1
+    $RELOAD "${CMD#frr-reload }" "$f" 2>&1
     rc=$?
     rm -f "$f"
     exit $rc
@@ -102,7 +102,8 @@ case "$CMD" in
     exit $?
     ;;
 "ping6 "*)
-    # ping6 SRC DST [DST...]: one line per destination, "DST ok" or "DST fail"
+    # ping6 SRC DST [DST...]: one line per destination, "DST ok" or "DST fail"; either address family
+    # (the PE-side probes of a cutover are mostly IPv4)
     set -- $CMD
     shift
     src="$1"
@@ -111,7 +112,8 @@ case "$CMD" in
         case "$a" in *[!0-9a-fA-F:.]*|"") echo "bad address" >&2; exit 2 ;; esac
     done
     for dst in "$@"; do
-        ( if ping -6 -n -q -c 2 -i 0.2 -W 1 -I "$src" "$dst" >/dev/null 2>&1; then echo "$dst ok"; else echo "$dst fail"; fi ) &
+        case "$dst" in *:*) fam=-6 ;; *) fam=-4 ;; esac
+        ( if ping "$fam" -n -q -c 2 -i 0.2 -W 1 -I "$src" "$dst" >/dev/null 2>&1; then echo "$dst ok"; else echo "$dst fail"; fi ) &
     done
     wait
     exit 0

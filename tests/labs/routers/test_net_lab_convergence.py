@@ -18,7 +18,7 @@ from capabilities import need_router_lab
 from net_helpers import router_lab_env
 
 pytestmark = pytest.mark.lab
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GUANGDONG = ROOT / "inventories" / "guangdong"
 
 need_router_lab(["/usr/lib/frr/ospfd", "/usr/sbin/sshd"], module_level=True)

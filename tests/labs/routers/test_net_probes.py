@@ -124,7 +124,7 @@ def test_a_backbone_over_128_links_runs_its_ipv4_links_unnumbered() -> None:
     from govctl.labs.routers.topology import LINK_POOL, build_topology
     from govctl.network.models import LabState
     from govctl.network.workflow import lab_options
-    inv = load_valid(Path(__file__).resolve().parents[2] / "inventories" / "guangdong").inventory
+    inv = load_valid(Path(__file__).resolve().parents[3] / "inventories" / "guangdong").inventory
     plan = ipv6_plan(inv)
     assert not build_topology(inv, plan, 60).ipv4_unnumbered
     topo = build_topology(inv, plan, 143)
