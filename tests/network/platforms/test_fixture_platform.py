@@ -29,9 +29,9 @@ ROOT = HERE.parents[2]
 NAME = "fixture_platform"
 # the shared contract's cases that every platform meets, run on the new one (ids as pytest parametrizes them)
 CONTRACT = [
-    "tests/network/test_net_contract.py::test_every_platform_has_a_driver_and_every_driver_a_platform",
-    f"tests/network/test_net_contract.py::test_driver_implements_the_whole_contract_with_its_signatures[{NAME}]",
-    f"tests/network/test_net_contract.py::test_platform_record_is_complete[{NAME}]",
+    "tests/network/platforms/test_net_contract.py::test_every_platform_has_a_driver_and_every_driver_a_platform",
+    f"tests/network/platforms/test_net_contract.py::test_driver_implements_the_whole_contract_with_its_signatures[{NAME}]",
+    f"tests/network/platforms/test_net_contract.py::test_platform_record_is_complete[{NAME}]",
     "tests/network/test_net_render.py::test_every_platform_has_every_feature_template",
 ]
 SUITE = "tests/network/platforms/fixture_platform_suite.py"
@@ -42,7 +42,8 @@ SUITE_TESTS = 6
 def test_a_folder_on_the_platforms_path_is_a_platform_everywhere_and_passes_the_contract(tmp_path: Path):
     env = {**os.environ, folders.ENV: str(HERE),
            # the suite imports the network tests' helpers (net_helpers, test_net_hostkeys' stand-in SSH server)
-           "PYTHONPATH": os.pathsep.join([*(p for p in sys.path if p), str(NETWORK_TESTS)])}
+           "PYTHONPATH": os.pathsep.join([*(p for p in sys.path if p), str(ROOT / "tests"),
+                                          str(NETWORK_TESTS / "drivers")])}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            f"--basetemp={tmp_path / 'pytest'}", SUITE, *CONTRACT],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
