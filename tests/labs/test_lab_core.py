@@ -73,7 +73,13 @@ def test_stop_terminates_kills_the_stubborn_and_spares_strangers(tmp_path: Path,
 
 def test_wait_pid_reads_a_pid_file_written_later_and_gives_up_naming_it(tmp_path: Path) -> None:
     late = tmp_path / "zebra.pid"
-    threading.Timer(0.2, lambda: late.write_text("4242\n")).start()
+    def write_later() -> None:
+        # a plain sleep, not threading.Timer: a Timer's timed condition wait never returns under libfaketime's
+        # shifted clock (the CI's faketime run, tools/test step 6)
+        time.sleep(0.2)
+        late.write_text("4242\n")
+
+    threading.Thread(target=write_later, daemon=True).start()
     assert core.wait_pid(late, timeout=5) == 4242
     with pytest.raises(LabError, match="never.pid did not appear within 0 s"):
         core.wait_pid(tmp_path / "never.pid", timeout=0.1)
