@@ -121,6 +121,13 @@ def stack(name: str, inventory_dir: Path, state_dir: Path) -> Any:
     return s
 
 
+def checkpoint_path(state_dir: Path, name: str) -> Path:
+    """The stack's checkpoint in the default file backend (the one ``govctl plan`` also reads: ``state.Store``)."""
+    from govctl.stacks.state import Store
+
+    return Store(state_dir, "").backend_checkpoint(name)
+
+
 def has_outputs(name: str, inventory_dir: Path, state_dir: Path) -> bool:
     """Whether the stack was applied (its state holds outputs): what federated stacks read."""
     from pulumi import automation as auto
@@ -128,7 +135,7 @@ def has_outputs(name: str, inventory_dir: Path, state_dir: Path) -> bool:
     backend = os.environ.get("PULUMI_BACKEND_URL")
     if not backend:
         # The local file backend's checkpoint, read directly: no engine run, no stack created.
-        checkpoint = state_dir / "backend" / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
+        checkpoint = checkpoint_path(state_dir, name)
         try:
             doc = json.loads(checkpoint.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -264,7 +271,7 @@ def deployment(name: str, inventory_dir: Path, state_dir: Path) -> dict[str, Any
     if not os.environ.get("PULUMI_BACKEND_URL"):
         from govctl.stacks.planfile import checkpoint_deployment
 
-        return checkpoint_deployment(state_dir / "backend" / ".pulumi" / "stacks" / PROJECT / f"{name}.json")
+        return checkpoint_deployment(checkpoint_path(state_dir, name))
     from pulumi import automation as auto
 
     try:
