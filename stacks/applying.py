@@ -99,6 +99,7 @@ class Applier:
         is not made."""
         exclude = list(self.options.exclude)
         policy = engine.policy_config(self.src.inventory)
+        live.recover(stack, self.directory, self.state_dir, self.on_line)
         live.set_protect(stack, self.directory, self.state_dir, lifted, False, self.on_line)
         update_plan = self._update_plan(stack)
         try:

@@ -254,15 +254,28 @@ def up(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str
     from pulumi import automation as auto
 
     s = stack(name, inventory_dir, state_dir)
-    drop_stale_locks(name, state_dir, on_output)
     try:
-        resolve_pending(s, name, inventory_dir, on_output)
         result = s.up(on_output=on_output, **policy_options(state_dir, policy_config),
                       continue_on_error=continue_on_error or None, plan=str(plan) if plan is not None else None,
                       exclude=exclude or None)
     except auto.CommandError as exc:
         raise classify(name, "update", exc) from exc
     return dict(result.summary.resource_changes or {})
+
+
+def recover(name: str, inventory_dir: Path, state_dir: Path, on_output: Callable[[str], None]) -> None:
+    """Before an update: the lock and pending operations an interrupted run left (``stacks/recovery.py``), so that
+    the preview the update is held to is made of the state as it will be updated."""
+    from pulumi import automation as auto
+
+    from govctl.stacks.recovery import drop_stale_locks, resolve_pending
+
+    drop_stale_locks(name, state_dir, on_output)
+    s = stack(name, inventory_dir, state_dir)
+    try:
+        resolve_pending(s, name, inventory_dir, on_output)
+    except auto.CommandError as exc:
+        raise classify(name, "recovery of an interrupted run", exc) from exc
 
 
 def deployment(name: str, inventory_dir: Path, state_dir: Path) -> dict[str, Any] | None:
@@ -295,78 +308,3 @@ def set_protect(name: str, inventory_dir: Path, state_dir: Path, urns: list[str]
             s._run_pulumi_cmd_sync(["state", verb, urn, "--yes"], on_output)  # noqa: SLF001 - no SDK verb for it
     except auto.CommandError as exc:
         raise classify(name, f"state {verb}", exc) from exc
-
-
-def drop_stale_locks(name: str, state_dir: Path, on_output: Callable[[str], None]) -> None:
-    """The file backend's lock of a run that died (kill -9): its pid on this host is gone. ``apply`` holds govctl's
-    own lock of the inventory, so no other govctl run can own it; a live pid, another host's or a lock of another
-    backend is left alone (the engine then names it)."""
-    if os.environ.get("PULUMI_BACKEND_URL"):
-        return
-    import socket
-
-    for lock in (state_dir / "backend" / ".pulumi" / "locks" / "organization" / PROJECT / name).glob("*.json"):
-        try:
-            doc = json.loads(lock.read_text(encoding="utf-8"))
-            pid, host = int(doc.get("pid")), str(doc.get("hostname"))
-        except (OSError, ValueError, TypeError):
-            continue
-        if host != socket.gethostname() or _alive(pid):
-            continue
-        lock.unlink(missing_ok=True)
-        lock.with_name(lock.name + ".attrs").unlink(missing_ok=True)
-        on_output(f"removed the lock of an interrupted run of stack '{name}' (pid {pid}, gone since)")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def resolve_pending(s: Any, name: str, inventory_dir: Path, on_output: Callable[[str], None]) -> None:
-    """An interrupted update (kill -9, a crash) leaves pending operations, and the engine refuses to run until
-    they are resolved. Each pending create is looked up by its natural key (the audit's matching,
-    ``govctl.audit``) and handed to ``refresh --import-pending-creates URN ID`` when found; the rest are cleared.
-
-    Measured with the pinned engine (3.259): the refresh turns the found ones into pending imports and then
-    drops them, so the update that follows creates them again (a duplicate where names are not unique, e.g. a
-    Neutron network). Their names are printed, never passed over silently."""
-    deployment = s.export_stack().deployment or {}
-    pending = deployment.get("pending_operations") or []
-    if not pending:
-        return
-    creates = [op["resource"]["urn"] for op in pending if op.get("type") == "creating"]
-    found = live_ids(name, inventory_dir, creates) if creates else {}
-    args = ["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]
-    for urn, live_id in found.items():
-        args += ["--import-pending-creates", urn, "--import-pending-creates", live_id]
-    on_output(f"resolving {len(pending)} pending operation(s) of an interrupted run: {len(creates)} create(s), "
-              f"{len(found)} of them found in the cloud")
-    for urn, live_id in sorted(found.items()):
-        on_output(f"warning: created by the interrupted run: {urn.rsplit('::', 1)[-1]} (id {live_id})")
-    s._run_pulumi_cmd_sync(args, on_output)  # noqa: SLF001 - this SDK's refresh() cannot import pending creates
-
-
-def live_ids(name: str, inventory_dir: Path, urns: list[str]) -> dict[str, str]:
-    """Live ids of the stack's resources ``urns``, found by natural key in the cloud of ``OS_CLOUD``."""
-    cloud = os.environ.get("OS_CLOUD")
-    if not cloud:
-        return {}  # no clouds.yaml entry to read the cloud with: pending creates are dropped
-    from govctl.audit.audit import Auditor
-    from govctl.audit.cloud import Cloud
-    from govctl.audit.graph import capture, items_of
-    from govctl.audit.models import Profile
-    from govctl.inventory.validate import load_valid
-    from govctl.ipv6.planner import plan
-
-    inv = load_valid(inventory_dir, str(inventory_dir)).inventory
-    profile = Profile.parse(None, None, az_hints=True)
-    items = [it for it in items_of(capture(inv, plan(inv), [name], str(inventory_dir)), profile)]
-    auditor = Auditor(Cloud(cloud), profile, inv, [name], cloud)
-    auditor.run(items)
-    return {u: auditor.ids[u] for u in urns if u in auditor.ids}

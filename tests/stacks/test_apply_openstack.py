@@ -329,14 +329,12 @@ def test_an_unreachable_keystone_is_one_line_and_exit_1(world, tmp_path: Path) -
     assert "the cloud does not answer" in res.last_line
 
 
-def test_kill_9_half_way_then_apply_again_resolves_the_interrupted_run(world) -> None:  # noqa: ANN001
-    """The next apply removes the dead run's lock and the pending operations and runs, ending in one line.
-
-    It does not converge yet (measured, see README "govctl apply"): the refresh that resolves the pending operations
-    records the strong-isolation network's allocated VLAN in its segments, and the update that follows tries to
-    change them, which Neutron refuses; pending creates found in the cloud are not kept by pulumi 3.259's
-    refresh --import-pending-creates, so a Neutron network can end up twice. Not asserted here: not a pass."""
+def test_kill_9_half_way_then_apply_again_converges(world) -> None:  # noqa: ANN001
+    """The next apply removes the dead run's lock, adopts the creates that reached the cloud (no second copy),
+    creates the rest, and ends in sync: the audit finds nothing missing or unmanaged, the plan nothing to do."""
     import signal
+
+    from govctl.audit.cloud import Cloud
 
     inv = world["inv"]
     tenants = inv / "tenants.yaml"
@@ -353,12 +351,39 @@ def test_kill_9_half_way_then_apply_again_resolves_the_interrupted_run(world) ->
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGKILL)  # govctl, the engine and the provider: a crash, mid-create
     proc.wait()
+    pending = [op["resource"]["urn"].rsplit("::", 1)[1] for op in json.loads(
+        (world["state"] / "stacks" / "backend" / ".pulumi" / "stacks" / "govctl" / f"{STACK}.json").read_text()
+    )["checkpoint"]["latest"].get("pending_operations") or []]
+    assert pending, "the kill came after the run had finished: nothing was interrupted"
     again = govctl(*cmd[3:])
-    assert again.code == 1 and "Traceback" not in again.err
-    assert again.last_line.startswith("failed: stack 'prov': update failed: ") and "\n" not in again.last_line
-    assert "resolving" in again.out and "pending operation(s) of an interrupted run" in again.out
+    assert "Traceback" not in again.err
+    assert again.code == 0 or again.last_line.split("update failed: ", 1)[-1] in UNSERVED.values(), again.err
+    print("\n".join(ln for ln in again.out.splitlines() if any(w in ln for w in ("resolving", "adopting", "dropped"))))
     assert "removed the lock of an interrupted run" in again.out
-    doc = json.loads((world["state"] / "stacks" / "backend" / ".pulumi" / "stacks" / "govctl" / f"{STACK}.json")
-                     .read_text())
-    assert not doc["checkpoint"]["latest"].get("pending_operations")
+    assert f"resolving {len(pending)} pending operation(s) of an interrupted run" in again.out, again.out
+    state = checkpoint(world["state"])
+    assert not json.loads((world["state"] / "stacks" / "backend" / ".pulumi" / "stacks" / "govctl" / f"{STACK}.json")
+                          .read_text())["checkpoint"]["latest"].get("pending_operations")
     assert not list((world["state"] / "stacks" / "backend" / ".pulumi" / "locks").rglob("*.json"))
+    # one copy of each network in the cloud, and it is the one the state holds
+    nets = Cloud(world["lab"].cloud).call("network", "GET", "/networks")["networks"]
+    for i in range(3):
+        ids = [n["id"] for n in nets if n["name"] == f"crash{i}"]  # only prov-finance has them
+        held = [r["id"] for r in state.values() if r["urn"].endswith(f"::prov-finance-crash{i}")]
+        assert len(ids) == 1 and ids == held, (i, ids, held)
+    # converged: nothing left to do but what the lab cannot serve, and the audit finds the cloud in sync
+    after = planned(inv, world["state"])["stacks"][0]["changes"]
+    assert sorted((c["kind"], c["name"]) for c in after) == sorted(("create", n) for n in UNSERVED), \
+        "\n".join([*(f"{c['kind']} {c['name']}" for c in after), again.out[-4000:], again.err[-2000:]])
+    # The audit: nothing unmanaged, nothing else missing. Known and open (README "govctl apply"): the tenants'
+    # anti-affinity server groups are made in the credentials' project, not the tenant's, because the provider
+    # ignores a provider's tenant_name once OS_CLOUD names a clouds.yaml entry; what the lab cannot serve is
+    # unverifiable, not missing.
+    audit = govctl("audit", str(inv), "-s", STACK, "--json")
+    found = json.loads(audit.out)
+    rest = [f for f in found["findings"] if "-anti-affinity-" not in f["message"] and f["class"] != "unverifiable"]
+    assert rest == [], audit.out
+    assert {f["resource"].rsplit("::", 1)[-1] for f in found["findings"] if f["class"] == "unverifiable"} \
+        <= set(UNSERVED)
+    assert found["matched"] + 6 + len([f for f in found["findings"] if f["class"] == "unverifiable"]) \
+        == found["resources"], audit.out
