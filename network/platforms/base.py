@@ -11,6 +11,7 @@ families, ACLs, interfaces govctl does not render) is never removed or changed.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -87,6 +88,12 @@ class Platform:
 IPV6_ADDRESS = r"[0-9A-Fa-f]*:[0-9A-Fa-f:.]*"
 
 
+def names_by(prefix_list: str, route_policy: str, peer_group: str, discard: str) -> Callable[[str], Names]:
+    """A platform's ``names``: ``names_from`` with its four regular expressions."""
+    return functools.partial(names_from, prefix_list=prefix_list, route_policy=route_policy,
+                             peer_group=peer_group, discard=discard)
+
+
 def names_from(text: str, prefix_list: str, route_policy: str, peer_group: str, discard: str) -> Names:
     """``Names`` by one regular expression per kind (group 1: the name), applied to each stripped line."""
     found: dict[str, set[str]] = {"p": set(), "r": set(), "g": set(), "d": set()}
@@ -104,7 +111,7 @@ def names_from(text: str, prefix_list: str, route_policy: str, peer_group: str, 
 _IPV6_PEER = re.compile(rf"^peer {IPV6_ADDRESS} ")
 
 
-def leaf_scope(prefix_list: str, ipv6_family: str) -> Callable[[Path, str, Names], bool]:
+def leaf_scope(prefix_list: str, ipv6_family: str) -> OwnedFn:
     """The owned scope of the platforms whose block remediation changes leaves only, never removing a
     sub-view (VRP, Comware): they differ in two keywords, the IPv6 prefix-list command (``prefix_list``,
     with its trailing space) and the name of BGP's IPv6 address family (``ipv6_family``)."""
@@ -121,6 +128,47 @@ def leaf_scope(prefix_list: str, ipv6_family: str) -> Callable[[Path, str, Names
         if len(path) == 1 and path[0].startswith("bgp "):
             return bool(_IPV6_PEER.match(line)) or line.startswith("timer keepalive ") or (
                 line.startswith("peer ") and first_word_after(line, "peer ") in names.peer_groups)
+        return False
+
+    return owned
+
+
+_IPV6_NEIGHBOR = re.compile(rf"^neighbor {IPV6_ADDRESS} ")
+
+
+def block_scope(ospf: str, interface_lines: tuple[str, ...], ipv6_families: tuple[str, ...],
+                route_maps: bool = True) -> OwnedFn:
+    """The owned scope of the indentation-structured platforms (IOS, FRR), whose scoped candidate
+    (``scope.py``) may remove whole blocks. They differ in the OSPFv3 process line (``ospf``, a regular
+    expression), the interface lines that are IPv6's (``interface_lines``, prefixes), the spellings of
+    BGP's IPv6 address family (``ipv6_families``) and whether the route-maps the intent names are owned.
+    A ``router bgp N vrf X`` is another BGP instance than the one govctl renders, so never owned."""
+    ospf_rx = re.compile(ospf)
+
+    def owned(path: Path, line: str, names: Names) -> bool:
+        if not path:
+            if ospf_rx.match(line):
+                return True
+            if line.startswith("ipv6 prefix-list "):
+                return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
+            if route_maps and line.startswith("route-map "):
+                return first_word_after(line, "route-map ") in names.route_policies
+            if line.startswith("ipv6 route "):
+                return line in names.discard_routes
+            return False
+        top = path[0]
+        if ospf_rx.match(top):
+            return True
+        if top.startswith("interface "):
+            return line.startswith(interface_lines)
+        if route_maps and top.startswith("route-map "):
+            return first_word_after(top, "route-map ") in names.route_policies
+        if top.startswith("router bgp ") and " vrf " not in top:
+            if len(path) > 1:
+                return path[1] in ipv6_families
+            if line in ipv6_families or _IPV6_NEIGHBOR.match(line):
+                return True
+            return line.startswith("neighbor ") and first_word_after(line, "neighbor ") in names.peer_groups
         return False
 
     return owned

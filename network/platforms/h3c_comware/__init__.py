@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import re
 
-from govctl.network.platforms.base import Names, Platform, leaf_scope, names_from
+from govctl.network.platforms.base import Platform, leaf_scope, names_by
 
-# Leaves only: comware_config's block remediation never removes a sub-view.
+# Leaves only: comware_config's block remediation never removes a sub-view
 owned = leaf_scope("ipv6 prefix-list ", "address-family ipv6 unicast")
-
-
-def names(text: str) -> Names:
-    return names_from(text, r"^ipv6 prefix-list (\S+) ", r"^route-policy (\S+) ", r"^group (\S+) external$",
-                      r"^(ipv6 route-static \S+ \d+ NULL0)$")
+names = names_by(r"^ipv6 prefix-list (\S+) ", r"^route-policy (\S+) ", r"^group (\S+) external$",
+                 r"^(ipv6 route-static \S+ \d+ NULL0)$")
 
 
 PLATFORM = Platform(

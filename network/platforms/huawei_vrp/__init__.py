@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import re
 
-from govctl.network.platforms.base import Names, Platform, leaf_scope, names_from
+from govctl.network.platforms.base import Platform, leaf_scope, names_by
 
-# Leaves only, as for Comware (same block remediation).
+# Leaves only, as for Comware (same block remediation)
 owned = leaf_scope("ip ipv6-prefix ", "ipv6-family unicast")
-
-
-def names(text: str) -> Names:
-    return names_from(text, r"^ip ipv6-prefix (\S+) ", r"^route-policy (\S+) ", r"^group (\S+) external$",
-                      r"^(ipv6 route-static \S+ \d+ NULL0)$")
+names = names_by(r"^ip ipv6-prefix (\S+) ", r"^route-policy (\S+) ", r"^group (\S+) external$",
+                 r"^(ipv6 route-static \S+ \d+ NULL0)$")
 
 
 PLATFORM = Platform(
