@@ -14,8 +14,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 
 Path = tuple[str, ...]  # the (stripped) lines of the blocks around a line, outermost first
 
@@ -192,3 +193,34 @@ def _token(tok: str) -> str:
         return str(ipaddress.ip_interface(tok)) if "/" in tok else str(ipaddress.ip_address(tok))
     except ValueError:
         return tok
+
+
+# ---------------------------------------------------------------- what the show-command parsers share
+
+
+class ParseError(ValueError):
+    """A show command's output does not look like what the command prints on the platform (each
+    platform's ``cli.py`` names its own subclass, which its parsers raise)."""
+
+    def __init__(self, command: str, detail: str) -> None:
+        super().__init__(f"cannot parse '{command}' output: {detail}")
+
+
+def full_interface_name(raw: str, abbreviations: Mapping[str, str], kind: str = r"[A-Za-z-]+") -> str:
+    """An interface name as a device's table may abbreviate it (``raw``, spaces dropped: 'GE0/1/0',
+    'gigabitethernet 0/2/0') -> as the configuration writes it, by ``abbreviations`` (the lower-case kind ->
+    the full one); a name whose kind (``kind``, a regular expression) is not abbreviated stays as it is."""
+    name = raw.replace(" ", "")
+    m = re.match(rf"({kind})(\d[\d/.:]*)$", name)
+    if not m:
+        return name
+    full = abbreviations.get(m.group(1).lower())
+    return f"{full}{m.group(2)}" if full else name
+
+
+@functools.lru_cache(maxsize=8)
+def ntc_template(name: str) -> str:
+    """The text of ntc-templates' TextFSM template ``name``."""
+    import ntc_templates  # deferred: a large package, only the parsers that use a template need it
+
+    return (FilePath(ntc_templates.__file__).parent / "templates" / f"{name}.textfsm").read_text()
