@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
+from typing import TypedDict
 
 Path = tuple[str, ...]  # the (stripped) lines of the blocks around a line, outermost first
 
@@ -173,6 +174,32 @@ def block_scope(ospf: str, interface_lines: tuple[str, ...], ipv6_families: tupl
         return False
 
     return owned
+
+
+class ViewSyntax(TypedDict):
+    """The fields of a ``Platform`` that VRP and Comware (which descends from VRP) fill alike."""
+
+    comment: str
+    trailer: str
+    owned: OwnedFn
+    names: Callable[[str], Names]
+    keys: tuple[re.Pattern[str], ...]
+    device_wins: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
+
+
+def view_syntax(prefix_list: str, ipv6_family: str) -> ViewSyntax:
+    """The syntax and ownership of the view-structured platforms, for their records
+    (``Platform(**view_syntax(...), ...)``): ``#`` between views and ``return`` at the end; the leaf-only
+    owned scope (``leaf_scope``, whose two keywords are the only difference); route policies, peer groups
+    and ``NULL0`` discard routes by the same commands; ``sysname`` and ``router-id`` single-valued (a
+    rollback puts the saved value back in place of the rendered one); the device's BGP router id kept in a
+    ``bgp N`` process it already runs."""
+    return ViewSyntax(
+        comment="#", trailer="#\nreturn\n", owned=leaf_scope(prefix_list, ipv6_family),
+        names=names_by(rf"^{re.escape(prefix_list)}(\S+) ", r"^route-policy (\S+) ", r"^group (\S+) external$",
+                       r"^(ipv6 route-static \S+ \d+ NULL0)$"),
+        keys=tuple(re.compile(rx) for rx in (r"^description ", r"^sysname ", r"^router-id ")),
+        device_wins=((re.compile(r"^bgp \d+$"), re.compile(r"^router-id ")),))
 
 
 def first_word_after(line: str, prefix: str) -> str:
