@@ -178,11 +178,11 @@ def test_duplicate_ids_in_xlsx_name_sheet_row_column(tmp_path: Path) -> None:
 
 def test_dangling_dependency_and_bad_cells(tmp_path: Path) -> None:
     f = write_csv(tmp_path / "d.csv", ["id", "name", "department", "depends_on", "last_used", "data_gb"],
-                   [["a", "A", "finance", "ghost", "2026-13-01", "1.5TB"], ["b", "B", "finance", "a", "", "x"]])
+                  [["a", "A", "finance", "ghost", "2026-13-01", "1.5TB"], ["b", "B", "finance", "a", "", "x"]])
     r = run("migrate", "assess", "--systems", f)
     _refused(r, "d.csv:2", "column E (last_used)", "not a real date", "d.csv:3", "column F (data_gb)")
     f2 = write_csv(tmp_path / "e.csv", ["id", "name", "department", "depends_on"],
-                    [["a", "A", "finance", "ghost, b"], ["b", "B", "finance", ""]])
+                   [["a", "A", "finance", "ghost, b"], ["b", "B", "finance", ""]])
     _refused(run("migrate", "assess", "--systems", f2), "row 2, column D (depends_on)",
              "depends on a system that does not exist", "ghost")
 
@@ -200,7 +200,7 @@ def test_cycle_through_classified_system(tmp_path: Path) -> None:
 
 def test_classified_system_marked_migrated_in_a_sheet(tmp_path: Path) -> None:
     f = write_csv(tmp_path / "c.csv", ["id", "name", "department", "密级", "状态"],
-                   [["a", "A", "finance", "涉密", "已迁移"]])
+                  [["a", "A", "finance", "涉密", "已迁移"]])
     _refused(run("migrate", "assess", "--systems", f), "column E (状态)", "never moves to the shared cloud")
 
 
@@ -216,7 +216,7 @@ def test_wave_limit_smaller_than_largest_system(tmp_path: Path, inv_copy: Path) 
 
 def test_cycle_bigger_than_max_per_wave(tmp_path: Path) -> None:
     f = write_csv(tmp_path / "c.csv", ["id", "name", "department", "depends_on"],
-                   [["a", "A", "finance", "b"], ["b", "B", "finance", "a"]])
+                  [["a", "A", "finance", "b"], ["b", "B", "finance", "a"]])
     _refused(run("migrate", "waves", "--systems", f, *AS_OF, "--max-per-wave", "1"),
              "c.csv:2", "cycle of 2 systems (a, b)", "--max-per-wave is 1")
 
