@@ -242,15 +242,13 @@ def _check_extranet(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
 def _check_dedicated_networks(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """dedicated_networks.yaml: departments, target nodes, site divisions, windows."""
     P: list[Problem] = []
-    divisions = ids.divisions
     for d in inv.dedicated_networks:
         P += _unknown(o, "dedicated_network", d.id, ("department",), d.department, ids.departments, "department")
         for ni, node in enumerate(d.target_nodes):
             P += _unknown(o, "dedicated_network", d.id, ("target_nodes", ni), node, ids.nodes, "extranet node")
         for si, s in enumerate(d.sites):
-            if s.division not in divisions:
-                P.append(o.problem("dedicated_network", d.id, ("sites", si, "division"), "no such division",
-                                   s.division))
+            P += _unknown(o, "dedicated_network", d.id, ("sites", si, "division"), s.division, ids.divisions,
+                          "division")
         if d.window is not None and d.window.end <= d.window.start:
             P.append(o.problem("dedicated_network", d.id, ("window", "end"), "the window must end after it starts",
                                str(d.window.end)))
