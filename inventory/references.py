@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -116,14 +116,21 @@ def _duplicates(loaded: Loaded) -> list[Problem]:
     return P
 
 
+def _unknown(o: Any, kind: str, ident: str, path: tuple, value: str | None, known: Container[str],
+             what: str) -> list[Problem]:
+    """The problem of a reference (``value``, at ``path`` of the ``kind`` ``ident``) to a ``what`` that
+    ``known`` lacks; none for a reference that is not given (None)."""
+    if value is None or value in known:
+        return []
+    return [o.problem(kind, ident, path, f"no such {what}", value)]
+
+
 def _check_sites(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """sites.yaml: each site's city, and links between two known sites."""
     P: list[Problem] = []
-    cities = ids.cities
     sites = ids.sites
     for s in inv.sites.sites:
-        if s.city not in cities:
-            P.append(o.problem("site", s.id, ("city",), "no such city in province.yaml", s.city))
+        P += _unknown(o, "site", s.id, ("city",), s.city, ids.cities, "city in province.yaml")
     for i, link in enumerate(inv.sites.links):
         for end in ("a", "b"):
             if getattr(link, end) not in sites:
@@ -136,19 +143,15 @@ def _check_sites(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
 def _check_platforms(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """clouds.yaml: cities, sectors, regions' sites and federation partners."""
     P: list[Problem] = []
-    cities = ids.cities
-    sites = ids.sites
     platforms = ids.platforms
     for p in inv.platforms:
         if p.kind == m.PlatformKind.municipal and p.city is None:
             P.append(o.problem("platform", p.id, ("city",), "a municipal platform names the city it serves"))
-        if p.city is not None and p.city not in cities:
-            P.append(o.problem("platform", p.id, ("city",), "no such city in province.yaml", p.city))
+        P += _unknown(o, "platform", p.id, ("city",), p.city, ids.cities, "city in province.yaml")
         if p.kind == m.PlatformKind.industry and not p.sector:
             P.append(o.problem("platform", p.id, ("sector",), "an industry platform names its sector"))
         for ri, r in enumerate(p.openstack.regions):
-            if r.site not in sites:
-                P.append(o.problem("platform", p.id, ("openstack", "regions", ri, "site"), "no such site", r.site))
+            P += _unknown(o, "platform", p.id, ("openstack", "regions", ri, "site"), r.site, ids.sites, "site")
         for fi, f in enumerate(p.federates_with):
             if f not in platforms:
                 P.append(o.problem("platform", p.id, ("federates_with", fi), "no such platform", f))
@@ -161,11 +164,9 @@ def _check_platforms(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
 def _check_departments(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """departments.yaml: cities and counties."""
     P: list[Problem] = []
-    cities = ids.cities
     divisions = ids.divisions
     for d in inv.departments:
-        if d.city is not None and d.city not in cities:
-            P.append(o.problem("department", d.id, ("city",), "no such city in province.yaml", d.city))
+        P += _unknown(o, "department", d.id, ("city",), d.city, ids.cities, "city in province.yaml")
         if d.county is not None and (d.city is None or f"{d.city}/{d.county}" not in divisions):
             P.append(o.problem("department", d.id, ("county",), f"no such county in city {d.city}", d.county))
         if d.level in (m.Tier.city, m.Tier.county) and d.city is None:
@@ -176,15 +177,11 @@ def _check_departments(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
 def _check_tenants(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """tenants.yaml: departments, platforms, sharing, network names, ingress ports."""
     P: list[Problem] = []
-    platforms = ids.platforms
-    departments = ids.departments
     tenants = ids.tenants
     for t in inv.tenants:
-        if t.department not in departments:
-            P.append(o.problem("tenant", t.id, ("department",), "no such department in departments.yaml",
-                               t.department))
-        if t.platform not in platforms:
-            P.append(o.problem("tenant", t.id, ("platform",), "no such platform in clouds.yaml", t.platform))
+        P += _unknown(o, "tenant", t.id, ("department",), t.department, ids.departments,
+                      "department in departments.yaml")
+        P += _unknown(o, "tenant", t.id, ("platform",), t.platform, ids.platforms, "platform in clouds.yaml")
         for si, other in enumerate(t.shared_with):
             if other not in tenants or other == t.id:
                 P.append(o.problem("tenant", t.id, ("shared_with", si), "no such other tenant", other))
@@ -210,7 +207,6 @@ def _check_extranet(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """extranet.yaml: nodes' divisions and sites, links' ends, egress nodes and levels."""
     P: list[Problem] = []
     divisions = ids.divisions
-    sites = ids.sites
     nodes = ids.nodes
     for n in inv.nodes:
         tier = divisions.get(n.division)
@@ -220,8 +216,7 @@ def _check_extranet(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
         elif tier != n.tier:
             P.append(o.problem("node", n.id, ("tier",), f"the division '{n.division}' is a {tier.value}, "
                                                         f"not a {n.tier.value}", n.tier.value))
-        if n.site is not None and n.site not in sites:
-            P.append(o.problem("node", n.id, ("site",), "no such site in sites.yaml", n.site))
+        P += _unknown(o, "node", n.id, ("site",), n.site, ids.sites, "site in sites.yaml")
     seen_links: set[frozenset[str]] = set()
     for i, link in enumerate(inv.links):
         for end in ("a", "b"):
@@ -234,8 +229,7 @@ def _check_extranet(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
         seen_links.add(frozenset((link.a, link.b)))
 
     for e in inv.egress:
-        if e.node not in nodes:
-            P.append(o.problem("egress", e.id, ("node",), "no such extranet node", e.node))
+        P += _unknown(o, "egress", e.id, ("node",), e.node, ids.nodes, "extranet node")
         tier = divisions.get(e.division)
         if tier is None:
             P.append(o.problem("egress", e.id, ("division",), "no such division", e.division))
@@ -248,19 +242,13 @@ def _check_extranet(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
 def _check_dedicated_networks(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """dedicated_networks.yaml: departments, target nodes, site divisions, windows."""
     P: list[Problem] = []
-    divisions = ids.divisions
-    departments = ids.departments
-    nodes = ids.nodes
     for d in inv.dedicated_networks:
-        if d.department not in departments:
-            P.append(o.problem("dedicated_network", d.id, ("department",), "no such department", d.department))
+        P += _unknown(o, "dedicated_network", d.id, ("department",), d.department, ids.departments, "department")
         for ni, node in enumerate(d.target_nodes):
-            if node not in nodes:
-                P.append(o.problem("dedicated_network", d.id, ("target_nodes", ni), "no such extranet node", node))
+            P += _unknown(o, "dedicated_network", d.id, ("target_nodes", ni), node, ids.nodes, "extranet node")
         for si, s in enumerate(d.sites):
-            if s.division not in divisions:
-                P.append(o.problem("dedicated_network", d.id, ("sites", si, "division"), "no such division",
-                                   s.division))
+            P += _unknown(o, "dedicated_network", d.id, ("sites", si, "division"), s.division, ids.divisions,
+                          "division")
         if d.window is not None and d.window.end <= d.window.start:
             P.append(o.problem("dedicated_network", d.id, ("window", "end"), "the window must end after it starts",
                                str(d.window.end)))
@@ -270,19 +258,15 @@ def _check_dedicated_networks(inv: m.Inventory, o: Any, ids: _Ids) -> list[Probl
 def _check_systems_and_freezes(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """systems.yaml's references, and province.yaml's change freezes."""
     P: list[Problem] = []
-    platforms = ids.platforms
-    departments = ids.departments
     systems = ids.systems
     for s in inv.systems:
-        if s.department not in departments:
-            P.append(o.problem("system", s.id, ("department",), "no such department", s.department))
+        P += _unknown(o, "system", s.id, ("department",), s.department, ids.departments, "department")
         for di, dep in enumerate(s.depends_on):
             if dep not in systems:
                 P.append(o.problem("system", s.id, ("depends_on", di), "no such system", dep))
             elif dep == s.id:
                 P.append(o.problem("system", s.id, ("depends_on", di), "a system cannot depend on itself", dep))
-        if s.target_platform is not None and s.target_platform not in platforms:
-            P.append(o.problem("system", s.id, ("target_platform",), "no such platform", s.target_platform))
+        P += _unknown(o, "system", s.id, ("target_platform",), s.target_platform, ids.platforms, "platform")
 
     for fi, f in enumerate(inv.province.change_freezes):
         if f.end <= f.start:

@@ -94,6 +94,11 @@ class MigrationContext:
         self.statuses = {k: v for k, v in jr.statuses(self.entries).items() if k in ids}
         self.unknown_in_journal = sorted({e.system for e in self.entries} - ids)
 
+    def warn_unknown_in_journal(self) -> None:
+        if self.unknown_in_journal:
+            err.print(Text(f"warning: journal names systems not in the list: {', '.join(self.unknown_in_journal)}",
+                           style="yellow"))
+
 
 def as_of_date(as_of: str | None) -> date:
     """Today's date for zombie detection and the report: --as-of's date, else today (UTC)."""
@@ -211,9 +216,7 @@ def assess_cmd(
         out.print(Text(f"cycle (moves together): {' -> '.join(c)}"))
     for w in a.warnings:
         err.print(Text(f"warning: {w}", style="yellow"))
-    if ctx.unknown_in_journal:
-        err.print(Text(f"warning: journal names systems not in the list: {', '.join(ctx.unknown_in_journal)}",
-                       style="yellow"))
+    ctx.warn_unknown_in_journal()
 
 
 # ---------------------------------------------------------------- waves
@@ -434,9 +437,7 @@ def status_cmd(
         for e in latest:
             j.add_row(e.at.isoformat(), _txt(e.system), e.event.value, _txt(e.wave or ""), _txt(e.by), _txt(e.note))
         out.print(j)
-    if ctx.unknown_in_journal:
-        err.print(Text(f"warning: journal names systems not in the list: {', '.join(ctx.unknown_in_journal)}",
-                       style="yellow"))
+    ctx.warn_unknown_in_journal()
 
 
 # ---------------------------------------------------------------- spreadsheets

@@ -13,8 +13,7 @@ class SystemsInvalid(ProblemsFound):
     what: str = "system list"
 
     def summary(self) -> str:
-        n = len(self.errors)
-        return f"{self.what} invalid: {n} error{'s' if n != 1 else ''}; nothing written"
+        return f"{self.what} invalid: {super().summary()}; nothing written"
 
 
 class MigrationInputError(InputError):

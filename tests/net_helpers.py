@@ -13,12 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
+
+import pytest
 
 from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan
+from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.errors import DeviceError
+from govctl.network.intent import build
 from govctl.network.models import BgpNeighbor, DeviceIntent, DeviceTarget, OspfNeighbor
 from govctl.network.render import port_name
+from govctl.network.verify import device_checks
 
 HERE = Path(__file__).resolve().parent / "network"  # its fixtures and golden files
 FIXTURE = HERE / "fixtures" / "extranet"
@@ -122,6 +128,27 @@ def vendor_sample(vendor: str, name: str) -> str:
 def fixture():  # noqa: ANN201
     inv = load_valid(FIXTURE).inventory
     return inv, plan(inv)
+
+
+D = TypeVar("D")
+
+
+def checks_through_napalm(monkeypatch: pytest.MonkeyPatch, node: str, platform: str, host: str, ready: set[str],
+                          double_for: Callable[[dict[str, list[str]]], D],
+                          spelled: Callable[[str], str] = str) -> tuple[list, D]:
+    """verify's checks of ``node`` (of the fixture inventory, on ``platform``) through the NAPALM adapter, whose
+    driver is the double ``double_for`` makes from the node's addresses (port name -> ["address/len"], each as
+    ``spelled`` writes it: the spelling the device's driver reports); with the double, for what it was asked."""
+    monkeypatch.setenv("GOVCTL_T_PW", "pw")
+    inv, plan_ = fixture()
+    intents = build(inv, plan_)
+    me = intents[node]
+    assert me.platform == platform
+    double = double_for({port_name(platform, i.port): [spelled(i.ipv6)] for i in me.interfaces if i.ipv6})
+    dev = NapalmAdapter(DeviceTarget(node=node, platform=platform, host=host, credentials="env:GOVCTL_T_PW"),
+                        driver_class=double)
+    dev.open()
+    return device_checks(dev, me, intents, ready, platform), double
 
 
 class FakeNetwork:
@@ -261,6 +288,21 @@ class FakeDevice:
     def ping(self, source: str, destinations: list[str]) -> dict[str, bool]:
         routes = self.get_ipv6_routes()
         return {d: f"{d}/128" in routes for d in destinations}
+
+
+class NapalmDouble:
+    """The part every double of a NAPALM driver shares: the adapter calls the driver class with the
+    connection's arguments and opens the instance; a double is both, and its session opens and closes
+    without a device."""
+
+    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
+        return self
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class CheckpointSession:

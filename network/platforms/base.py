@@ -11,10 +11,13 @@ families, ACLs, interfaces govctl does not render) is never removed or changed.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import TypedDict
 
 Path = tuple[str, ...]  # the (stripped) lines of the blocks around a line, outermost first
 
@@ -87,6 +90,12 @@ class Platform:
 IPV6_ADDRESS = r"[0-9A-Fa-f]*:[0-9A-Fa-f:.]*"
 
 
+def names_by(prefix_list: str, route_policy: str, peer_group: str, discard: str) -> Callable[[str], Names]:
+    """A platform's ``names``: ``names_from`` with its four regular expressions."""
+    return functools.partial(names_from, prefix_list=prefix_list, route_policy=route_policy,
+                             peer_group=peer_group, discard=discard)
+
+
 def names_from(text: str, prefix_list: str, route_policy: str, peer_group: str, discard: str) -> Names:
     """``Names`` by one regular expression per kind (group 1: the name), applied to each stripped line."""
     found: dict[str, set[str]] = {"p": set(), "r": set(), "g": set(), "d": set()}
@@ -104,7 +113,7 @@ def names_from(text: str, prefix_list: str, route_policy: str, peer_group: str, 
 _IPV6_PEER = re.compile(rf"^peer {IPV6_ADDRESS} ")
 
 
-def leaf_scope(prefix_list: str, ipv6_family: str) -> Callable[[Path, str, Names], bool]:
+def leaf_scope(prefix_list: str, ipv6_family: str) -> OwnedFn:
     """The owned scope of the platforms whose block remediation changes leaves only, never removing a
     sub-view (VRP, Comware): they differ in two keywords, the IPv6 prefix-list command (``prefix_list``,
     with its trailing space) and the name of BGP's IPv6 address family (``ipv6_family``)."""
@@ -126,6 +135,73 @@ def leaf_scope(prefix_list: str, ipv6_family: str) -> Callable[[Path, str, Names
     return owned
 
 
+_IPV6_NEIGHBOR = re.compile(rf"^neighbor {IPV6_ADDRESS} ")
+
+
+def block_scope(ospf: str, interface_lines: tuple[str, ...], ipv6_families: tuple[str, ...],
+                route_maps: bool = True) -> OwnedFn:
+    """The owned scope of the indentation-structured platforms (IOS, FRR), whose scoped candidate
+    (``scope.py``) may remove whole blocks. They differ in the OSPFv3 process line (``ospf``, a regular
+    expression), the interface lines that are IPv6's (``interface_lines``, prefixes), the spellings of
+    BGP's IPv6 address family (``ipv6_families``) and whether the route-maps the intent names are owned.
+    A ``router bgp N vrf X`` is another BGP instance than the one govctl renders, so never owned."""
+    ospf_rx = re.compile(ospf)
+
+    def owned(path: Path, line: str, names: Names) -> bool:
+        if not path:
+            if ospf_rx.match(line):
+                return True
+            if line.startswith("ipv6 prefix-list "):
+                return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
+            if route_maps and line.startswith("route-map "):
+                return first_word_after(line, "route-map ") in names.route_policies
+            if line.startswith("ipv6 route "):
+                return line in names.discard_routes
+            return False
+        top = path[0]
+        if ospf_rx.match(top):
+            return True
+        if top.startswith("interface "):
+            return line.startswith(interface_lines)
+        if route_maps and top.startswith("route-map "):
+            return first_word_after(top, "route-map ") in names.route_policies
+        if top.startswith("router bgp ") and " vrf " not in top:
+            if len(path) > 1:
+                return path[1] in ipv6_families
+            if line in ipv6_families or _IPV6_NEIGHBOR.match(line):
+                return True
+            return line.startswith("neighbor ") and first_word_after(line, "neighbor ") in names.peer_groups
+        return False
+
+    return owned
+
+
+class ViewSyntax(TypedDict):
+    """The fields of a ``Platform`` that VRP and Comware (which descends from VRP) fill alike."""
+
+    comment: str
+    trailer: str
+    owned: OwnedFn
+    names: Callable[[str], Names]
+    keys: tuple[re.Pattern[str], ...]
+    device_wins: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
+
+
+def view_syntax(prefix_list: str, ipv6_family: str) -> ViewSyntax:
+    """The syntax and ownership of the view-structured platforms, for their records
+    (``Platform(**view_syntax(...), ...)``): ``#`` between views and ``return`` at the end; the leaf-only
+    owned scope (``leaf_scope``, whose two keywords are the only difference); route policies, peer groups
+    and ``NULL0`` discard routes by the same commands; ``sysname`` and ``router-id`` single-valued (a
+    rollback puts the saved value back in place of the rendered one); the device's BGP router id kept in a
+    ``bgp N`` process it already runs."""
+    return ViewSyntax(
+        comment="#", trailer="#\nreturn\n", owned=leaf_scope(prefix_list, ipv6_family),
+        names=names_by(rf"^{re.escape(prefix_list)}(\S+) ", r"^route-policy (\S+) ", r"^group (\S+) external$",
+                       r"^(ipv6 route-static \S+ \d+ NULL0)$"),
+        keys=tuple(re.compile(rx) for rx in (r"^description ", r"^sysname ", r"^router-id ")),
+        device_wins=((re.compile(r"^bgp \d+$"), re.compile(r"^router-id ")),))
+
+
 def first_word_after(line: str, prefix: str) -> str:
     rest = line[len(prefix):].split()
     return rest[0] if rest else ""
@@ -144,3 +220,34 @@ def _token(tok: str) -> str:
         return str(ipaddress.ip_interface(tok)) if "/" in tok else str(ipaddress.ip_address(tok))
     except ValueError:
         return tok
+
+
+# ---------------------------------------------------------------- what the show-command parsers share
+
+
+class ParseError(ValueError):
+    """A show command's output does not look like what the command prints on the platform (each
+    platform's ``cli.py`` names its own subclass, which its parsers raise)."""
+
+    def __init__(self, command: str, detail: str) -> None:
+        super().__init__(f"cannot parse '{command}' output: {detail}")
+
+
+def full_interface_name(raw: str, abbreviations: Mapping[str, str], kind: str = r"[A-Za-z-]+") -> str:
+    """An interface name as a device's table may abbreviate it (``raw``, spaces dropped: 'GE0/1/0',
+    'gigabitethernet 0/2/0') -> as the configuration writes it, by ``abbreviations`` (the lower-case kind ->
+    the full one); a name whose kind (``kind``, a regular expression) is not abbreviated stays as it is."""
+    name = raw.replace(" ", "")
+    m = re.match(rf"({kind})(\d[\d/.:]*)$", name)
+    if not m:
+        return name
+    full = abbreviations.get(m.group(1).lower())
+    return f"{full}{m.group(2)}" if full else name
+
+
+@functools.lru_cache(maxsize=8)
+def ntc_template(name: str) -> str:
+    """The text of ntc-templates' TextFSM template ``name``."""
+    import ntc_templates  # deferred: a large package, only the parsers that use a template need it
+
+    return (FilePath(ntc_templates.__file__).parent / "templates" / f"{name}.textfsm").read_text()

@@ -76,19 +76,15 @@ def test_pinned_allocations_never_move_and_stale_ones_stay_reserved():
     assert gone not in q.pinned_map(prune=True) and gone in q.pinned_map()
 
 
-def test_pinned_prefix_with_the_wrong_length_is_a_clear_error():
+@pytest.mark.parametrize(("key", "prefix", "error"), [
+    ("extranet/alpha", "2001:db8::/44", r"extranet/alpha: pinned 2001:db8::/44 is a /44 .* /40"),
+    ("extranet/alpha/east", "2001:db8:4000::/44", r"extranet/alpha/east: pinned 2001:db8:4000::/44 is outside"),
+], ids=["wrong-length", "outside-its-parent"])
+def test_a_bad_pinned_prefix_is_a_clear_error(key: str, prefix: str, error: str):
     inv = load(EXAMPLE).inventory
     pins = dict(inv.allocations)
-    pins["extranet/alpha"] = "2001:db8::/44"
-    with pytest.raises(AllocationError, match=r"extranet/alpha: pinned 2001:db8::/44 is a /44 .* /40"):
-        plan(inv.model_copy(update={"allocations": pins}))
-
-
-def test_pinned_prefix_outside_its_parent_is_a_clear_error():
-    inv = load(EXAMPLE).inventory
-    pins = dict(inv.allocations)
-    pins["extranet/alpha/east"] = "2001:db8:4000::/44"
-    with pytest.raises(AllocationError, match=r"extranet/alpha/east: pinned 2001:db8:4000::/44 is outside"):
+    pins[key] = prefix
+    with pytest.raises(AllocationError, match=error):
         plan(inv.model_copy(update={"allocations": pins}))
 
 

@@ -1,13 +1,13 @@
 """`govctl migrate ...` and `govctl report` through the CLI: good runs, and bad input -> exit 2, nothing written."""
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from migration_sheets import write_csv
 from typer.testing import CliRunner
 
 from govctl.cli import app
@@ -34,14 +34,6 @@ def inv_copy(tmp_path: Path) -> Path:
     target = tmp_path / "inv"
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".govctl"))
     return target
-
-
-def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 # ---------------------------------------------------------------- good runs
@@ -160,7 +152,7 @@ def _refused(r, *needles: str) -> None:  # noqa: ANN001
 
 
 def test_unknown_and_missing_columns(tmp_path: Path) -> None:
-    f = _write_csv(tmp_path / "a.csv", ["系统编号", "系统名称", "颜色"], [["x", "X", "red"]])
+    f = write_csv(tmp_path / "a.csv", ["系统编号", "系统名称", "颜色"], [["x", "X", "red"]])
     r = run("migrate", "assess", "--systems", f)
     _refused(r, "row 1, column C", "unknown column", "颜色", "required column missing: 所属部门 (department)")
 
@@ -185,12 +177,12 @@ def test_duplicate_ids_in_xlsx_name_sheet_row_column(tmp_path: Path) -> None:
 
 
 def test_dangling_dependency_and_bad_cells(tmp_path: Path) -> None:
-    f = _write_csv(tmp_path / "d.csv", ["id", "name", "department", "depends_on", "last_used", "data_gb"],
-                   [["a", "A", "finance", "ghost", "2026-13-01", "1.5TB"], ["b", "B", "finance", "a", "", "x"]])
+    f = write_csv(tmp_path / "d.csv", ["id", "name", "department", "depends_on", "last_used", "data_gb"],
+                  [["a", "A", "finance", "ghost", "2026-13-01", "1.5TB"], ["b", "B", "finance", "a", "", "x"]])
     r = run("migrate", "assess", "--systems", f)
     _refused(r, "d.csv:2", "column E (last_used)", "not a real date", "d.csv:3", "column F (data_gb)")
-    f2 = _write_csv(tmp_path / "e.csv", ["id", "name", "department", "depends_on"],
-                    [["a", "A", "finance", "ghost, b"], ["b", "B", "finance", ""]])
+    f2 = write_csv(tmp_path / "e.csv", ["id", "name", "department", "depends_on"],
+                   [["a", "A", "finance", "ghost, b"], ["b", "B", "finance", ""]])
     _refused(run("migrate", "assess", "--systems", f2), "row 2, column D (depends_on)",
              "depends on a system that does not exist", "ghost")
 
@@ -207,8 +199,8 @@ def test_cycle_through_classified_system(tmp_path: Path) -> None:
 
 
 def test_classified_system_marked_migrated_in_a_sheet(tmp_path: Path) -> None:
-    f = _write_csv(tmp_path / "c.csv", ["id", "name", "department", "密级", "状态"],
-                   [["a", "A", "finance", "涉密", "已迁移"]])
+    f = write_csv(tmp_path / "c.csv", ["id", "name", "department", "密级", "状态"],
+                  [["a", "A", "finance", "涉密", "已迁移"]])
     _refused(run("migrate", "assess", "--systems", f), "column E (状态)", "never moves to the shared cloud")
 
 
@@ -223,8 +215,8 @@ def test_wave_limit_smaller_than_largest_system(tmp_path: Path, inv_copy: Path) 
 
 
 def test_cycle_bigger_than_max_per_wave(tmp_path: Path) -> None:
-    f = _write_csv(tmp_path / "c.csv", ["id", "name", "department", "depends_on"],
-                   [["a", "A", "finance", "b"], ["b", "B", "finance", "a"]])
+    f = write_csv(tmp_path / "c.csv", ["id", "name", "department", "depends_on"],
+                  [["a", "A", "finance", "b"], ["b", "B", "finance", "a"]])
     _refused(run("migrate", "waves", "--systems", f, *AS_OF, "--max-per-wave", "1"),
              "c.csv:2", "cycle of 2 systems (a, b)", "--max-per-wave is 1")
 
@@ -270,7 +262,7 @@ def test_through_beyond_the_plan_and_import_write(inv_copy: Path, tmp_path: Path
     before = _snapshot(inv_copy)
     _refused(run("migrate", "waves", inv_copy, *AS_OF, "--through", "5", "--write"), "--through 5", "only 1 wave")
     assert _snapshot(inv_copy) == before
-    sheet = _write_csv(tmp_path / "n.csv", ["id", "name", "department"], [["crm", "客户管理", "finance"]])
+    sheet = write_csv(tmp_path / "n.csv", ["id", "name", "department"], [["crm", "客户管理", "finance"]])
     r = run("migrate", "import", sheet, inv_copy, "--write")
     assert r.exit_code == 0, r.output
     assert "crm" in (inv_copy / "systems.yaml").read_text(encoding="utf-8")

@@ -1,11 +1,11 @@
 """Units read, never guessed; one defect, one message; the spreadsheet layout departments really send."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import pytest
+from migration_sheets import write_csv
 
 from govctl.core.errors import Problem
 from govctl.migration.errors import SystemsInvalid
@@ -16,14 +16,6 @@ from govctl.migration.sources import (HeaderError, InventoryContext, SystemSourc
 @pytest.fixture(scope="module")
 def ctx(example_loaded: Any) -> InventoryContext:
     return InventoryContext.of(example_loaded.inventory)
-
-
-def _csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def _xlsx(path: Path, header: list[str], rows: list[list[object]], title: str | None = None) -> Path:
@@ -45,7 +37,7 @@ def _xlsx(path: Path, header: list[str], rows: list[list[object]], title: str | 
 def _read(tmp_path: Path, ctx: InventoryContext, kind: str, header: list[str],
           rows: list[list[object]]) -> SystemSource:
     if kind == "csv":
-        return read_csv(_csv(tmp_path / "s.csv", header, rows), ctx)
+        return read_csv(write_csv(tmp_path / "s.csv", header, rows), ctx)
     return read_xlsx(_xlsx(tmp_path / "s.xlsx", header, rows), ctx)
 
 
@@ -198,11 +190,11 @@ def test_units_via_cli(tmp_path: Path) -> None:
 
     from govctl.cli import app
 
-    f = _csv(tmp_path / "t.csv", [*BASE, "数据量(TB)", "RTO(小时)"], [["crm", "客户管理", "finance", 0.59, 4]])
+    f = write_csv(tmp_path / "t.csv", [*BASE, "数据量(TB)", "RTO(小时)"], [["crm", "客户管理", "finance", 0.59, 4]])
     r = CliRunner().invoke(app, ["migrate", "assess", "--systems", str(f), "--as-of", "2026-11-25", "--json"])
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)["systems"][0]
     assert s["data_gb"] == pytest.approx(604.16) and s["rto_minutes"] == 240 and s["dr_grade"] < 6
-    f = _csv(tmp_path / "t.csv", [*BASE, "数据量(TB)(GB)"], [["crm", "客户管理", "finance", 1]])
+    f = write_csv(tmp_path / "t.csv", [*BASE, "数据量(TB)(GB)"], [["crm", "客户管理", "finance", 1]])
     r = CliRunner().invoke(app, ["migrate", "assess", "--systems", str(f)])
     assert r.exit_code == 2 and "column D" in r.output and "two units" in r.output

@@ -3,41 +3,11 @@ from __future__ import annotations
 
 import re
 
-from govctl.network.platforms.base import IPV6_ADDRESS, Names, Path, Platform, first_word_after, names_from
+from govctl.network.platforms.base import Platform, block_scope, names_by
 
-_IPV6_NEIGHBOR = re.compile(rf"^neighbor {IPV6_ADDRESS} ")
-
-
-def owned(path: Path, line: str, names: Names) -> bool:
-    if not path:
-        if line == "router ospf6":
-            return True
-        if line.startswith("ipv6 prefix-list "):
-            return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
-        if line.startswith("route-map "):
-            return first_word_after(line, "route-map ") in names.route_policies
-        if line.startswith("ipv6 route "):
-            return line in names.discard_routes
-        return False
-    top = path[0]
-    if top == "router ospf6":
-        return True
-    if top.startswith("interface "):
-        return line.startswith("ipv6 ")
-    if top.startswith("route-map "):
-        return first_word_after(top, "route-map ") in names.route_policies
-    if top.startswith("router bgp ") and " vrf " not in top:
-        if len(path) > 1:
-            return path[1] == "address-family ipv6 unicast"
-        if line == "address-family ipv6 unicast" or _IPV6_NEIGHBOR.match(line):
-            return True
-        return line.startswith("neighbor ") and first_word_after(line, "neighbor ") in names.peer_groups
-    return False
-
-
-def names(text: str) -> Names:
-    return names_from(text, r"^ipv6 prefix-list (\S+) ", r"^route-map (\S+) ", r"^neighbor (\S+) peer-group$",
-                      r"^(ipv6 route \S+ blackhole)$")
+owned = block_scope(r"^router ospf6$", ("ipv6 ",), ("address-family ipv6 unicast",))
+names = names_by(r"^ipv6 prefix-list (\S+) ", r"^route-map (\S+) ", r"^neighbor (\S+) peer-group$",
+                 r"^(ipv6 route \S+ blackhole)$")
 
 
 PLATFORM = Platform(

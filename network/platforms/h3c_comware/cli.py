@@ -11,6 +11,7 @@ import ipaddress
 import re
 
 from govctl.network.models import OSPF_STATES, BgpNeighbor, OspfNeighbor
+from govctl.network.platforms.base import ParseError, full_interface_name
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"
@@ -22,9 +23,8 @@ def ping_command(source: str, destination: str, count: int = 2) -> str:
     return f"ping ipv6 -a {source} -c {count} {destination}"
 
 
-class ComwareParseError(ValueError):
-    def __init__(self, command: str, detail: str) -> None:
-        super().__init__(f"cannot parse '{command}' output: {detail}")
+class ComwareParseError(ParseError):
+    """The output does not look like what the command prints on Comware."""
 
 
 # Comware abbreviates names in tables (GE1/0/1, XGE1/0/49, Vlan10, Loop0); the configuration and
@@ -41,12 +41,7 @@ _NAMES = (
 
 
 def interface_name(raw: str) -> str:
-    name = raw.replace(" ", "")
-    m = re.match(r"([A-Za-z-]+)(\d[\d/.:]*)$", name)
-    if not m:
-        return name
-    full = dict(_NAMES).get(m.group(1).lower())
-    return f"{full}{m.group(2)}" if full else name
+    return full_interface_name(raw, dict(_NAMES))
 
 
 # ------------------------------------------------------------------ display ospfv3 peer

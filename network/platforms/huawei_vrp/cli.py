@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from functools import lru_cache
-from pathlib import Path
 
 from govctl.network.models import OSPF_STATES, BgpNeighbor, OspfNeighbor
+from govctl.network.platforms.base import ParseError, full_interface_name, ntc_template
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"
@@ -31,11 +30,8 @@ def ping_command(source: str, destination: str, count: int = 2) -> str:
     return f"ping ipv6 -c {count} -a {source} {destination}"
 
 
-class VrpParseError(ValueError):
+class VrpParseError(ParseError):
     """The output does not look like what the command prints on VRP."""
-
-    def __init__(self, command: str, detail: str) -> None:
-        super().__init__(f"cannot parse '{command}' output: {detail}")
 
 
 # VRP abbreviates interface names in neighbour tables (GE0/1/0) but not in the configuration
@@ -51,13 +47,7 @@ _ABBREVIATIONS = (
 
 def interface_name(raw: str) -> str:
     """'GE0/1/0', 'gigabitethernet 0/2/0', '100GE1/0/2' -> the name the configuration uses."""
-    name = raw.replace(" ", "")
-    m = re.match(r"([A-Za-z0-9-]*?[A-Za-z-]+)(\d[\d/.:]*)$", name)
-    if not m:
-        return name
-    kind, number = m.group(1).lower(), m.group(2)
-    full = dict(_ABBREVIATIONS).get(kind)
-    return f"{full}{number}" if full else name
+    return full_interface_name(raw, dict(_ABBREVIATIONS), kind=r"[A-Za-z0-9-]*?[A-Za-z-]+")  # 100GE: digits lead
 
 
 def _address(text: str) -> str:
@@ -157,14 +147,6 @@ def parse_ipv6_routing_table(text: str) -> dict[str, str]:
 # ------------------------------------------------------------------ display bgp ipv6 peer
 
 
-@lru_cache(maxsize=1)
-def _bgp_template() -> str:
-    import ntc_templates
-
-    path = Path(ntc_templates.__file__).parent / "templates" / "huawei_vrp_display_bgp_peer.textfsm"
-    return path.read_text()
-
-
 def parse_bgp_peer(text: str) -> list[BgpNeighbor]:
     """Sessions of ``display bgp ipv6 peer`` through ntc-templates' TextFSM template."""
     import io
@@ -175,7 +157,7 @@ def parse_bgp_peer(text: str) -> list[BgpNeighbor]:
     # that strips the first line's indent must not turn a good table into a parse error.
     body = "\n".join(f" {line}" if line.strip() else "" for line in text.splitlines()) + "\n"
     try:
-        fsm = textfsm.TextFSM(io.StringIO(_bgp_template()))
+        fsm = textfsm.TextFSM(io.StringIO(ntc_template("huawei_vrp_display_bgp_peer")))
         rows = fsm.ParseTextToDicts(body)
     except textfsm.TextFSMError as exc:
         raise VrpParseError(BGP_IPV6_PEER, str(exc).splitlines()[0]) from None

@@ -3,42 +3,12 @@ from __future__ import annotations
 
 import re
 
-from govctl.network.platforms.base import IPV6_ADDRESS, Names, Path, Platform, first_word_after, names_from
+from govctl.network.platforms.base import Platform, block_scope, names_by
 
-_IPV6_NEIGHBOR = re.compile(rf"^neighbor {IPV6_ADDRESS} ")
-_OSPFV3 = re.compile(r"^(ipv6 router ospf \d+|router ospfv3 \d+)$")
-
-
-def owned(path: Path, line: str, names: Names) -> bool:
-    if not path:
-        if _OSPFV3.match(line):
-            return True
-        if line.startswith("ipv6 prefix-list "):
-            return first_word_after(line, "ipv6 prefix-list ") in names.prefix_lists
-        if line.startswith("route-map "):
-            return first_word_after(line, "route-map ") in names.route_policies
-        if line.startswith("ipv6 route "):
-            return line in names.discard_routes
-        return False
-    top = path[0]
-    if _OSPFV3.match(top):
-        return True
-    if top.startswith("interface "):
-        return line.startswith("ipv6 ")
-    if top.startswith("route-map "):
-        return first_word_after(top, "route-map ") in names.route_policies
-    if top.startswith("router bgp "):
-        if len(path) > 1:
-            return path[1] == "address-family ipv6 unicast" or path[1] == "address-family ipv6"
-        if line in ("address-family ipv6 unicast", "address-family ipv6") or _IPV6_NEIGHBOR.match(line):
-            return True
-        return line.startswith("neighbor ") and first_word_after(line, "neighbor ") in names.peer_groups
-    return False
-
-
-def names(text: str) -> Names:
-    return names_from(text, r"^ipv6 prefix-list (\S+) ", r"^route-map (\S+) ", r"^neighbor (\S+) peer-group$",
-                      r"^(ipv6 route \S+ Null0)$")
+owned = block_scope(r"^(ipv6 router ospf \d+|router ospfv3 \d+)$", ("ipv6 ",),
+                    ("address-family ipv6 unicast", "address-family ipv6"))
+names = names_by(r"^ipv6 prefix-list (\S+) ", r"^route-map (\S+) ", r"^neighbor (\S+) peer-group$",
+                 r"^(ipv6 route \S+ Null0)$")
 
 
 PLATFORM = Platform(

@@ -28,11 +28,10 @@ from __future__ import annotations
 import io
 import ipaddress
 import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from govctl.network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.platforms.base import ParseError, full_interface_name, ntc_template
 
 OSPFV3_NEIGHBORS = "show ipv6 ospf neighbor"
 IPV6_ROUTES = "show ipv6 route"
@@ -43,25 +42,15 @@ def ping_command(source: str, destination: str, count: int = 2) -> str:
     return f"ping ipv6 {destination} source {source} repeat {count}"
 
 
-class IosParseError(ValueError):
+class IosParseError(ParseError):
     """The output does not look like what the command prints on IOS."""
-
-    def __init__(self, command: str, detail: str) -> None:
-        super().__init__(f"cannot parse '{command}' output: {detail}")
-
-
-@lru_cache(maxsize=4)
-def _template(name: str) -> str:
-    import ntc_templates
-
-    return (Path(ntc_templates.__file__).parent / "templates" / f"{name}.textfsm").read_text()
 
 
 def _textfsm(command: str, template: str, text: str) -> list[dict[str, Any]]:
     import textfsm
 
     try:
-        return list(textfsm.TextFSM(io.StringIO(_template(template))).ParseTextToDicts(text))
+        return list(textfsm.TextFSM(io.StringIO(ntc_template(template))).ParseTextToDicts(text))
     except textfsm.TextFSMError as exc:
         raise IosParseError(command, str(exc).splitlines()[0]) from None
 
@@ -74,11 +63,7 @@ _ABBREVIATIONS = {"gi": "GigabitEthernet", "te": "TenGigabitEthernet", "fa": "Fa
 
 def interface_name(raw: str) -> str:
     """'Gi0/1' -> 'GigabitEthernet0/1'; full names stay as they are."""
-    m = re.match(r"([A-Za-z-]+)(\d[\d/.:]*)$", raw)
-    if not m:
-        return raw
-    full = _ABBREVIATIONS.get(m.group(1).lower())
-    return f"{full}{m.group(2)}" if full else raw
+    return full_interface_name(raw, _ABBREVIATIONS)
 
 
 # ------------------------------------------------------------------ show ipv6 ospf neighbor

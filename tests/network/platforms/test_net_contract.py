@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from capabilities import need
-from net_helpers import GOLDEN, vendor_sample
+from net_helpers import GOLDEN, NapalmDouble, vendor_sample
 
 from govctl.network.platforms.frr import diff as frr_diff
 from govctl.network.drivers.base import DeviceDriver
@@ -131,21 +131,12 @@ def intended_of(platform: str) -> str:
 # ------------------------------------------------------------ doubles of each driver's transport
 
 
-class IosDouble:
+class IosDouble(NapalmDouble):
     """napalm's ios driver: get_config (running, as napalm filters it), a replace candidate (the whole
     config, `configure replace` semantics: the running config becomes the candidate), archive rollback."""
 
     def __init__(self, running: str) -> None:
         self.running, self.candidate, self.archive = running, "", ""
-
-    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
-        return self
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def get_config(self, retrieve: str = "all") -> dict[str, str]:
         return {retrieve: self.running}
@@ -182,20 +173,11 @@ def _lines(text: str) -> list[str]:
     return out
 
 
-class VrpDouble:
+class VrpDouble(NapalmDouble):
     """napalm-huawei-vrp's config surface: get_config, a merge buffer."""
 
     def __init__(self, running: str) -> None:
         self.running, self.buffer = running, ""
-
-    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
-        return self
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def get_config(self, retrieve: str = "all") -> dict[str, str]:
         return {"running": self.running}

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import pytest
 from goldens import check_golden
-from net_helpers import CheckpointSession, fixture, vendor_sample
+from net_helpers import CheckpointSession, NapalmDouble, checks_through_napalm, vendor_sample
 
 from govctl.network.platforms import PLATFORMS, blocks
 from govctl.network.platforms.huawei_vrp import cli as vrp_cli
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.errors import DeviceError
-from govctl.network.intent import build
 from govctl.network.models import DeviceTarget
-from govctl.network.verify import device_checks
 
 
 
@@ -100,21 +98,12 @@ def test_ping_reply_and_loss():
         "ping ipv6 -c 2 -a 2001:db8:ffff::e 2001:db8:ffff::10"
 
 
-class VrpCliDouble:
+class VrpCliDouble(NapalmDouble):
     """napalm-huawei-vrp's surface as the adapter uses it for verification: ``cli()`` answers with
     captured-format text per command; ``get_interfaces_ip`` returns NAPALM's shape."""
 
     def __init__(self, outputs: dict[str, str], addresses: dict[str, list[str]]) -> None:
         self.outputs, self.addresses, self.commands = outputs, addresses, []
-
-    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
-        return self
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def cli(self, commands: list[str]) -> dict[str, str]:
         self.commands.extend(commands)
@@ -132,20 +121,10 @@ class VrpCliDouble:
 
 
 def _beta_r1(monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str]) -> tuple[list, VrpCliDouble]:
-    from govctl.network.render import port_name
-
-    monkeypatch.setenv("GOVCTL_T_PW", "pw")
-    inv, plan = fixture()
-    intents = build(inv, plan)
-    me = intents["beta-r1"]
-    # as napalm-huawei-vrp reports them: VRP's upper-case spelling
-    addresses = {port_name("huawei_vrp", i.port): [i.ipv6.upper()] for i in me.interfaces if i.ipv6}
-    double = VrpCliDouble(outputs, addresses)
-    dev = NapalmAdapter(DeviceTarget(node="beta-r1", platform="huawei_vrp", host="2001:db8:fffd::e",
-                                     credentials="env:GOVCTL_T_PW"), driver_class=double)
-    dev.open()
-    ready = {"example-core1", "example-core2", "beta-north-r1"}
-    return device_checks(dev, me, intents, ready, "huawei_vrp"), double
+    # addresses as napalm-huawei-vrp reports them: VRP's upper-case spelling
+    return checks_through_napalm(monkeypatch, "beta-r1", "huawei_vrp", "2001:db8:fffd::e",
+                                 {"example-core1", "example-core2", "beta-north-r1"},
+                                 lambda addresses: VrpCliDouble(outputs, addresses), str.upper)
 
 
 def _outputs() -> dict[str, str]:
@@ -196,18 +175,12 @@ def test_unparsable_output_is_a_per_device_verify_error(monkeypatch):
 # ------------------------------------------------------------ push: the merge the adapter computes
 
 
-class NapalmVrpDouble:
+class NapalmVrpDouble(NapalmDouble):
     """napalm-huawei-vrp's config surface: a running config, a merge buffer, a commit."""
 
     def __init__(self, running: str) -> None:
         self.running, self.buffer, self.commits = running, "", []
         self.device = CheckpointSession()
-
-    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
-        return self
-
-    def open(self) -> None:
-        pass
 
     def get_config(self, retrieve: str = "all") -> dict:
         return {"running": self.running}

@@ -13,7 +13,7 @@ import re
 
 import pytest
 from goldens import check_golden
-from net_helpers import GOLDEN, vendor_sample
+from net_helpers import GOLDEN, NapalmDouble, vendor_sample
 
 from govctl.network.drivers import napalm_adapter
 from govctl.network.platforms.huawei_vrp import config as vrp_config
@@ -117,21 +117,12 @@ class VrpDevice:
                 "Please use 'display configuration commit changes last 1' to view the changes.")
 
 
-class NapalmVrp:
+class NapalmVrp(NapalmDouble):
     """napalm-huawei-vrp as the adapter uses it: running config, merge buffer, commit (which here
     produces the rolled-out config), ``cli()`` and the netmiko session as ``device``."""
 
     def __init__(self, box: VrpDevice, commit_error: str = "") -> None:
         self.box, self.commit_error, self.device = box, commit_error, box
-
-    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
-        return self
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def get_config(self, retrieve: str = "all") -> dict:
         self.box.log.append("# napalm-huawei-vrp get_config: display current-configuration")
@@ -171,6 +162,15 @@ def _adapter(monkeypatch: pytest.MonkeyPatch, box: VrpDevice, **kw: str) -> Napa
     return dev
 
 
+def _committed(monkeypatch: pytest.MonkeyPatch, box: VrpDevice) -> NapalmAdapter:
+    """An adapter on ``box`` after a whole push of the intended config: load, compare, commit."""
+    dev = _adapter(monkeypatch, box)
+    dev.load_replace_candidate(_intended())
+    dev.compare_config()
+    dev.commit_config()
+    return dev
+
+
 def _golden(name: str, text: str) -> None:
     path = GOLDEN / "vrp_push" / name
     check_golden(path, text)
@@ -182,10 +182,7 @@ def _intended() -> str:
 
 def test_commit_saves_a_checkpoint_first_and_rollback_restores_it_exactly(monkeypatch):
     box = VrpDevice(BEFORE)
-    dev = _adapter(monkeypatch, box)
-    dev.load_replace_candidate(_intended())
-    dev.compare_config()
-    dev.commit_config()
+    dev = _committed(monkeypatch, box)
     assert vrp_config.same_config(box.running, AFTER) and CHECKPOINT in box.files
     dev.rollback()
     # The double's running and startup configs after its own `rollback configuration` and `save` would only
@@ -247,10 +244,7 @@ def test_no_checkpoint_with_the_config_sends_the_exact_remediation_and_checks_th
 
 def test_a_rollback_that_leaves_the_rollouts_lines_is_a_failure_not_a_success(monkeypatch):
     box = VrpDevice(BEFORE)
-    dev = _adapter(monkeypatch, box)
-    dev.load_replace_candidate(_intended())
-    dev.compare_config()
-    dev.commit_config()
+    dev = _committed(monkeypatch, box)
     box.rollback_keeps_additions = True
     with pytest.raises(DeviceError, match="rollback: after `rollback configuration to file "
                                           f"{CHECKPOINT}` the running config still differs from the checkpoint"):
@@ -260,10 +254,7 @@ def test_a_rollback_that_leaves_the_rollouts_lines_is_a_failure_not_a_success(mo
 
 def test_a_release_without_configuration_rollback_refuses_and_the_rollback_fails(monkeypatch):
     box = VrpDevice(BEFORE)
-    dev = _adapter(monkeypatch, box)
-    dev.load_replace_candidate(_intended())
-    dev.compare_config()
-    dev.commit_config()
+    dev = _committed(monkeypatch, box)
     box.knows_rollback = False
     with pytest.raises(DeviceError, match="did not succeed: Error: Unrecognized command"):
         dev.rollback()

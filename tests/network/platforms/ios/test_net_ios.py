@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from net_helpers import fixture, vendor_sample
+from net_helpers import NapalmDouble, checks_through_napalm, vendor_sample
 
 from govctl.network.platforms.ios import cli as ios_cli
 from govctl.network.drivers.napalm_adapter import NapalmAdapter
 from govctl.network.errors import DeviceError
-from govctl.network.intent import build
 from govctl.network.models import DeviceTarget
-from govctl.network.verify import device_checks
 
 
 
@@ -153,22 +151,13 @@ def test_ping_reply_and_loss_through_the_ntc_template():
 # ------------------------------------------------------------ verify on an ios node, end to end
 
 
-class IosCliDouble:
+class IosCliDouble(NapalmDouble):
     """NAPALM ios's surface as the adapter uses it for verification: ``cli()`` answers with
     Cisco-format text per command (a ping fails toward ``unreachable``); ``get_interfaces_ip``
     returns NAPALM's shape."""
 
     def __init__(self, outputs: dict[str, str], addresses: dict[str, list[str]], unreachable: set[str]) -> None:
         self.outputs, self.addresses, self.unreachable, self.commands = outputs, addresses, unreachable, []
-
-    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
-        return self
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def cli(self, commands: list[str]) -> dict[str, str]:
         self.commands.extend(commands)
@@ -194,19 +183,9 @@ def _outputs() -> dict[str, str]:
 
 
 def _egress1(monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str], unreachable: frozenset[str] = frozenset()):
-    from govctl.network.render import port_name
-
-    monkeypatch.setenv("GOVCTL_T_PW", "pw")
-    inv, plan = fixture()
-    intents = build(inv, plan)
-    me = intents["example-egress1"]
-    assert me.platform == "ios"
-    addresses = {port_name("ios", i.port): [i.ipv6] for i in me.interfaces if i.ipv6}
-    double = IosCliDouble(outputs, addresses, set(unreachable))
-    dev = NapalmAdapter(DeviceTarget(node="example-egress1", platform="ios", host="2001:db8:fffd::13",
-                                     credentials="env:GOVCTL_T_PW"), driver_class=double)
-    dev.open()
-    return device_checks(dev, me, intents, {"example-core1", "example-core2"}, "ios"), double
+    return checks_through_napalm(monkeypatch, "example-egress1", "ios", "2001:db8:fffd::13",
+                                 {"example-core1", "example-core2"},
+                                 lambda addresses: IosCliDouble(outputs, addresses, set(unreachable)))
 
 
 def test_verify_passes_on_a_converged_ios_egress(monkeypatch):
@@ -264,7 +243,7 @@ _NAPALM_FILTER = re.compile(r"^(Building configuration.*|Current configuration :
                             r"! NVRAM config last updated at.*)$", re.M)
 
 
-class NapalmIos:
+class NapalmIos(NapalmDouble):
     """One IOS router behind NAPALM's ios driver, as the adapter uses it for config work: ``get_config``
     (running or startup, filtered as napalm filters), replace and rollback (exact on IOS; both end in
     napalm's own ``write memory``, as napalm ios does), and napalm's netmiko session as ``device``,
@@ -278,15 +257,6 @@ class NapalmIos:
         self.privileged, self.nvram_question, self.replace_leaves = True, False, ""
         self._candidate = self._rollback_cfg = ""
         self._asking = False
-
-    def __call__(self, host, username, password, timeout=60, optional_args=None):  # noqa: ANN001,ANN204
-        return self
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def get_config(self, retrieve: str = "all") -> dict:
         text = self.startup if retrieve == "startup" else self.running
