@@ -7,6 +7,7 @@ written: the only methods called are GETs.
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -72,6 +73,9 @@ class Auditor:
         self.matched: dict[str, dict[str, Any]] = {}  # URN -> live object
         self.bodies: dict[str, dict[str, Any]] = {}
         self.state: dict[str, str] = {}  # URN -> matched | missing | unverifiable
+        # (live region, collection, key) -> why the credentials could not read it (a keyed listing refused 401/403)
+        self.unreadable: dict[tuple[str | None, str, Any], str] = {}
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ matching the model
 
@@ -102,6 +106,11 @@ class Auditor:
             return
         body = spec.body(inputs, self.ctx)
         self.bodies[it.urn] = body
+        refused = self.unreadable.get((it.live_region, spec.collection, spec.key(body, self.ctx)))
+        if refused is not None:
+            self.state[it.urn] = "unverifiable"
+            self._add("unverifiable", "no-access", it, f"{it.name}: the credentials may not read it ({refused})")
+            return
         live = self.snap.index(spec, it.live_region).get(spec.key(body, self.ctx))
         if live is None:
             self.state[it.urn] = "missing"
@@ -176,6 +185,10 @@ class Auditor:
                 return spec, region, spec.list(self.api, region, keys)
             except CloudError as exc:
                 if exc.status == 404:
+                    return spec, region, []
+                if exc.status in (401, 403):  # e.g. a tenant's Swift account, to credentials without a role there
+                    with self._lock:
+                        self.unreadable.update({(region, spec.collection, k): str(exc) for k in keys})
                     return spec, region, []
                 raise
 
@@ -329,7 +342,8 @@ class Auditor:
                         self._add("unverifiable", "dr-placement", None,
                                   f"tenant '{t.id}' (DR grade {t.dr.grade}): its {label} resources "
                                   f"({', '.join(i.name for i in there)}) cannot be checked: the cloud lacks "
-                                  "their service", platform=p.id, resource=f"tenant {t.id}", type_="dr", tenant=t.id)
+                                  "their service or the credentials may not read them", platform=p.id,
+                                  resource=f"tenant {t.id}", type_="dr", tenant=t.id)
                         continue
                     absent = [f"{i.name} ({why})" for i in checked if (why := self._dr_gap(i))]
                     if there and not absent:

@@ -29,7 +29,11 @@ class Api(Protocol):
     def has(self, service: str) -> bool: ...
 
     def call(self, service: str, method: str, path: str, *, region: str | None = None, body: Any = None,
-             project: str | None = None, ok: tuple[int, ...] = (200, 201, 202, 204)) -> Any: ...
+             project: str | None = None, ok: tuple[int, ...] = (200, 201, 202, 204),
+             headers: dict[str, str] | None = None) -> Any: ...
+
+    def head(self, service: str, path: str, *, region: str | None = None,
+             project: str | None = None) -> dict[str, str]: ...
 
 
 class Cloud:
@@ -59,7 +63,6 @@ class Cloud:
         self._conn = openstack.connection.Connection(config=region)
         self._instrument(self._conn)
         self._scoped: dict[str, Any] = {}
-        self._regional: dict[str, Any] = {}
         try:
             self._conn.authorize()
         except os_exc.SDKException as exc:
@@ -92,45 +95,94 @@ class Cloud:
                    "dns": {"dns"}}
         return bool(aliases.get(service, {service}) & self._catalog)
 
-    def _conn_for(self, region: str | None, project: str | None) -> Any:
+    def _conn_for(self, project: str | None) -> Any:
+        """The connection scoped to ``project`` (the credentials' own for None); the region is chosen per request."""
         if project is not None and project != self.project_id:
-            key = f"{project}@{region}"
             with self._lock:
-                conn = self._scoped.get(key)
+                conn = self._scoped.get(project)
             if conn is None:
                 conn = self._conn.connect_as(project_id=project)
-                if region and region != self.region:
-                    conn = conn.connect_as(region_name=region)
                 self._instrument(conn)
                 with self._lock:
-                    self._scoped[key] = conn
-            return conn
-        if region and region != self.region:
-            with self._lock:
-                conn = self._regional.get(region)
-            if conn is None:
-                import openstack
-
-                conn = openstack.connection.Connection(config=self._conn.config, region_name=region)
-                self._instrument(conn)
-                with self._lock:
-                    self._regional[region] = conn
+                    self._scoped[project] = conn
             return conn
         return self._conn
 
+    def _send(self, conn: Any, service: str, path: str, method: str, region: str | None, body: Any,
+              headers: dict[str, str], account: str | None = None) -> Any:
+        proxy = getattr(conn, {"block-storage": "block_storage", "object-store": "object_store"}.get(service, service))
+        where = self._region_kwargs(conn, proxy, region) if region and region != self.region else {}
+        if account is not None:  # the credentials' account URL (AUTH_<own project id>) turned into the project's
+            url = where.get("endpoint_override") or proxy.get_endpoint()
+            if not url.rstrip("/").endswith(self.project_id):
+                raise CloudError(f"{method} {service}{path}: the object-store endpoint {url} does not end in the "
+                                 "credentials' project id; cannot address another project's account")
+            where["endpoint_override"] = url.rstrip("/")[:-len(self.project_id)] + account
+        return proxy.request(path, method, json=body, headers=headers, raise_exc=False, **where)
+
+    @staticmethod
+    def _region_kwargs(conn: Any, proxy: Any, region: str) -> dict[str, Any]:
+        """What makes one request go to ``region``'s endpoint of the proxy's service.
+
+        A Connection keeps the region it was configured with (``Connection(config=..., region_name=...)`` and
+        ``connect_as`` do not change it), so the region is chosen per request: keystoneauth's endpoint filter;
+        and where openstacksdk pinned the endpoint after discovery (network: the catalog URL + ``/v2.0``;
+        object-store: the account URL), the same pin on the region's catalog URL."""
+        where: dict[str, Any] = {"endpoint_filter": {"region_name": region}}
+        kind = {"interface": proxy.interface or "public", "service_type": proxy.service_type}
+        try:
+            there = conn.session.get_endpoint(region_name=region, **kind)
+        except ValueError:  # keystoneauth's "Programming error choosing an endpoint." for an alias with none
+            there = None
+        if there is None:
+            from keystoneauth1 import exceptions as ks_exc
+
+            raise ks_exc.EndpointNotFound(f"no {proxy.service_type} endpoint in region {region}")
+        pinned = proxy.endpoint_override
+        if pinned:
+            own = conn.session.get_endpoint(region_name=proxy.region_name, **kind) or ""
+            suffix = pinned[len(own.rstrip("/")):] if own and pinned.startswith(own.rstrip("/")) else ""
+            where["endpoint_override"] = there.rstrip("/") + suffix
+        return where
+
     def call(self, service: str, method: str, path: str, *, region: str | None = None, body: Any = None,
-             project: str | None = None, ok: tuple[int, ...] = (200, 201, 202, 204)) -> Any:
-        """One REST call; returns the decoded JSON (None when empty); raises ``CloudError`` with the API's text."""
+             project: str | None = None, ok: tuple[int, ...] = (200, 201, 202, 204),
+             headers: dict[str, str] | None = None) -> Any:
+        """One REST call; returns the decoded JSON (None when empty); raises ``CloudError`` with the API's text.
+
+        ``headers``: request headers beyond the microversion (e.g. Swift's X-Container-Meta-*)."""
+        resp = self._request(service, method, path, region=region, body=body, project=project, ok=ok,
+                             headers=headers)
+        if not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            return None
+
+    def head(self, service: str, path: str, *, region: str | None = None,
+             project: str | None = None) -> dict[str, str]:
+        """The response headers of a HEAD (where an API answers only in headers: Swift's container metadata)."""
+        return dict(self._request(service, "HEAD", path, region=region, body=None, project=project,
+                                  ok=(200, 204), headers=None).headers)
+
+    def _request(self, service: str, method: str, path: str, *, region: str | None, body: Any, project: str | None,
+                 ok: tuple[int, ...], headers: dict[str, str] | None) -> Any:
         from keystoneauth1 import exceptions as ks_exc
         from openstack import exceptions as os_exc
 
-        headers = {"OpenStack-API-Version": f"compute {NOVA_MICROVERSION}",
-                   "X-OpenStack-Nova-API-Version": NOVA_MICROVERSION} if service == "compute" else {}
+        headers = {**({"OpenStack-API-Version": f"compute {NOVA_MICROVERSION}",
+                       "X-OpenStack-Nova-API-Version": NOVA_MICROVERSION} if service == "compute" else {}),
+                   **(headers or {})}
         try:
-            conn = self._conn_for(region, project)
-            proxy = getattr(conn, {"block-storage": "block_storage", "object-store": "object_store"}.get(
-                service, service))
-            resp = proxy.request(path, method, json=body, headers=headers, raise_exc=False)
+            if service == "object-store" and project is not None and project != self.project_id:
+                # Swift: the project's account with the credentials' own token first (a reseller admin, as a Swift
+                # operator's auditor is, reads every account), then with a token scoped to the project.
+                resp = self._send(self._conn, service, path, method, region, body, headers, account=project)
+                if resp.status_code in (401, 403):
+                    resp = self._send(self._conn_for(project), service, path, method, region, body, headers)
+            else:
+                resp = self._send(self._conn_for(project), service, path, method, region, body, headers)
         except ks_exc.ConnectFailure as exc:
             raise CloudUnreachable(f"cloud '{self.name}': {service} endpoint does not answer: "
                                    f"{_first_line(exc)}") from None
@@ -143,12 +195,7 @@ class Cloud:
         if resp.status_code not in ok:
             raise CloudError(f"{method} {service}{path}: HTTP {resp.status_code}: {_api_message(resp)}",
                              resp.status_code)
-        if not resp.content:
-            return None
-        try:
-            return resp.json()
-        except ValueError:
-            return None
+        return resp
 
 
 def _first_line(exc: BaseException) -> str:

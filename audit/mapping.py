@@ -880,16 +880,22 @@ class ZoneSpec(TypeSpec):
 
 
 class ContainerSpec(TypeSpec):
-    """A Swift container in the tenant's own account (scoped provider); metadata as X-Container-Meta-*."""
+    """A Swift container in the tenant's own account (scoped provider); metadata as X-Container-Meta-*.
+
+    The account listing gives names only: each container the model names is then read with a HEAD for its
+    metadata (Swift keeps the keys case-insensitively and answers them title-cased, so both sides are compared
+    lower-cased) and X-Versions-Enabled (object versioning, the provider's ``versioning``)."""
 
     type = "openstack:objectstorage/container:Container"
     service = "object-store"
     collection = "containers"
     scoped = True
-    owned = _owned(("metadata", "subset"))
+    owned = _owned(("metadata", "subset"), "versioning")
+    META = "x-container-meta-"
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-        return {"name": inputs["name"], "project_id": inputs["_project"], "metadata": inputs.get("metadata") or {},
+        return {"name": inputs["name"], "project_id": inputs["_project"],
+                "metadata": {str(k).lower(): v for k, v in (inputs.get("metadata") or {}).items()},
                 "versioning": bool(inputs.get("versioning"))}
 
     def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
@@ -899,18 +905,34 @@ class ContainerSpec(TypeSpec):
         return (obj["project_id"], obj["name"])
 
     def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
+        from urllib.parse import quote
+
+        wanted = set(keys)
         rows = []
-        for project in sorted({k[0] for k in keys}):  # one account listing per project
+        for project in sorted({k[0] for k in wanted}):  # one account listing per project
             for c in api.call("object-store", "GET", "?format=json", region=region, project=project) or []:
-                rows.append({"project_id": project, "name": c["name"], "id": f"{project}/{c['name']}"})
+                row: dict[str, Any] = {"project_id": project, "name": c["name"], "id": f"{project}/{c['name']}"}
+                if (project, c["name"]) in wanted:  # a HEAD only for the containers the model names
+                    headers = {k.lower(): v for k, v in api.head("object-store", f"/{quote(c['name'])}",
+                                                                 region=region, project=project).items()}
+                    row["metadata"] = {k[len(self.META):]: v for k, v in headers.items() if k.startswith(self.META)}
+                    row["versioning"] = headers.get("x-versions-enabled", "").lower() == "true"
+                rows.append(row)
         return rows
 
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        api.call("object-store", "PUT", f"/{body['name']}", region=region, project=project)
+        from urllib.parse import quote
+
+        headers = {f"X-Container-Meta-{k}": str(v) for k, v in body["metadata"].items()}
+        if body["versioning"]:
+            headers["X-Versions-Enabled"] = "true"
+        api.call("object-store", "PUT", f"/{quote(body['name'])}", region=region, project=project, headers=headers)
         return f"{body['project_id']}/{body['name']}"
 
     def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("object-store", "DELETE", f"/{body['name']}", region=region, project=body["project_id"])
+        from urllib.parse import quote
+
+        api.call("object-store", "DELETE", f"/{quote(body['name'])}", region=region, project=body["project_id"])
 
 
 # -------------------------------------------------- the registry

@@ -46,6 +46,20 @@ def _same(new: Any, old: Any, stack_urn: str = "") -> bool:
     return bool(new == old)
 
 
+def _matches(new: Any, raw: Any, ids: dict[str, str], stack_urn: str) -> bool:
+    """``new`` (planned) equals the base's ``raw`` value, leaf by leaf: as the id placeholder the leaf names, or as
+    itself. An id can equal a plain value elsewhere (a Swift container's id is its name; Nova numbers aggregates
+    "3", "4", ..., as a DR grade in metadata reads), so a leaf that equals the planned value unchanged is the same
+    value, not a reference."""
+    if isinstance(new, dict) and isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k != "__defaults"}
+        return new.keys() == raw.keys() and all(_matches(new[k], raw[k], ids, stack_urn) for k in new)
+    if isinstance(new, list) and isinstance(raw, list):
+        return len(new) == len(raw) and all(_matches(a, b, ids, stack_urn) for a, b in zip(new, raw))
+    return _same(new, _normalise(raw, ids), stack_urn) or (isinstance(new, str) and not new.startswith(ID_PREFIX)
+                                                           and new == raw)
+
+
 def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> list[InputChange]:
     stack_urn = planned.urn.split("::", 2)[0] + "::" + planned.urn.split("::", 2)[1] + "::"
     old_inputs = base.inputs
@@ -60,7 +74,7 @@ def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> lis
             continue  # filled in by the provider's Check, not by the program
         if key not in planned.inputs and planned.type.startswith(PROVIDER_TYPE):
             continue  # a provider's settings from the environment (OS_CLOUD -> cloud) and the engine (version)
-        if not _same(new, old, stack_urn):
+        if not _matches(new, old_inputs.get(key), ids, stack_urn):
             changes.append(InputChange(key, old, new))
     if (planned.provider or None) != (base.provider or None) and base.provider is not None:
         changes.append(InputChange("(provider)", base.provider, planned.provider))

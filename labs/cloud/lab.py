@@ -1,11 +1,13 @@
 """The cloud lab: real OpenStack Zed APIs on 127.0.0.1, to rehearse `govctl apply` and `govctl audit`.
 
-Keystone, Neutron (ML2, no agents), Placement, Nova API and Cinder API from Debian 12's library
-packages (python3-keystone, python3-neutron, ...), with a private PostgreSQL cluster; with
+Keystone, Neutron (ML2, no agents), Placement, Nova API, Cinder API and Swift from Debian 12's library
+packages (python3-keystone, python3-neutron, ..., python3-swift), with a private PostgreSQL cluster; with
 ``compute`` also RabbitMQ and nova-conductor/-scheduler/-compute (fake driver). Requests are accepted
 or rejected exactly as by a Zed cloud, but nothing has a dataplane: no agents, no Glance, no instance
-ever boots. The tests and ``benchmarks/audit_bench.py`` start it through :func:`up` and :func:`down`;
-users through ``govctl lab cloud up|status|down`` (:data:`cloud_app`).
+ever boots. Swift is real storage: a one-node ring (account, container, object servers and a proxy with
+Keystone auth) keeping containers and objects in the lab's state directory. The tests and
+``benchmarks/audit_bench.py`` start it through :func:`up` and :func:`down`; users through
+``govctl lab cloud up|status|down`` (:data:`cloud_app`).
 
 Everything generated (configs, logs, databases, pid files, ``clouds.yaml``) lives in one directory:
 ``$GOVCTL_CLOUD_LAB_DIR``, else ``<router lab dir>/cloud`` (``$GOVCTL_LAB_DIR``, else
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -72,13 +75,21 @@ DB_USER = DB_PASSWORD = "os"
 
 # Library packages only: unlike keystone/neutron-server/nova-api/... they install no daemons,
 # no systemd units and no /etc configs, so nothing starts behind the lab's back.
+# python3-swift too, not swift-proxy/-account/-container/-object: those only add /usr/bin wrappers of the
+# same modules, /etc/swift configs and ~15 systemd units and init scripts that a systemd host would enable
+# and start on 0.0.0.0:6200-6202 and 8080 (and they pull in rsyslog, rsync and uwsgi); the lab runs the
+# servers itself (labfiles/swift_serve.py) and builds its rings with swift-ring-builder's module.
 PACKAGES = ("postgresql", "curl", "python3-psycopg2", "python3-openstackclient", "python3-keystone",
-            "python3-neutron", "python3-nova", "python3-placement", "python3-cinder")
+            "python3-neutron", "python3-nova", "python3-placement", "python3-cinder", "python3-swift")
 COMPUTE_PACKAGES = ("rabbitmq-server",)  # only nova conductor/scheduler/compute need a real message bus
 
 DEFAULT_PORTS = {"pg": 15432,  # not 5432: leaves a system PostgreSQL alone
                  "keystone": 5000, "neutron": 9696, "placement": 8778, "nova": 8774, "cinder": 8776,
+                 # Swift: the proxy on 8880 (not Swift's usual 8080, the default of many a dev server), the
+                 # storage servers on Swift's own 6200-6202
+                 "swift": 8880, "swift_account": 6202, "swift_container": 6201, "swift_object": 6200,
                  "rabbit": 5672, "rabbit_dist": 25672, "epmd": 4369}  # the last three with compute only
+SWIFT_RINGS = ("account", "container", "object")
 DATABASES = ("keystone", "neutron", "placement", "nova_api", "nova_cell0", "nova", "cinder")
 # What the lab writes into its directory; down removes these and nothing else.
 OWNED = ("lab.json", "clouds.yaml", "adminrc", "etc", "logs", "run", "state", "pg")
@@ -139,6 +150,7 @@ class LabSettings:
     nova: bool = True
     cinder: bool = True
     compute: bool = False
+    swift: bool = True
 
     @property
     def root(self) -> Path:
@@ -158,6 +170,10 @@ class LabSettings:
             rows.append(("nova-api", p["nova"], f"http://127.0.0.1:{p['nova']}/"))
         if self.cinder:
             rows.append(("cinder-api", p["cinder"], f"http://127.0.0.1:{p['cinder']}/"))
+        if self.swift:  # storage servers first: the proxy is ready only when they are
+            rows += [(f"swift-{r}", p[f"swift_{r}"], f"http://127.0.0.1:{p[f'swift_{r}']}/healthcheck")
+                     for r in SWIFT_RINGS]
+            rows.append(("swift-proxy", p["swift"], f"http://127.0.0.1:{p['swift']}/healthcheck"))
         return rows
 
     def processes(self) -> list[str]:
@@ -168,7 +184,7 @@ class LabSettings:
         return names
 
     def flags(self) -> dict[str, bool]:
-        return {"nova": self.nova, "cinder": self.cinder, "compute": self.compute}
+        return {"nova": self.nova, "cinder": self.cinder, "compute": self.compute, "swift": self.swift}
 
     @classmethod
     def load(cls, root: Path) -> LabSettings | None:
@@ -177,7 +193,8 @@ class LabSettings:
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(directory=str(root), ports={k: int(v) for k, v in data["ports"].items()},
-                   nova=bool(data["nova"]), cinder=bool(data["cinder"]), compute=bool(data["compute"]))
+                   nova=bool(data["nova"]), cinder=bool(data["cinder"]), compute=bool(data["compute"]),
+                   swift=bool(data.get("swift", False)))  # a lab started before Swift was served runs none
 
     def save(self) -> None:
         tmp = self.root / "lab.json.tmp"
@@ -438,7 +455,53 @@ def _write_configs(s: LabSettings) -> dict[str, Path]:
         (root / "state" / svc / "lock").mkdir(parents=True, exist_ok=True)
         confs[svc] = root / "etc" / svc / f"{svc}.conf"
         confs[svc].write_text(_render(f"{svc}.conf", values), encoding="utf-8")
+    if s.swift:
+        confs.update(_write_swift_configs(s, values))
     return confs
+
+
+def _write_swift_configs(s: LabSettings, values: dict[str, str]) -> dict[str, Path]:
+    """etc/swift: swift.conf (its hash suffix made once and kept), the proxy's and each storage server's config;
+    state/swift/node/d1: the one device. Returns {"swift-proxy": path, "swift-account": path, ...}."""
+    etc, node = s.root / "etc" / "swift", s.root / "state" / "swift" / "node" / "d1"
+    etc.mkdir(parents=True, exist_ok=True)
+    node.mkdir(parents=True, exist_ok=True)
+    swift_conf = etc / "swift.conf"
+    found = re.search(r"^swift_hash_path_suffix = ([0-9a-f]+)$", swift_conf.read_text(encoding="utf-8"), re.M) \
+        if swift_conf.is_file() else None
+    suffix = found.group(1) if found else secrets.token_hex(16)
+    swift_conf.write_text(_render("swift.conf", {**values, "swift_hash_suffix": suffix}), encoding="utf-8")
+    # keystonemiddleware takes its options from the paste filter section: authtoken.conf without its header
+    options = "\n".join(ln for ln in values["authtoken"].splitlines() if not ln.startswith("[")).strip()
+    confs = {"swift-proxy": etc / "proxy-server.conf"}
+    confs["swift-proxy"].write_text(_render("swift-proxy-server.conf", {**values, "authtoken_options": options}),
+                                    encoding="utf-8")
+    for ring in SWIFT_RINGS:
+        confs[f"swift-{ring}"] = etc / f"{ring}-server.conf"
+        confs[f"swift-{ring}"].write_text(_render("swift-server.conf", {
+            **values, "swift_server": ring, "swift_server_port": str(s.ports[f"swift_{ring}"])}), encoding="utf-8")
+    return confs
+
+
+def _rings_stamp(s: LabSettings) -> str:
+    return json.dumps({r: s.ports[f"swift_{r}"] for r in SWIFT_RINGS})
+
+
+def _rings_current(s: LabSettings) -> bool:
+    """The rings in etc/swift were built for these ports (a ring names each server's port)."""
+    etc = s.root / "etc" / "swift"
+    stamp = etc / "rings.ports"
+    return stamp.is_file() and stamp.read_text() == _rings_stamp(s) and \
+        all((etc / f"{r}.ring.gz").is_file() for r in SWIFT_RINGS)
+
+
+def _build_rings(s: LabSettings) -> None:
+    """One-node account, container and object rings (swift-ring-builder's create, add, rebalance)."""
+    etc = s.root / "etc" / "swift"
+    (etc / "rings.ports").unlink(missing_ok=True)
+    _run_logged(s.root, "init-swift.log", [SYSTEM_PYTHON, str(FILES / "swift_rings.py"), str(etc),
+                                           *(f"{r}={s.ports[f'swift_{r}']}" for r in SWIFT_RINGS)])
+    (etc / "rings.ports").write_text(_rings_stamp(s))
 
 
 def _entry(name: str, target: str, *args: str) -> list[str]:
@@ -476,12 +539,27 @@ def _keystone_setup(s: LabSettings) -> None:
     for role_name in ("admin", "service"):
         role = ident.find_role(role_name) or ident.create_role(name=role_name)
         ident.assign_project_role_to_user(project, user, role)
+    if s.swift:
+        # Swift's reseller admin (keystoneauth's reseller_admin_role): the lab's admin reads and writes every
+        # project's account with its own token, as a Swift operator's auditor does (`govctl audit` reads each
+        # tenant's containers so); within its own project it is an operator (admin role) anyway.
+        reseller = ident.find_role("ResellerAdmin") or ident.create_role(name="ResellerAdmin")
+        ident.assign_project_role_to_user(ident.find_project("admin", domain_id="default"),
+                                          ident.find_user("admin", domain_id="default"), reseller)
     regions, _zones = served_regions()
     known = {r.id for r in ident.regions()}
     for region in regions:
         if region not in known:
             ident.create_region(id=region)
-    for typ, name, url in _catalog(s):
+    catalog = _catalog(s)
+    # `up --no-swift` after a run with Swift: its endpoints leave the catalog, so that clients find no Swift
+    # (as in a cloud without one) rather than a port nobody answers on.
+    for svc in ident.services():
+        if svc.type == "object-store" and not any(typ == svc.type for typ, _n, _u in catalog):
+            for endpoint in ident.endpoints(service_id=svc.id):
+                ident.delete_endpoint(endpoint)
+            ident.delete_service(svc)
+    for typ, name, url in catalog:
         svc = next((x for x in ident.services() if x.type == typ), None) or ident.create_service(name=name, type=typ)
         have = {(e.region_id, e.interface): e for e in ident.endpoints(service_id=svc.id)}
         for region in regions:  # every region reaches the same services: one cloud standing in for several
@@ -499,7 +577,9 @@ def _catalog(s: LabSettings) -> list[tuple[str, str, str]]:
             ("network", "neutron", f"http://127.0.0.1:{p['neutron']}"),
             ("placement", "placement", f"http://127.0.0.1:{p['placement']}"),
             ("compute", "nova", f"http://127.0.0.1:{p['nova']}/v2.1"),
-            ("volumev3", "cinderv3", volume), ("block-storage", "cinder", volume)]
+            ("volumev3", "cinderv3", volume), ("block-storage", "cinder", volume),
+            *([("object-store", "swift", f"http://127.0.0.1:{p['swift']}/v1/AUTH_%(project_id)s")] if s.swift
+              else [])]
 
 
 def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], timeout: float, log: Path) -> None:
@@ -512,7 +592,7 @@ def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], timeo
         time.sleep(0.5)
 
 
-def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: bool = False,
+def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: bool = False, swift: bool = True,
        directory: Path | None = None, progress: Progress | None = None) -> LabStatus:
     """Start the lab (or leave it as it is when it already runs with these flags); returns its status.
 
@@ -542,12 +622,14 @@ def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: 
         down(directory=root)
     old = LabSettings.load(root)
     running = [n for n in (old.processes() if old else []) if _alive(root, n)]
-    if old and running and (old.flags() != {"nova": nova, "cinder": cinder, "compute": compute}):
+    if old and running and (old.flags() != {"nova": nova, "cinder": cinder, "compute": compute, "swift": swift}):
         raise CloudLabError(f"the cloud lab in {root} runs with other flags ({old.flags()}); "
                             "run `govctl lab cloud down` first")
-    # A running lab keeps its ports; a stopped one takes this run's (the catalog follows).
-    ports = old.ports if old and (running or (old.root / "pg" / "postmaster.pid").exists()) else ports_from_env()
-    s = LabSettings(directory=str(root), ports=ports, nova=nova, cinder=cinder, compute=compute)
+    # A running lab keeps its ports (those it lacks, e.g. Swift's in a lab from before Swift, from this run); a
+    # stopped one takes this run's (the catalog and the Swift rings follow).
+    ports = {**ports_from_env(), **old.ports} if old and (running or (old.root / "pg" / "postmaster.pid").exists()) \
+        else ports_from_env()
+    s = LabSettings(directory=str(root), ports=ports, nova=nova, cinder=cinder, compute=compute, swift=swift)
     for d in ("etc", "logs", "run", "state"):
         (root / d).mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
@@ -595,16 +677,17 @@ def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: 
     pool = ThreadPoolExecutor(max_workers=4)
     pending: dict[str, Future[None]] = {n: pool.submit(fn) for n, fn in syncs.items()
                                         if not (state / f"{n}.initialized").exists()}
+    rings = pool.submit(_build_rings, s) if swift and not _rings_current(s) else None
     try:
-        _up_services(s, confs, pending, step, wall0)
+        _up_services(s, confs, pending, rings, step, wall0)
     finally:
         pool.shutdown(wait=True)
     step("all services up")
     return _status(s, time.monotonic() - t0)
 
 
-def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Future[None]], step: Callable[[str], None],
-                 wall0: float) -> None:
+def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Future[None]], rings: Future[None] | None,
+                 step: Callable[[str], None], wall0: float) -> None:
     root, ports, state = s.root, s.ports, s.root / "state"
     ks_env = {"OS_KEYSTONE_CONFIG_FILES": str(confs["keystone"])}
     if not (state / "keystone.initialized").exists():
@@ -632,7 +715,7 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
     start("keystone", [SYSTEM_PYTHON, str(FILES / "wsgi_serve.py"), "127.0.0.1", str(ports["keystone"]),
                        "keystone.server.wsgi:initialize_public_application"], ks_env)
     wait_http("keystone", f"http://127.0.0.1:{ports['keystone']}/v3", 120)
-    catalog = json.dumps([_catalog(s), served_regions()])
+    catalog = json.dumps([_catalog(s), served_regions(), ["ResellerAdmin"] if s.swift else []])  # what setup made
     if (state / "catalog").exists() and (state / "catalog").read_text() == catalog:
         pass
     else:
@@ -672,6 +755,13 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
         start("nova-api", _entry("nova-api", "nova.cmd.api:main", "--config-file", str(confs["nova"])))
     if s.cinder:
         start("cinder-api", _entry("cinder-api", "cinder.cmd.api:main", "--config-file", str(confs["cinder"])))
+    if s.swift:
+        if rings is not None:
+            rings.result()  # raises the CloudLabError naming logs/init-swift.log
+            step("swift rings built")
+        for name in [f"swift-{r}" for r in SWIFT_RINGS] + ["swift-proxy"]:
+            start(name, [SYSTEM_PYTHON, str(FILES / "swift_serve.py"), str(root / "etc" / "swift"), str(confs[name]),
+                         "proxy-server" if name == "swift-proxy" else f"{name[6:]}-server"])
     if s.compute:
         _up_compute(s, confs["nova"], start, step, wall0)
     for name, _port, url in s.services()[1:]:
@@ -844,8 +934,8 @@ def _stop_groups(root: Path, names: list[str]) -> list[str]:
 # ---------------------------------------------------------------- CLI: govctl lab cloud ...
 
 cloud_app = typer.Typer(no_args_is_help=True, help="The cloud lab: real OpenStack Zed APIs (Keystone, Neutron, "
-                                                   "Placement, Nova, Cinder) on 127.0.0.1 from Debian packages, to "
-                                                   "rehearse `govctl apply` and `govctl audit` (needs root).")
+                                                   "Placement, Nova, Cinder, Swift) on 127.0.0.1 from Debian packages, "
+                                                   "to rehearse `govctl apply` and `govctl audit` (needs root).")
 
 # The CLI plumbing, never govctl.cli (which mounts cloud_app as `govctl lab cloud`): no import cycle.
 from govctl.core.clikit import JsonOpt, err, handle_errors, out, progress, progress_enabled  # noqa: E402
@@ -902,16 +992,20 @@ def cloud_up(
                                                             "with the fake driver.")] = False,
     no_nova: Annotated[bool, typer.Option("--no-nova", help="No Nova API.")] = False,
     no_cinder: Annotated[bool, typer.Option("--no-cinder", help="No Cinder API.")] = False,
+    no_swift: Annotated[bool, typer.Option("--no-swift", help="No Swift (proxy, account, container and object "
+                                                              "servers).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Start the cloud lab, or leave it as it is if it already runs; writes clouds.yaml (cloud `govctl-lab`).
 
     Directory: $GOVCTL_CLOUD_LAB_DIR, else $GOVCTL_LAB_DIR/cloud, else /var/lib/govctl/lab/cloud. Ports
     (all on 127.0.0.1): PostgreSQL 15432, Keystone 5000, Neutron 9696, Placement 8778, Nova 8774,
-    Cinder 8776 (with --compute RabbitMQ 5672, 25672, epmd 4369); override each with GOVCTL_CLOUD_PG_PORT,
-    GOVCTL_CLOUD_KEYSTONE_PORT, ... (PG, KEYSTONE, NEUTRON, PLACEMENT, NOVA, CINDER, RABBIT, RABBIT_DIST,
-    EPMD). Credentials admin/admin,
-    loopback only. API acceptance only: no agents, no Glance, no instance boots.
+    Cinder 8776, Swift proxy 8880 and its object, container and account servers 6200, 6201, 6202 (with
+    --compute RabbitMQ 5672, 25672, epmd 4369); override each with GOVCTL_CLOUD_PG_PORT,
+    GOVCTL_CLOUD_KEYSTONE_PORT, ... (PG, KEYSTONE, NEUTRON, PLACEMENT, NOVA, CINDER, SWIFT, SWIFT_OBJECT,
+    SWIFT_CONTAINER, SWIFT_ACCOUNT, RABBIT, RABBIT_DIST, EPMD). Credentials admin/admin,
+    loopback only. API acceptance only: no agents, no Glance, no instance boots; Swift stores for real
+    (one-node ring, data in the lab's state directory).
 
     Example: `sudo govctl lab cloud up --fresh && export OS_CLIENT_CONFIG_FILE=/var/lib/govctl/lab/cloud/clouds.yaml
     OS_CLOUD=govctl-lab && govctl audit -p prov --region '*=RegionOne' --physnet strong-isolation=physnet1
@@ -919,7 +1013,7 @@ def cloud_up(
     """
     # a bar showing the latest step on a terminal; otherwise (CI logs) one line per step
     with progress("cloud lab up", None) as bar:
-        st = up(fresh=fresh, nova=not no_nova, cinder=not no_cinder, compute=compute,
+        st = up(fresh=fresh, nova=not no_nova, cinder=not no_cinder, compute=compute, swift=not no_swift,
                 progress=None if as_json else bar if progress_enabled() else _say)
     if as_json:
         _emit_json(st.as_dict())

@@ -7,8 +7,8 @@ the lab's Neutron answers 500 to any hint, because Zed validates hints with `SEL
 agents.availability_zone` (neutron/objects/agent.py), which PostgreSQL rejects ("column agents.id must appear
 in the GROUP BY clause"); and past that it would answer 404, since Neutron AZs exist only where DHCP/L3
 agents report them and the lab runs none. A lab limitation, not the stacks' (see README, audit section).
-Designate and Swift are not in the lab, so zones and containers are counted as unserved, and asserted to be
-exactly those types.
+Designate is not in the lab, so zones are counted as unserved, and asserted to be exactly that type; the DR
+backup containers go to the lab's Swift, each in its tenant's own account.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from govctl.stacks.program import regions_of
 pytestmark = pytest.mark.openstack
 
 REPO = Path(__file__).resolve().parents[2]
-UNSERVED_TYPES = {ZoneSpec.type, ContainerSpec.type}
+UNSERVED_TYPES = {ZoneSpec.type}
 
 
 def profile_for(platform: str) -> Profile:
@@ -93,9 +93,11 @@ def test_example_every_mapped_type_reaches_the_cloud(example_run: Run) -> None:
     assert types - created_types <= UNSERVED_TYPES, types - created_types
 
 
-def test_only_designate_and_swift_are_unserved(example_run: Run, seed_run: Run) -> None:
+def test_only_designate_is_unserved(example_run: Run, seed_run: Run) -> None:
     unserved = {o.type for r in (example_run, seed_run) for o in r.created if o.status == "unserved"}
     assert unserved <= UNSERVED_TYPES
+    containers = [o for o in example_run.created if o.type == ContainerSpec.type]
+    assert containers and all(o.status == "created" for o in containers), containers
 
 
 def test_example_every_resource_accepted(example_run: Run) -> None:
@@ -113,8 +115,8 @@ def test_seed_platform_with_a_strong_isolation_tenant_accepted(seed_run: Run) ->
 
 
 def test_remote_dr_resources_of_every_dr_tenant_accepted(example_run: Run) -> None:
-    # What the audit's DR rule reads in the remote-DR centre (Swift is not needed for it): the centre's DR
-    # target volume type, its grant to each DR tenant and the tenant's Cinder quota there.
+    # What the audit's DR rule reads in the remote-DR centre: the centre's DR target volume type, its grant to
+    # each DR tenant, the tenant's Cinder quota there and its backup container (Swift).
     inv = load_valid(REPO / "inventories" / "example").inventory
     created = {o.urn.rsplit("::", 1)[-1] for o in example_run.created if o.status == "created"}
     dr_tenants = [t for t in inv.tenants if t.dr.grade > 0]
@@ -125,7 +127,7 @@ def test_remote_dr_resources_of_every_dr_tenant_accepted(example_run: Run) -> No
         assert remote, t.id
         for r in remote:
             assert {f"{p.id}-dr-target-{r.name}", f"{t.id}-dr-target-{r.name}",
-                    f"{t.id}-volume-quota-{r.name}"} <= created, t.id
+                    f"{t.id}-volume-quota-{r.name}", f"{t.id}-dr-backup-{r.name}"} <= created, t.id
 
 
 def test_everything_created_is_deleted_in_reverse(example_run: Run, seed_run: Run) -> None:
@@ -141,3 +143,4 @@ def test_lab_is_empty_after_deletion(lab_api, example_run: Run, seed_run: Run) -
     projects = [p["name"] for p in lab_api.call("identity", "GET", "/projects")["projects"]]
     assert networks == []
     assert sorted(projects) == ["admin", "service"]
+    assert not lab_api.call("object-store", "GET", "?format=json")  # nothing left in the credentials' account

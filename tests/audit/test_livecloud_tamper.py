@@ -19,6 +19,7 @@ from govctl.inventory.validate import load_valid
 from govctl.ipv6.planner import plan
 from govctl.audit.audit import Auditor
 from govctl.audit.graph import capture, items_of
+from govctl.audit.mapping import ContainerSpec, ZoneSpec
 from govctl.audit.models import AuditReport, Profile
 from govctl.audit.seed import Seeder
 
@@ -82,9 +83,51 @@ def test_seeded_platform_audits_in_sync(lab: Lab) -> None:
     report = lab.audit()
     assert report.in_sync, [f.message for f in report.findings if f.cls != "unverifiable"]
     assert report.matched == len([i for i in lab.items if lab.api.has(i.spec.service or "")])
-    # Designate and Swift are not in the lab: reported, never silently passed. The DR question no longer
-    # depends on Swift: every DR tenant's remote-DR Cinder grant and quota answer it.
-    assert {f.rule for f in report.of("unverifiable")} == {"no-service"}
+    # Designate is not in the lab: reported, never silently passed. Swift is: the DR backup containers, in each
+    # tenant's own account, are matched with their metadata and versioning like everything else.
+    assert {(f.rule, f.type) for f in report.of("unverifiable")} == {("no-service", ZoneSpec.type)}
+    containers = [i for i in lab.items if i.type == ContainerSpec.type]
+    assert len(containers) == 3 and all(lab.id(i.name) for i in containers)
+
+
+def _container(lab: Lab, name: str) -> tuple[str, str, str]:
+    """(project id, container name, live region) of a seeded container."""
+    it = lab.by_name[name]
+    project, _, container = lab.id(name).partition("/")
+    return project, container, it.live_region
+
+
+def test_deleted_container_is_missing_and_a_dr_violation(lab: Lab) -> None:
+    name = "prov-gov-office-dr-backup-RegionDR"
+    project, container, region = _container(lab, name)
+    lab.api.call("object-store", "DELETE", f"/{container}", region=region, project=project)
+    lab.forget(name)
+    try:
+        report = lab.audit()
+        assert [f.resource for f in report.of("missing")] == [lab.urn(name)]
+        assert "not found in the live cloud" in report.of("missing")[0].message
+        dr = _find(report, "violation", "dr-placement")
+        assert [(f.tenant, "remote-DR" in f.message, f"{name} (missing)" in f.message) for f in dr] == [
+            ("prov-gov-office", True, True)]
+    finally:
+        lab.recreate(name)
+    assert lab.audit().in_sync
+
+
+def test_changed_container_metadata_and_versioning_are_drift(lab: Lab) -> None:
+    name = "prov-gov-office-dr-backup-RegionDR"  # DR grade 5: versioned
+    project, container, region = _container(lab, name)
+    lab.api.call("object-store", "POST", f"/{container}", region=region, project=project,
+                 headers={"X-Container-Meta-Dr-Grade": "1", "X-Versions-Enabled": "false"})
+    try:
+        drift = lab.audit().of("drifted")
+        assert [f.resource for f in drift] == [lab.urn(name)]
+        assert "metadata: model {" in drift[0].message and "'dr-grade': '1'" in drift[0].message
+        assert "versioning: model True, live False" in drift[0].message
+    finally:
+        lab.api.call("object-store", "POST", f"/{container}", region=region, project=project,
+                     headers={"X-Container-Meta-Dr-Grade": "5", "X-Versions-Enabled": "true"})
+    assert lab.audit().in_sync
 
 
 def test_cli_in_sync_exit_0_and_json(lab: Lab, inventory_dir: Path) -> None:

@@ -156,6 +156,24 @@ def test_diff_maps_real_ids_to_references_and_ignores_provider_defaults() -> Non
     assert diff(planned_g, planned_g) == []
 
 
+def test_a_value_equal_to_some_id_is_still_that_value() -> None:
+    """Swift names a container by its name (its id) and Nova numbers aggregates "3", "4", ...: a DR grade of "3" in a
+    container's metadata, or its name, is the value itself, not a reference to the resource with that id; a real
+    reference (and a changed value) still reads as one."""
+    container, aggregate = "openstack:objectstorage/container:Container", "openstack:compute/aggregateV2:AggregateV2"
+    agg_urn = f"urn:pulumi:s::govctl::{aggregate}::agg"
+    inputs = {"name": "t-dr-backup", "metadata": {"dr-grade": "3", "standard": "x"}, "versioning": False}
+    base_g = _graph(_res("agg", {"name": "agg"}, "3", aggregate), _res("c", inputs, "t-dr-backup", container),
+                    _res("a", {"networkId": "3", "cidr": "198.51.100.0/24"}, "s-uuid"))
+    planned_g = _graph(_res("agg", {"name": "agg"}, type_=aggregate), _res("c", inputs, type_=container),
+                       _res("a", {"networkId": f"<id:{agg_urn}>", "cidr": "198.51.100.0/24"}))
+    assert diff(planned_g, base_g) == []
+    graded = _graph(*(r for r in planned_g.resources.values() if r.name != "c"),
+                    _res("c", {**inputs, "metadata": {"dr-grade": "4", "standard": "x"}}, type_=container))
+    assert [(c.kind, c.name, [i.key for i in c.inputs]) for c in diff(graded, base_g)] == [
+        ("update", "c", ["metadata"])]
+
+
 def test_an_input_the_provider_updates_in_place_is_an_update_and_a_forcing_one_a_replace() -> None:
     subnet = "openstack:networking/subnet:Subnet"
     base_g = _graph(_res("a", {"name": "old", "cidr": "198.51.100.0/24"}, "s-uuid", subnet))
