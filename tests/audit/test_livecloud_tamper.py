@@ -82,9 +82,10 @@ def test_seeded_platform_audits_in_sync(lab: Lab) -> None:
     report = lab.audit()
     assert report.in_sync, [f.message for f in report.findings if f.cls != "unverifiable"]
     assert report.matched == len([i for i in lab.items if lab.api.has(i.spec.service or "")])
-    # Designate and Swift are not in the lab: reported, never silently passed. The DR question no longer
-    # depends on Swift: every DR tenant's remote-DR Cinder grant and quota answer it.
+    # Swift is not in the lab: reported, never silently passed (Designate is: the zone is matched). The DR
+    # question no longer depends on Swift: every DR tenant's remote-DR Cinder grant and quota answer it.
     assert {f.rule for f in report.of("unverifiable")} == {"no-service"}
+    assert not [f for f in report.findings if f.type == "openstack:dns/zone:Zone"]
 
 
 def test_cli_in_sync_exit_0_and_json(lab: Lab, inventory_dir: Path) -> None:
@@ -136,6 +137,22 @@ def test_deleted_ipv6_subnet_is_missing_and_a_violation(lab: Lab) -> None:
         assert [f.resource for f in v6] == [lab.urn("prov-gov-office-db")]
     finally:
         lab.recreate("prov-gov-office-db-v6", "prov-gov-office-db-v6-if")
+    assert lab.audit().in_sync
+
+
+def test_deleted_dns_zone_is_missing(lab: Lab) -> None:
+    from govctl.audit.mapping import SPECS, ZoneSpec
+
+    zone = lab.by_name["prov-zone"]
+    assert zone.type == ZoneSpec.type and lab.api.has("dns")
+    SPECS[ZoneSpec.type].delete(lab.api, lab.id("prov-zone"), {}, zone.live_region)  # once Designate dropped it
+    lab.forget("prov-zone")
+    try:
+        report = lab.audit()
+        assert {f.resource for f in report.of("missing")} == {zone.urn}
+        assert not report.of("drifted") and not report.of("violation")
+    finally:
+        lab.recreate("prov-zone")
     assert lab.audit().in_sync
 
 

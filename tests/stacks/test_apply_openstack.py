@@ -2,10 +2,11 @@
 session's OpenStack lab (tests/conftest.py: openstack_lab), then the offline plan, a second apply and the
 faults, on a copy of the bundled example.
 
-The lab has no Designate and no Swift (they are not part of `govctl lab cloud` yet), so the hub stack's DNS
-zone and its tenants' DR backup containers cannot be created: the first tests pin exactly those resources as the
-ones that fail, with the provider's own error, and everything else as applied; later ones leave them out
-(`apply --exclude`) so that an update can finish. Then saved plans, the destroy guard, the plan-fidelity suite
+The lab has Designate with its own named, so the hub stack's DNS zone is created for real, reaches ACTIVE and
+is served on 127.0.0.1 (asked for its SOA), `govctl audit` finds it, and the teardown's destroy deletes it. The
+lab has no Swift (not part of `govctl lab cloud` yet), so the tenants' DR backup containers cannot be created:
+the first tests pin exactly those resources as the ones that fail, with the provider's own error, and everything
+else as applied; later ones leave them out (`apply --exclude`) so that an update can finish. Then saved plans, the destroy guard, the plan-fidelity suite
 (offline plan against `pulumi preview --json`) and the policy pack in the engine. Under CI=true a missing
 engine fails the tests instead of skipping them.
 """
@@ -28,12 +29,11 @@ pytestmark = pytest.mark.openstack
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example"
 ENGINE = ("pulumi", "pulumi-language-python", "pulumi-resource-openstack")
 STACK = "prov"
-# Designate and Swift are not in the lab: these are the resources of the hub stack that need them.
-UNSERVED = {"prov-zone": "Error creating OpenStack DNS client: No suitable endpoint could be found in the service "
-                         "catalog.",
-            **{f"{t}-dr-backup-RegionDR": "error creating OpenStack object storage client: No suitable endpoint could "
-                                          "be found in the service catalog."
-               for t in ("prov-gov-office", "prov-public-security", "prov-finance")}}
+# Swift is not in the lab: these are the resources of the hub stack that need it.
+UNSERVED = {f"{t}-dr-backup-RegionDR": "error creating OpenStack object storage client: No suitable endpoint could "
+                                       "be found in the service catalog."
+            for t in ("prov-gov-office", "prov-public-security", "prov-finance")}
+ZONE = "example.egov.example."  # the hub stack's DNS zone (stacks/platform.py: <province>.egov.example.)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,21 @@ def world(openstack_lab, engine, tmp_path_factory):  # noqa: ANN001, ANN201
         if net["name"].startswith("crash"):
             api.call("network", "DELETE", f"/networks/{net['id']}")
     print(f"destroy: {time.monotonic() - t0:.1f} s")
+    # The destroy deleted the zone for real: gone from Designate (the provider waited for that) and from named.
+    assert zones(api) == {}, zones(api)
+    assert soa(openstack_lab) is None
+
+
+def zones(api) -> dict[str, str]:  # noqa: ANN001
+    """Designate's zones, every project's: name -> status."""
+    return {z["name"]: z["status"] for z in api.call("dns", "GET", "/zones?all_projects=True")["zones"]}
+
+
+def soa(lab) -> str | None:  # noqa: ANN001
+    """What the lab's named answers for the hub zone's SOA (None: not served)."""
+    from govctl.labs.cloud.lab import soa as query
+
+    return query(ZONE, next(s.port for s in lab.services if s.name == "bind"))
 
 
 def checkpoint(state: Path) -> dict:
@@ -105,11 +120,39 @@ def test_apply_creates_everything_the_lab_serves_and_names_what_it_cannot(world)
     state = checkpoint(world["state"])
     names = {r["urn"].rsplit("::", 1)[1] for r in state.values()}
     assert not names & set(UNSERVED)
+    # the zone: created through the engine (the provider waited for ACTIVE), and served by the lab's named
+    zone = next(r for r in state.values() if r["urn"].endswith("::prov-zone"))
+    assert zone["type"] == "openstack:dns/zone:Zone" and zone["outputs"]["name"] == ZONE
+    from govctl.audit.cloud import Cloud
+
+    assert zones(Cloud(world["lab"].cloud)) == {ZONE: "ACTIVE"}
+    served = soa(world["lab"])
+    assert served is not None and served.startswith(f"{ZONE} 3600 IN SOA ns1.govctl-lab.test. "
+                                                    "hostmaster.prov.egov.example. "), served
     # the offline plan against the real state: exactly the unserved resources left to create, nothing else
     plan = planned(world["inv"], world["state"])
     changes = plan["stacks"][0]["changes"]
     assert sorted((c["kind"], c["name"]) for c in changes) == sorted(("create", n) for n in UNSERVED), changes
     assert len(state) > 100
+
+
+def test_the_audit_finds_the_applied_zone(world) -> None:  # noqa: ANN001
+    """`govctl audit` of the applied hub stack matches the zone in Designate: no finding names it, nor anything but
+    two known gaps. The containers are unverifiable (no Swift). The tenants' server groups are reported missing, and
+    so their DR placement: the provider scoped to a tenant's project took the clouds.yaml entry's project under
+    OS_CLOUD and created them in the admin project (README, "govctl apply"), where the audit does not look."""
+    res = govctl("--state-dir", str(world["state"]), "audit", str(world["inv"]), "-s", STACK, "--json")
+    print(f"audit: {res.seconds:.1f} s")
+    assert res.code in (0, 4), res.err
+    report = json.loads(res.out)
+    tenants = sorted(t.split("-dr-backup-")[0] for t in UNSERVED)
+    assert sorted((f["class"], f["rule"], f["resource"].rsplit("::", 1)[-1]) for f in report["findings"]) == sorted(
+        [("unverifiable", "no-service", name) for name in UNSERVED]
+        + [("missing", "missing", f"{t}-anti-affinity-{where}") for t in tenants for where in ("primary", "same-city")]
+        + [("violation", "dr-placement", f"tenant {t}") for t in tenants]), report["findings"]
+    assert all("anti-affinity-same-city (missing)" in f["message"] for f in report["findings"]
+               if f["rule"] == "dr-placement")
+    assert report["matched"] == report["resources"] - len(UNSERVED) - 2 * len(tenants)  # the zone among them
 
 
 def test_engine_output_is_line_by_line_and_the_settings_stay_in_the_state_dir(world) -> None:  # noqa: ANN001
