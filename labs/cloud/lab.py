@@ -28,6 +28,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -686,16 +687,22 @@ def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: 
     pool = ThreadPoolExecutor(max_workers=4)
     pending: dict[str, Future[None]] = {n: pool.submit(fn) for n, fn in syncs.items()
                                         if not (state / f"{n}.initialized").exists()}
+    beside = ThreadPoolExecutor(max_workers=1)  # Designate's start (see _up_services)
+    abort = threading.Event()  # a failed start: Designate's thread starts nothing more and stops waiting
     try:
-        _up_services(s, confs, pending, step, wall0)
+        _up_services(s, confs, pending, step, wall0, beside, abort)
+    except BaseException:
+        abort.set()
+        raise
     finally:
         pool.shutdown(wait=True)
+        beside.shutdown(wait=True)
     step("all services up")
     return _status(s, time.monotonic() - t0)
 
 
 def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Future[None]], step: Callable[[str], None],
-                 wall0: float) -> None:
+                 wall0: float, beside: ThreadPoolExecutor, abort: threading.Event) -> None:
     root, ports, state = s.root, s.ports, s.root / "state"
     ks_env = {"OS_KEYSTONE_CONFIG_FILES": str(confs["keystone"])}
     if not (state / "keystone.initialized").exists():
@@ -729,6 +736,11 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
         # -g: foreground, logs to stderr (logs/bind.log); runs as root like the rest of the lab
         start("bind", ["/usr/sbin/named", "-g", "-c", str(confs["named"])])
     wait_http("keystone", f"http://127.0.0.1:{ports['keystone']}/v3", 120)
+    designate: Future[None] | None = None
+    if s.designate:
+        # Designate boots, and gets its pool, beside Keystone's catalog setup and the other services' start: it
+        # needs its schema and the bus, not the catalog. Its result is taken below.
+        designate = beside.submit(_up_designate, s, confs, start, step, wall0, pending.get("designate"), abort)
     catalog = json.dumps([_catalog(s), served_regions()])
     if (state / "catalog").exists() and (state / "catalog").read_text() == catalog:
         pass
@@ -769,14 +781,11 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
         start("nova-api", _entry("nova-api", "nova.cmd.api:main", "--config-file", str(confs["nova"])))
     if s.cinder:
         start("cinder-api", _entry("cinder-api", "cinder.cmd.api:main", "--config-file", str(confs["cinder"])))
-    if s.rabbit:
-        _wait("rabbitmq", lambda: _port_open(ports["rabbit"]), lambda: _alive(root, "rabbitmq") is not None, 60,
-              root / "logs" / "rabbitmq.log")
-        step(f"rabbitmq up (127.0.0.1:{ports['rabbit']})")
     if s.compute:
+        _wait_rabbit(s, step)
         _up_compute(s, confs["nova"], start, step, wall0)
-    if s.designate:
-        _up_designate(s, confs, start, step, wall0)
+    if designate is not None:
+        designate.result()  # raises the CloudLabError naming the log
     for name, _port, url in s.services()[1:]:
         wait_http(name, url, 180)
     if s.compute:
@@ -859,17 +868,31 @@ def _heartbeat(service: str, wall0: float) -> str:
             f"heartbeated_at > to_timestamp({wall0}) at time zone 'utc'")
 
 
-def _up_designate(s: LabSettings, confs: dict[str, Path], start: Callable[..., None], step: Callable[[str], None],
-                  wall0: float) -> None:
-    """designate-central, -worker, -producer, -mdns and -api, then the pool (``designate-manage pool update``).
+def _wait_rabbit(s: LabSettings, step: Callable[[str], None], abort: threading.Event | None = None) -> None:
+    _wait("rabbitmq", lambda: _port_open(s.ports["rabbit"]),
+          lambda: _alive(s.root, "rabbitmq") is not None and not (abort and abort.is_set()), 60,
+          s.root / "logs" / "rabbitmq.log")
+    step(f"rabbitmq up (127.0.0.1:{s.ports['rabbit']})")
 
-    All five start at once. The pool update is an RPC call to central: it runs once central takes RPCs,
+
+def _up_designate(s: LabSettings, confs: dict[str, Path], start: Callable[..., None], step: Callable[[str], None],
+                  wall0: float, sync: Future[None] | None, abort: threading.Event) -> None:
+    """designate-central, -worker, -producer, -mdns and -api once their schema (SYNC) and the bus are there; then
+    the pool (``designate-manage pool update``); then named answering. Runs in a thread of its own beside the
+    rest of :func:`up`; ABORT set (the rest failed) stops it before it starts anything more or within a wait.
+
+    The pool update is an RPC call to central: it runs once central takes RPCs,
     which the worker's and mdns's heartbeats (casts to central, stored by it) prove; a call sent before
     central's queue exists would be dropped and time out. It runs again only when pools.yaml changed
     (ports), before `up` returns: the worker loads the pool on its first zone, with its target.
     """
     root, ports, state = s.root, s.ports, s.root / "state"
     conf = ["--config-file", str(confs["designate"])]
+    if sync is not None:
+        sync.result()  # the schema (the caller marks it initialized)
+    _wait_rabbit(s, step, abort)
+    if abort.is_set():
+        return
     for name in ("designate-central", "designate-worker", "designate-producer", "designate-mdns", "designate-api"):
         start(name, _entry(name, f"designate.cmd.{name.split('-', 1)[1]}:main", *conf))
     for svc in ("worker", "mdns"):
@@ -877,7 +900,8 @@ def _up_designate(s: LabSettings, confs: dict[str, Path], start: Callable[..., N
             return bool(_sql(root, ports["pg"], _heartbeat(svc, wall0), "designate"))
 
         def alive(svc: str = svc) -> bool:
-            return all(_alive(root, n) is not None for n in ("designate-central", f"designate-{svc}"))
+            return not abort.is_set() and all(_alive(root, n) is not None
+                                              for n in ("designate-central", f"designate-{svc}"))
 
         _wait(f"designate-{svc} heartbeat via designate-central", beat, alive, 120,
               root / "logs" / f"designate-{svc}.log")
@@ -890,7 +914,7 @@ def _up_designate(s: LabSettings, confs: dict[str, Path], start: Callable[..., N
         applied.write_text(pools, encoding="utf-8")
         step("designate pool -> the lab's named")
     _wait("bind", lambda: _port_open(ports["bind"]) and _port_open(ports["rndc"]),
-          lambda: _alive(root, "bind") is not None, 60, root / "logs" / "bind.log")
+          lambda: not abort.is_set() and _alive(root, "bind") is not None, 60, root / "logs" / "bind.log")
     step(f"named up (127.0.0.1:{ports['bind']}, rndc {ports['rndc']})")
 
 
