@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import ipaddress
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -854,10 +855,15 @@ class VolumeTypeAccessSpec(AccessGrantSpec):
 
 
 class ZoneSpec(TypeSpec):
+    """A Designate zone. Paths are relative to the dns endpoint as openstacksdk resolves it, which already ends
+    in /v2 (a catalog URL without the version, as Designate registers it, is discovered to http://host:port/v2)."""
+
     type = "openstack:dns/zone:Zone"
     service = "dns"
     collection = "zones"
     owned = _owned("email", "ttl", ("description", "str"))
+    page: ClassVar[int] = 1000  # Designate's max_limit_v2 default; its default page is 20 zones
+    delete_timeout: ClassVar[float] = 120.0
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "email": inputs.get("email"), "ttl": inputs.get("ttl"),
@@ -870,13 +876,33 @@ class ZoneSpec(TypeSpec):
         return (obj["name"],)
 
     def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("dns", "GET", "/v2/zones?all_projects=True", region=region)["zones"]
+        rows: list[dict[str, Any]] = []
+        marker = ""
+        while True:  # every project's zones, page by page (marker: the last id of the page before)
+            page = api.call("dns", "GET", f"/zones?all_projects=True&limit={self.page}{marker}", region=region)["zones"]
+            rows += page
+            if len(page) < self.page:
+                return rows
+            marker = f"&marker={page[-1]['id']}"
 
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("dns", "POST", "/v2/zones", region=region, body=body)["id"]
+        return api.call("dns", "POST", "/zones", region=region, body=body)["id"]
 
     def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("dns", "DELETE", f"/v2/zones/{live_id}", region=region)
+        """DELETE answers 202 and the zone goes on existing (PENDING) until the backend dropped it: wait for that, as
+        the provider does, so that deleting the parent zone next is not refused for a subzone still there."""
+        api.call("dns", "DELETE", f"/zones/{live_id}", region=region)
+        deadline = time.monotonic() + self.delete_timeout
+        while True:
+            zone = api.call("dns", "GET", f"/zones/{live_id}", region=region, ok=(200, 404)) or {}
+            if zone.get("id") != live_id:  # 404: gone
+                return
+            if zone.get("status") == "ERROR":
+                raise CloudError(f"DELETE dns/zones/{live_id}: the zone went to ERROR ({zone.get('action')})")
+            if time.monotonic() > deadline:
+                raise CloudError(f"DELETE dns/zones/{live_id}: still {zone.get('status')} after "
+                                 f"{self.delete_timeout:.0f} s")
+            time.sleep(0.5)
 
 
 class ContainerSpec(TypeSpec):

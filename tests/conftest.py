@@ -104,12 +104,14 @@ def openstack_lab() -> Iterator[Any]:
         pytest.fail(f"the OpenStack lab needs Debian packages {' '.join(missing)}: run tools/test, or "
                     "`govctl lab cloud install`")
     saved = {k: os.environ.get(k) for k in ("OS_CLIENT_CONFIG_FILE", "OS_CLOUD")}
+    started: dict[str, tuple[int, str | None]] = {}  # name -> (pid, start time): a recycled pid is not ours
     try:
         # fresh: every session starts from an empty cloud, so leftovers never fake a pass.
         try:
             st = lab.up(fresh=True)
         except lab.CloudLabError as exc:
             pytest.fail(f"the OpenStack lab did not start: {exc}")
+        started = {s.name: (s.pid, lab._start_time(s.pid)) for s in st.services if s.pid}  # noqa: SLF001
         os.environ.update(st.env())
         yield st
     finally:
@@ -119,3 +121,7 @@ def openstack_lab() -> Iterator[Any]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    # down stopped every process up started (Designate's and named among them): none runs on
+    left = [f"{name} (pid {pid})" for name, (pid, t0) in started.items()
+            if t0 is not None and lab._start_time(pid) == t0]  # noqa: SLF001
+    assert not left, f"`govctl lab cloud down` left running: {', '.join(left)}"

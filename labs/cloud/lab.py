@@ -1,13 +1,15 @@
 """The cloud lab: real OpenStack Zed APIs on 127.0.0.1, to rehearse `govctl apply` and `govctl audit`.
 
-Keystone, Neutron (ML2, no agents), Placement, Nova API, Cinder API and Swift from Debian 12's library
-packages (python3-keystone, python3-neutron, ..., python3-swift), with a private PostgreSQL cluster; with
-``compute`` also RabbitMQ and nova-conductor/-scheduler/-compute (fake driver). Requests are accepted
-or rejected exactly as by a Zed cloud, but nothing has a dataplane: no agents, no Glance, no instance
-ever boots. Swift is real storage: a one-node ring (account, container, object servers and a proxy with
-Keystone auth) keeping containers and objects in the lab's state directory. The tests and
-``benchmarks/audit_bench.py`` start it through :func:`up` and :func:`down`; users through
-``govctl lab cloud up|status|down`` (:data:`cloud_app`).
+Keystone, Neutron (ML2, no agents), Placement, Nova API, Cinder API, Swift and Designate from Debian
+12's library packages (python3-keystone, python3-neutron, ..., python3-swift, python3-designate), with a
+private PostgreSQL cluster. Swift is real storage: a one-node ring (account, container, object servers and
+a proxy with Keystone auth) keeping containers and objects in the lab's state directory. Designate (api,
+central, worker, producer, mdns) talks over the lab's RabbitMQ and drives the lab's own named (bind9:
+``rndc addzone``, the zone pulled from designate-mdns by AXFR), so a zone really reaches ACTIVE and is
+served on 127.0.0.1. With ``compute`` also nova-conductor/-scheduler/-compute (fake driver) on the same
+RabbitMQ. Requests are accepted or rejected exactly as by a Zed cloud, but nothing has a dataplane: no
+agents, no Glance, no instance ever boots. The tests and ``benchmarks/audit_bench.py`` start it through
+:func:`up` and :func:`down`; users through ``govctl lab cloud up|status|down`` (:data:`cloud_app`).
 
 Everything generated (configs, logs, databases, pid files, ``clouds.yaml``) lives in one directory:
 ``$GOVCTL_CLOUD_LAB_DIR``, else ``<router lab dir>/cloud`` (``$GOVCTL_LAB_DIR``, else
@@ -19,6 +21,7 @@ then removes only the files the lab writes. Ports: :data:`DEFAULT_PORTS`, each o
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -27,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -73,24 +77,35 @@ def served_regions() -> tuple[list[str], list[str]]:
     return regions, zones
 DB_USER = DB_PASSWORD = "os"
 
-# Library packages only: unlike keystone/neutron-server/nova-api/... they install no daemons,
-# no systemd units and no /etc configs, so nothing starts behind the lab's back.
-# python3-swift too, not swift-proxy/-account/-container/-object: those only add /usr/bin wrappers of the
+# Library packages where Debian has them: unlike keystone/neutron-server/designate-api/... they install no
+# daemons, no systemd units and no /etc configs, so nothing starts behind the lab's back. rabbitmq-server
+# and bind9 do ship services (rabbitmq-server, named): :func:`install` keeps apt from starting them and
+# disables the units it installed; the lab runs its own RabbitMQ and named, configured under its directory.
+# python3-swift, not swift-proxy/-account/-container/-object: those only add /usr/bin wrappers of the
 # same modules, /etc/swift configs and ~15 systemd units and init scripts that a systemd host would enable
 # and start on 0.0.0.0:6200-6202 and 8080 (and they pull in rsyslog, rsync and uwsgi); the lab runs the
 # servers itself (labfiles/swift_serve.py) and builds its rings with swift-ring-builder's module.
 PACKAGES = ("postgresql", "curl", "python3-psycopg2", "python3-openstackclient", "python3-keystone",
-            "python3-neutron", "python3-nova", "python3-placement", "python3-cinder", "python3-swift")
-COMPUTE_PACKAGES = ("rabbitmq-server",)  # only nova conductor/scheduler/compute need a real message bus
+            "python3-neutron", "python3-nova", "python3-placement", "python3-cinder", "python3-swift",
+            "rabbitmq-server",  # Designate's RPC (and nova conductor/scheduler/compute with compute)
+            "python3-designate", "bind9")  # bind9 brings named, rndc (bind9-utils); dnspython comes with Designate
+# The units those packages install and enable, disabled by :func:`install` when it installed the package.
+# (erlang-base comes with rabbitmq-server: its epmd.socket would take 4369 at boot.)
+PACKAGE_UNITS = {"rabbitmq-server": ("rabbitmq-server.service", "epmd.socket", "epmd.service"),
+                 "bind9": ("named.service",)}
 
 DEFAULT_PORTS = {"pg": 15432,  # not 5432: leaves a system PostgreSQL alone
                  "keystone": 5000, "neutron": 9696, "placement": 8778, "nova": 8774, "cinder": 8776,
                  # Swift: the proxy on 8880 (not Swift's usual 8080, the default of many a dev server), the
                  # storage servers on Swift's own 6200-6202
                  "swift": 8880, "swift_account": 6202, "swift_container": 6201, "swift_object": 6200,
-                 "rabbit": 5672, "rabbit_dist": 25672, "epmd": 4369}  # the last three with compute only
+                 "rabbit": 5672, "rabbit_dist": 25672, "epmd": 4369,  # with Designate or compute
+                 "designate": 9001, "mdns": 5354,  # Designate's API and its mini-DNS (zone transfers to named)
+                 # the lab's named: DNS on 5356 (not 53, nor 5353 mDNS / 5355 LLMNR), rndc on 5953 (not 953)
+                 "bind": 5356, "rndc": 5953}
 SWIFT_RINGS = ("account", "container", "object")
-DATABASES = ("keystone", "neutron", "placement", "nova_api", "nova_cell0", "nova", "cinder")
+DATABASES = ("keystone", "neutron", "placement", "nova_api", "nova_cell0", "nova", "cinder", "designate")
+DESIGNATE = ("designate-central", "designate-worker", "designate-producer", "designate-mdns")  # besides the API
 # What the lab writes into its directory; down removes these and nothing else.
 OWNED = ("lab.json", "clouds.yaml", "adminrc", "etc", "logs", "run", "state", "pg")
 STOP_GRACE = 15.0
@@ -151,6 +166,12 @@ class LabSettings:
     cinder: bool = True
     compute: bool = False
     swift: bool = True
+    designate: bool = True
+
+    @property
+    def rabbit(self) -> bool:
+        """RabbitMQ runs: Designate's services and nova's conductor/scheduler/compute need a real bus."""
+        return self.compute or self.designate
 
     @property
     def root(self) -> Path:
@@ -174,17 +195,24 @@ class LabSettings:
             rows += [(f"swift-{r}", p[f"swift_{r}"], f"http://127.0.0.1:{p[f'swift_{r}']}/healthcheck")
                      for r in SWIFT_RINGS]
             rows.append(("swift-proxy", p["swift"], f"http://127.0.0.1:{p['swift']}/healthcheck"))
+        if self.designate:
+            rows.append(("designate-api", p["designate"], f"http://127.0.0.1:{p['designate']}/"))
         return rows
 
     def processes(self) -> list[str]:
         """Every process name the lab records a pid for with these settings (PostgreSQL excluded)."""
         names = [s[0] for s in self.services()]
+        if self.rabbit:
+            names += ["epmd", "rabbitmq"]
         if self.compute:
-            names += ["epmd", "rabbitmq", "nova-conductor", "nova-scheduler", "nova-compute"]
+            names += ["nova-conductor", "nova-scheduler", "nova-compute"]
+        if self.designate:
+            names += ["bind", *DESIGNATE]
         return names
 
     def flags(self) -> dict[str, bool]:
-        return {"nova": self.nova, "cinder": self.cinder, "compute": self.compute, "swift": self.swift}
+        return {"nova": self.nova, "cinder": self.cinder, "compute": self.compute, "swift": self.swift,
+                "designate": self.designate}
 
     @classmethod
     def load(cls, root: Path) -> LabSettings | None:
@@ -192,9 +220,11 @@ class LabSettings:
         if not path.is_file():
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(directory=str(root), ports={k: int(v) for k, v in data["ports"].items()},
-                   nova=bool(data["nova"]), cinder=bool(data["cinder"]), compute=bool(data["compute"]),
-                   swift=bool(data.get("swift", False)))  # a lab started before Swift was served runs none
+        # a lab.json from before Swift or Designate: ports and flags absent (that lab ran neither)
+        ports = {**DEFAULT_PORTS, **{k: int(v) for k, v in data["ports"].items()}}
+        return cls(directory=str(root), ports=ports, nova=bool(data["nova"]), cinder=bool(data["cinder"]),
+                   compute=bool(data["compute"]), swift=bool(data.get("swift", False)),
+                   designate=bool(data.get("designate", False)))
 
     def save(self) -> None:
         tmp = self.root / "lab.json.tmp"
@@ -254,18 +284,24 @@ def missing_packages(packages: tuple[str, ...] | list[str]) -> list[str]:
     return [p for p in packages if p not in installed]
 
 
-def wanted_packages(compute: bool = False) -> list[str]:
-    return list(PACKAGES) + (list(COMPUTE_PACKAGES) if compute else [])
+def wanted_packages() -> list[str]:
+    return list(PACKAGES)
 
 
-def install(compute: bool = False, progress: Progress | None = None) -> list[str]:
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
+
+def install(progress: Progress | None = None) -> list[str]:
     """Install the Debian packages the lab needs that are missing; returns those installed.
 
     Idempotent and quick when everything is present (one dpkg-query; ``apt-get update`` only when
-    something is missing).
+    something is missing). No service of those packages is left running or enabled: without a
+    policy-rc.d of the machine's own, one that denies every start (exit 101) is in place for the
+    install only, so the maintainer scripts start nothing (a system named on port 53, a second
+    RabbitMQ on 5672); then the units of the packages this call installed are disabled.
     """
     say = progress or (lambda _m: None)
-    missing = missing_packages(wanted_packages(compute))
+    missing = missing_packages(wanted_packages())
     if not missing:
         return []
     if os.geteuid() != 0:
@@ -274,13 +310,24 @@ def install(compute: bool = False, progress: Progress | None = None) -> list[str
         raise CloudLabError(f"missing {' '.join(missing)}, and no apt-get: the cloud lab needs Debian 12 (bookworm)")
     say(f"installing {len(missing)} missing package(s): {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for args in (["apt-get", "update", "-q"],
-                 ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
-        proc = subprocess.run(args, capture_output=True, text=True, env=env)
-        if proc.returncode != 0:
-            raise CloudLabError(f"{' '.join(args[:2])} exited {proc.returncode}: "
-                                f"{(proc.stderr or proc.stdout).strip()[-1500:]}")
-    still = missing_packages(wanted_packages(compute))
+    ours = not POLICY_RC_D.exists() and not POLICY_RC_D.is_symlink()
+    if ours:
+        POLICY_RC_D.write_text("#!/bin/sh\n# govctl lab cloud install: no service starts while it installs\nexit 101\n")
+        POLICY_RC_D.chmod(0o755)
+    try:
+        for args in (["apt-get", "update", "-q"],
+                     ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
+            proc = subprocess.run(args, capture_output=True, text=True, env=env)
+            if proc.returncode != 0:
+                raise CloudLabError(f"{' '.join(args[:2])} exited {proc.returncode}: "
+                                    f"{(proc.stderr or proc.stdout).strip()[-1500:]}")
+    finally:
+        if ours:
+            POLICY_RC_D.unlink(missing_ok=True)
+    units = [u for pkg in missing for u in PACKAGE_UNITS.get(pkg, ())]
+    for unit in units if shutil.which("systemctl") else []:  # without systemd running too: it removes links
+        subprocess.run(["systemctl", "disable", unit], capture_output=True, text=True)
+    still = missing_packages(wanted_packages())
     if still:
         raise CloudLabError(f"still missing after apt-get install: {' '.join(still)}")
     return missing
@@ -366,6 +413,23 @@ def _answers(url: str, timeout: float = 2.0) -> bool:
         return True
     except (OSError, ValueError):
         return False
+
+
+def soa(zone: str, port: int, timeout: float = 5.0) -> str | None:
+    """The SOA record the lab's named on 127.0.0.1:PORT serves, authoritatively, for ZONE; None if it serves none.
+
+    Asked with dnspython under the system python (python3-designate depends on it), whatever python runs govctl.
+    """
+    code = ("import sys, dns.flags, dns.message, dns.query, dns.rcode, dns.rdatatype\n"
+            "q = dns.message.make_query(sys.argv[1], dns.rdatatype.SOA)\n"
+            "r = dns.query.udp(q, '127.0.0.1', port=int(sys.argv[2]), timeout=float(sys.argv[3]))\n"
+            "ok = r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA\n"
+            "print('\\n'.join(rr.to_text() for rr in r.answer) if ok else '')\n")
+    proc = subprocess.run([SYSTEM_PYTHON, "-c", code, zone, str(port), str(timeout)], capture_output=True, text=True,
+                          env=_base_env(), timeout=timeout + 10)
+    if proc.returncode != 0:
+        raise CloudLabError(f"DNS query for {zone} SOA on 127.0.0.1:{port} failed: {proc.stderr.strip()[-500:]}")
+    return proc.stdout.strip() or None
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -457,6 +521,23 @@ def _write_configs(s: LabSettings) -> dict[str, Path]:
         confs[svc].write_text(_render(f"{svc}.conf", values), encoding="utf-8")
     if s.swift:
         confs.update(_write_swift_configs(s, values))
+    if s.designate:
+        bind = root / "etc" / "bind"
+        for d in (root / "etc" / "designate", bind, root / "state" / "designate" / "lock", root / "state" / "bind"):
+            d.mkdir(parents=True, exist_ok=True)
+        confs["designate"] = root / "etc" / "designate" / "designate.conf"
+        confs["designate"].write_text(_render("designate.conf", values), encoding="utf-8")
+        confs["pools"] = root / "etc" / "designate" / "pools.yaml"
+        confs["pools"].write_text(_render("pools.yaml", values), encoding="utf-8")
+        key = bind / "rndc.key"
+        if not key.is_file():  # the lab's own rndc key, kept with the data: named and designate-worker share it
+            secret = base64.b64encode(os.urandom(32)).decode()
+            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(f'key "govctl-lab-rndc" {{\n    algorithm hmac-sha256;\n    secret "{secret}";\n}};\n')
+        confs["named"] = bind / "named.conf"
+        confs["named"].write_text(_render("named.conf", values), encoding="utf-8")
+        (bind / "rndc.conf").write_text(_render("rndc.conf", values), encoding="utf-8")
     return confs
 
 
@@ -568,6 +649,9 @@ def _keystone_setup(s: LabSettings) -> None:
                     ident.create_endpoint(service_id=svc.id, interface=iface, url=url, region_id=region)
                 elif have[region, iface].url != url:
                     ident.update_endpoint(have[region, iface], url=url)
+    if not s.designate:  # no dns endpoint that nothing answers: clients and the audit see "no Designate"
+        for svc in [x for x in ident.services() if x.type == "dns"]:
+            ident.delete_service(svc)  # Keystone drops its endpoints with it
 
 
 def _catalog(s: LabSettings) -> list[tuple[str, str, str]]:
@@ -579,7 +663,8 @@ def _catalog(s: LabSettings) -> list[tuple[str, str, str]]:
             ("compute", "nova", f"http://127.0.0.1:{p['nova']}/v2.1"),
             ("volumev3", "cinderv3", volume), ("block-storage", "cinder", volume),
             *([("object-store", "swift", f"http://127.0.0.1:{p['swift']}/v1/AUTH_%(project_id)s")] if s.swift
-              else [])]
+              else []),
+            *([("dns", "designate", f"http://127.0.0.1:{p['designate']}/")] if s.designate else [])]
 
 
 def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], timeout: float, log: Path) -> None:
@@ -593,7 +678,7 @@ def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], timeo
 
 
 def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: bool = False, swift: bool = True,
-       directory: Path | None = None, progress: Progress | None = None) -> LabStatus:
+       designate: bool = True, directory: Path | None = None, progress: Progress | None = None) -> LabStatus:
     """Start the lab (or leave it as it is when it already runs with these flags); returns its status.
 
     ``fresh`` stops everything and wipes databases, state and logs first. Databases are initialised
@@ -612,24 +697,25 @@ def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: 
     root = directory or lab_dir()
     if os.geteuid() != 0:
         raise CloudLabError("the cloud lab needs root (it runs PostgreSQL as the postgres user and starts services)")
-    missing = missing_packages(wanted_packages(compute))
+    missing = missing_packages(wanted_packages())
     if missing:
-        raise CloudLabError(f"missing Debian packages: {' '.join(missing)}; run: govctl lab cloud install"
-                            f"{' --compute' if compute else ''}")
+        raise CloudLabError(f"missing Debian packages: {' '.join(missing)}; run: govctl lab cloud install")
     if root.exists() and root.stat().st_uid != 0:
         raise CloudLabError(f"{root} exists but is not owned by root; remove it or set GOVCTL_CLOUD_LAB_DIR")
     if fresh:
         down(directory=root)
     old = LabSettings.load(root)
     running = [n for n in (old.processes() if old else []) if _alive(root, n)]
-    if old and running and (old.flags() != {"nova": nova, "cinder": cinder, "compute": compute, "swift": swift}):
+    flags = {"nova": nova, "cinder": cinder, "compute": compute, "swift": swift, "designate": designate}
+    if old and running and old.flags() != flags:
         raise CloudLabError(f"the cloud lab in {root} runs with other flags ({old.flags()}); "
                             "run `govctl lab cloud down` first")
     # A running lab keeps its ports (those it lacks, e.g. Swift's in a lab from before Swift, from this run); a
     # stopped one takes this run's (the catalog and the Swift rings follow).
     ports = {**ports_from_env(), **old.ports} if old and (running or (old.root / "pg" / "postmaster.pid").exists()) \
         else ports_from_env()
-    s = LabSettings(directory=str(root), ports=ports, nova=nova, cinder=cinder, compute=compute, swift=swift)
+    s = LabSettings(directory=str(root), ports=ports, nova=nova, cinder=cinder, compute=compute, swift=swift,
+                    designate=designate)
     for d in ("etc", "logs", "run", "state"):
         (root / d).mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
@@ -641,8 +727,11 @@ def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: 
     taken = [f"{port} ({name})" for name, port, _url in s.services() if not _alive(root, name) and _port_open(port)]
     if not _pg_running(root) and _port_open(ports["pg"]):
         taken.append(f"{ports['pg']} (postgres)")
-    if compute:
+    if s.rabbit:
         taken += [f"{ports[k]} ({n})" for k, n in (("epmd", "epmd"), ("rabbit", "rabbitmq"))
+                  if not _alive(root, n) and _port_open(ports[k])]
+    if designate:
+        taken += [f"{ports[k]} ({n})" for k, n in (("mdns", "designate-mdns"), ("bind", "bind"), ("rndc", "bind"))
                   if not _alive(root, n) and _port_open(ports[k])]
     if taken:
         raise CloudLabError(f"port(s) already in use by another process: {', '.join(taken)}; stop it or set "
@@ -674,20 +763,30 @@ def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: 
     if cinder:
         syncs["cinder"] = lambda: _run_logged(root, "init-cinder.log", _entry(
             "cinder-manage", "cinder.cmd.manage:main", "--config-file", str(confs["cinder"]), "db", "sync"))
+    if designate:
+        syncs["designate"] = lambda: _run_logged(root, "init-designate.log", _entry(
+            "designate-manage", "designate.cmd.manage:main", "--config-file", str(confs["designate"]), "database",
+            "sync"))
     pool = ThreadPoolExecutor(max_workers=4)
     pending: dict[str, Future[None]] = {n: pool.submit(fn) for n, fn in syncs.items()
                                         if not (state / f"{n}.initialized").exists()}
     rings = pool.submit(_build_rings, s) if swift and not _rings_current(s) else None
+    beside = ThreadPoolExecutor(max_workers=1)  # Designate's start (see _up_services)
+    abort = threading.Event()  # a failed start: Designate's thread starts nothing more and stops waiting
     try:
-        _up_services(s, confs, pending, rings, step, wall0)
+        _up_services(s, confs, pending, rings, step, wall0, beside, abort)
+    except BaseException:
+        abort.set()
+        raise
     finally:
         pool.shutdown(wait=True)
+        beside.shutdown(wait=True)
     step("all services up")
     return _status(s, time.monotonic() - t0)
 
 
 def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Future[None]], rings: Future[None] | None,
-                 step: Callable[[str], None], wall0: float) -> None:
+                 step: Callable[[str], None], wall0: float, beside: ThreadPoolExecutor, abort: threading.Event) -> None:
     root, ports, state = s.root, s.ports, s.root / "state"
     ks_env = {"OS_KEYSTONE_CONFIG_FILES": str(confs["keystone"])}
     if not (state / "keystone.initialized").exists():
@@ -714,7 +813,18 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
 
     start("keystone", [SYSTEM_PYTHON, str(FILES / "wsgi_serve.py"), "127.0.0.1", str(ports["keystone"]),
                        "keystone.server.wsgi:initialize_public_application"], ks_env)
+    # RabbitMQ and named boot while Keystone does (their own processes; waited for before their users start).
+    if s.rabbit:
+        _start_rabbit(s, start)
+    if s.designate:
+        # -g: foreground, logs to stderr (logs/bind.log); runs as root like the rest of the lab
+        start("bind", ["/usr/sbin/named", "-g", "-c", str(confs["named"])])
     wait_http("keystone", f"http://127.0.0.1:{ports['keystone']}/v3", 120)
+    designate: Future[None] | None = None
+    if s.designate:
+        # Designate boots, and gets its pool, beside Keystone's catalog setup and the other services' start: it
+        # needs its schema and the bus, not the catalog. Its result is taken below.
+        designate = beside.submit(_up_designate, s, confs, start, step, wall0, pending.get("designate"), abort)
     catalog = json.dumps([_catalog(s), served_regions(), ["ResellerAdmin"] if s.swift else []])  # what setup made
     if (state / "catalog").exists() and (state / "catalog").read_text() == catalog:
         pass
@@ -763,7 +873,10 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
             start(name, [SYSTEM_PYTHON, str(FILES / "swift_serve.py"), str(root / "etc" / "swift"), str(confs[name]),
                          "proxy-server" if name == "swift-proxy" else f"{name[6:]}-server"])
     if s.compute:
+        _wait_rabbit(s, step)
         _up_compute(s, confs["nova"], start, step, wall0)
+    if designate is not None:
+        designate.result()  # raises the CloudLabError naming the log
     for name, _port, url in s.services()[1:]:
         wait_http(name, url, 180)
     if s.compute:
@@ -800,9 +913,8 @@ def _since(binary: str, wall0: float) -> str:
             f"greatest(created_at, coalesce(updated_at, created_at)) > to_timestamp({wall0}) at time zone 'utc'")
 
 
-def _up_compute(s: LabSettings, nova_conf: Path, start: Callable[..., None], step: Callable[[str], None],
-                wall0: float) -> None:
-    """RabbitMQ (nova's RPC only) and nova-conductor/-scheduler/-compute with the fake driver."""
+def _start_rabbit(s: LabSettings, start: Callable[..., None]) -> None:
+    """epmd (waited for: a second of it) and RabbitMQ (not waited for here), all on 127.0.0.1."""
     root, ports = s.root, s.ports
     rabbit = root / "etc" / "rabbitmq"
     for d in (rabbit, root / "state" / "rabbitmq", root / "logs" / "rabbitmq"):
@@ -824,9 +936,12 @@ def _up_compute(s: LabSettings, nova_conf: Path, start: Callable[..., None], ste
     _wait("epmd", lambda: _port_open(ports["epmd"]), lambda: _alive(root, "epmd") is not None, 25,
           root / "logs" / "epmd.log")
     start("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"], env)
-    _wait("rabbitmq", lambda: _port_open(ports["rabbit"]), lambda: _alive(root, "rabbitmq") is not None, 60,
-          root / "logs" / "rabbitmq.log")
-    step(f"rabbitmq up (127.0.0.1:{ports['rabbit']})")
+
+
+def _up_compute(s: LabSettings, nova_conf: Path, start: Callable[..., None], step: Callable[[str], None],
+                wall0: float) -> None:
+    """nova-conductor/-scheduler/-compute with the fake driver, on the lab's RabbitMQ."""
+    root, ports = s.root, s.ports
     for svc in ("conductor", "scheduler"):
         start(f"nova-{svc}", _entry(f"nova-{svc}", f"nova.cmd.{svc}:main", "--config-file", str(nova_conf)))
     # nova-compute pings the conductor once at start and, if nobody listens yet, waits a fixed 10 s
@@ -838,7 +953,66 @@ def _up_compute(s: LabSettings, nova_conf: Path, start: Callable[..., None], ste
     start("nova-compute", _entry("nova-compute", "nova.cmd.compute:main", "--config-file", str(nova_conf)))
 
 
+def _heartbeat(service: str, wall0: float) -> str:
+    """SQL: designate's SERVICE reported in since this run started (its heartbeat, an RPC cast to central, stored)."""
+    return (f"select 1 from service_statuses where service_name='{service}' and "
+            f"heartbeated_at > to_timestamp({wall0}) at time zone 'utc'")
+
+
+def _wait_rabbit(s: LabSettings, step: Callable[[str], None], abort: threading.Event | None = None) -> None:
+    _wait("rabbitmq", lambda: _port_open(s.ports["rabbit"]),
+          lambda: _alive(s.root, "rabbitmq") is not None and not (abort and abort.is_set()), 60,
+          s.root / "logs" / "rabbitmq.log")
+    step(f"rabbitmq up (127.0.0.1:{s.ports['rabbit']})")
+
+
+def _up_designate(s: LabSettings, confs: dict[str, Path], start: Callable[..., None], step: Callable[[str], None],
+                  wall0: float, sync: Future[None] | None, abort: threading.Event) -> None:
+    """designate-central, -worker, -producer, -mdns and -api once their schema (SYNC) and the bus are there; then
+    the pool (``designate-manage pool update``); then named answering. Runs in a thread of its own beside the
+    rest of :func:`up`; ABORT set (the rest failed) stops it before it starts anything more or within a wait.
+
+    The pool update is an RPC call to central: it runs once central takes RPCs,
+    which the worker's and mdns's heartbeats (casts to central, stored by it) prove; a call sent before
+    central's queue exists would be dropped and time out. It runs again only when pools.yaml changed
+    (ports), before `up` returns: the worker loads the pool on its first zone, with its target.
+    """
+    root, ports, state = s.root, s.ports, s.root / "state"
+    conf = ["--config-file", str(confs["designate"])]
+    if sync is not None:
+        sync.result()  # the schema (the caller marks it initialized)
+    _wait_rabbit(s, step, abort)
+    if abort.is_set():
+        return
+    for name in ("designate-central", "designate-worker", "designate-producer", "designate-mdns", "designate-api"):
+        start(name, _entry(name, f"designate.cmd.{name.split('-', 1)[1]}:main", *conf))
+    for svc in ("worker", "mdns"):
+        def beat(svc: str = svc) -> bool:
+            return bool(_sql(root, ports["pg"], _heartbeat(svc, wall0), "designate"))
+
+        def alive(svc: str = svc) -> bool:
+            return not abort.is_set() and all(_alive(root, n) is not None
+                                              for n in ("designate-central", f"designate-{svc}"))
+
+        _wait(f"designate-{svc} heartbeat via designate-central", beat, alive, 120,
+              root / "logs" / f"designate-{svc}.log")
+    step("designate-central, -worker, -mdns up")
+    pools = confs["pools"].read_text(encoding="utf-8")
+    applied = state / "designate-pools.yaml"
+    if not applied.is_file() or applied.read_text(encoding="utf-8") != pools:
+        _run_logged(root, "init-designate.log", _entry("designate-manage", "designate.cmd.manage:main", *conf,
+                                                       "pool", "update", "--file", str(confs["pools"])))
+        applied.write_text(pools, encoding="utf-8")
+        step("designate pool -> the lab's named")
+    _wait("bind", lambda: _port_open(ports["bind"]) and _port_open(ports["rndc"]),
+          lambda: not abort.is_set() and _alive(root, "bind") is not None, 60, root / "logs" / "bind.log")
+    step(f"named up (127.0.0.1:{ports['bind']}, rndc {ports['rndc']})")
+
+
 # ---------------------------------------------------------------- status, down
+
+
+OTHER_PORTS = {"epmd": "epmd", "rabbitmq": "rabbit", "designate-mdns": "mdns", "bind": "bind"}  # status's port column
 
 
 def _status(s: LabSettings, seconds: float | None = None) -> LabStatus:
@@ -847,7 +1021,7 @@ def _status(s: LabSettings, seconds: float | None = None) -> LabStatus:
     urls = {name: (port, url) for name, port, url in s.services()}
     for name in s.processes():
         pid = _alive(root, name)
-        port, url = urls.get(name, (s.ports.get({"epmd": "epmd", "rabbitmq": "rabbit"}.get(name, ""), 0), None))
+        port, url = urls.get(name, (s.ports.get(OTHER_PORTS.get(name, ""), 0), None))
         rows.append(ServiceState(name=name, port=port, pid=pid, running=pid is not None,
                                  answering=(pid is not None and _answers(url, 1.0)) if url else None))
     pg_pid = None
@@ -934,8 +1108,9 @@ def _stop_groups(root: Path, names: list[str]) -> list[str]:
 # ---------------------------------------------------------------- CLI: govctl lab cloud ...
 
 cloud_app = typer.Typer(no_args_is_help=True, help="The cloud lab: real OpenStack Zed APIs (Keystone, Neutron, "
-                                                   "Placement, Nova, Cinder, Swift) on 127.0.0.1 from Debian packages, "
-                                                   "to rehearse `govctl apply` and `govctl audit` (needs root).")
+                                                   "Placement, Nova, Cinder, Swift, Designate with bind9) on 127.0.0.1 "
+                                                   "from Debian packages, to rehearse `govctl apply` and "
+                                                   "`govctl audit` (needs root).")
 
 # The CLI plumbing, never govctl.cli (which mounts cloud_app as `govctl lab cloud`): no import cycle.
 from govctl.core.clikit import JsonOpt, err, handle_errors, out, progress, progress_enabled  # noqa: E402
@@ -963,24 +1138,22 @@ def _table(st: LabStatus) -> None:
 
 @cloud_app.command("install")
 @handle_errors
-def cloud_install(
-    compute: Annotated[bool, typer.Option("--compute", help="Also rabbitmq-server (for `up --compute`).")] = False,
-    as_json: JsonOpt = False,
-) -> None:
+def cloud_install(as_json: JsonOpt = False) -> None:
     """Install the Debian packages the cloud lab needs, only those missing (apt-get update only then).
 
-    Library packages only (python3-keystone, python3-neutron, ...): no systemd units, no /etc configs.
+    Library packages where Debian has them (python3-keystone, python3-designate, ...), plus rabbitmq-server
+    and bind9, whose services apt is kept from starting and which are left disabled: the lab runs its own.
 
     Example: `sudo govctl lab cloud install`
     """
     t0 = time.monotonic()
-    done = install(compute, progress=None if as_json else _say)
+    done = install(progress=None if as_json else _say)
     if as_json:
         _emit_json({"installed": done, "seconds": round(time.monotonic() - t0, 2)})
     elif done:
         out.print(f"installed {' '.join(done)} in {time.monotonic() - t0:.1f} s", highlight=False)
     else:
-        out.print(f"all {len(wanted_packages(compute))} packages already installed", highlight=False)
+        out.print(f"all {len(wanted_packages())} packages already installed", highlight=False)
 
 
 @cloud_app.command("up")
@@ -988,24 +1161,27 @@ def cloud_install(
 def cloud_up(
     fresh: Annotated[bool, typer.Option("--fresh", help="Stop everything and wipe databases, state and logs "
                                                         "first.")] = False,
-    compute: Annotated[bool, typer.Option("--compute", help="Also RabbitMQ and nova-conductor/-scheduler/-compute "
-                                                            "with the fake driver.")] = False,
+    compute: Annotated[bool, typer.Option("--compute", help="Also nova-conductor/-scheduler/-compute with the fake "
+                                                            "driver.")] = False,
     no_nova: Annotated[bool, typer.Option("--no-nova", help="No Nova API.")] = False,
     no_cinder: Annotated[bool, typer.Option("--no-cinder", help="No Cinder API.")] = False,
     no_swift: Annotated[bool, typer.Option("--no-swift", help="No Swift (proxy, account, container and object "
                                                               "servers).")] = False,
+    no_designate: Annotated[bool, typer.Option("--no-designate", help="No Designate and no named (nor RabbitMQ, "
+                                                                      "unless --compute).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Start the cloud lab, or leave it as it is if it already runs; writes clouds.yaml (cloud `govctl-lab`).
 
     Directory: $GOVCTL_CLOUD_LAB_DIR, else $GOVCTL_LAB_DIR/cloud, else /var/lib/govctl/lab/cloud. Ports
     (all on 127.0.0.1): PostgreSQL 15432, Keystone 5000, Neutron 9696, Placement 8778, Nova 8774,
-    Cinder 8776, Swift proxy 8880 and its object, container and account servers 6200, 6201, 6202 (with
-    --compute RabbitMQ 5672, 25672, epmd 4369); override each with GOVCTL_CLOUD_PG_PORT,
-    GOVCTL_CLOUD_KEYSTONE_PORT, ... (PG, KEYSTONE, NEUTRON, PLACEMENT, NOVA, CINDER, SWIFT, SWIFT_OBJECT,
-    SWIFT_CONTAINER, SWIFT_ACCOUNT, RABBIT, RABBIT_DIST, EPMD). Credentials admin/admin,
-    loopback only. API acceptance only: no agents, no Glance, no instance boots; Swift stores for real
-    (one-node ring, data in the lab's state directory).
+    Cinder 8776, Swift proxy 8880 and its object, container and account servers 6200, 6201, 6202,
+    Designate 9001, designate-mdns 5354, named 5356 (DNS) and 5953 (rndc), RabbitMQ 5672, 25672, epmd
+    4369; override each with GOVCTL_CLOUD_PG_PORT, GOVCTL_CLOUD_KEYSTONE_PORT, ... (PG, KEYSTONE, NEUTRON,
+    PLACEMENT, NOVA, CINDER, SWIFT, SWIFT_OBJECT, SWIFT_CONTAINER, SWIFT_ACCOUNT, DESIGNATE, MDNS, BIND,
+    RNDC, RABBIT, RABBIT_DIST, EPMD). Credentials admin/admin, loopback only. No dataplane: no agents, no
+    Glance, no instance boots; Swift stores for real (one-node ring, data in the lab's state directory)
+    and a DNS zone is served by the lab's named.
 
     Example: `sudo govctl lab cloud up --fresh && export OS_CLIENT_CONFIG_FILE=/var/lib/govctl/lab/cloud/clouds.yaml
     OS_CLOUD=govctl-lab && govctl audit -p prov --region '*=RegionOne' --physnet strong-isolation=physnet1
@@ -1014,6 +1190,7 @@ def cloud_up(
     # a bar showing the latest step on a terminal; otherwise (CI logs) one line per step
     with progress("cloud lab up", None) as bar:
         st = up(fresh=fresh, nova=not no_nova, cinder=not no_cinder, compute=compute, swift=not no_swift,
+                designate=not no_designate,
                 progress=None if as_json else bar if progress_enabled() else _say)
     if as_json:
         _emit_json(st.as_dict())

@@ -7,8 +7,8 @@ the lab's Neutron answers 500 to any hint, because Zed validates hints with `SEL
 agents.availability_zone` (neutron/objects/agent.py), which PostgreSQL rejects ("column agents.id must appear
 in the GROUP BY clause"); and past that it would answer 404, since Neutron AZs exist only where DHCP/L3
 agents report them and the lab runs none. A lab limitation, not the stacks' (see README, audit section).
-Designate is not in the lab, so zones are counted as unserved, and asserted to be exactly that type; the DR
-backup containers go to the lab's Swift, each in its tenant's own account.
+Designate and Swift are in the lab: zones are created (and deleted once Designate dropped them, subzones first),
+and the DR backup containers go to the lab's Swift, each in its tenant's own account. Nothing is unserved.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from govctl.stacks.program import regions_of
 pytestmark = pytest.mark.openstack
 
 REPO = Path(__file__).resolve().parents[2]
-UNSERVED_TYPES = {ZoneSpec.type}
+UNSERVED_TYPES: set[str] = set()
 
 
 def profile_for(platform: str) -> Profile:
@@ -93,11 +93,18 @@ def test_example_every_mapped_type_reaches_the_cloud(example_run: Run) -> None:
     assert types - created_types <= UNSERVED_TYPES, types - created_types
 
 
-def test_only_designate_is_unserved(example_run: Run, seed_run: Run) -> None:
+def test_nothing_is_unserved(example_run: Run, seed_run: Run) -> None:
     unserved = {o.type for r in (example_run, seed_run) for o in r.created if o.status == "unserved"}
     assert unserved <= UNSERVED_TYPES
     containers = [o for o in example_run.created if o.type == ContainerSpec.type]
     assert containers and all(o.status == "created" for o in containers), containers
+
+
+def test_every_platform_zone_is_created_in_designate(example_run: Run, seed_run: Run) -> None:
+    for run in (example_run, seed_run):
+        zones = [i for its in run.items.values() for i in its if i.type == ZoneSpec.type]
+        assert zones and {o.urn for o in run.created if o.type == ZoneSpec.type and o.status == "created"} == {
+            i.urn for i in zones}
 
 
 def test_example_every_resource_accepted(example_run: Run) -> None:

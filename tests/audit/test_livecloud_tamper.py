@@ -83,9 +83,10 @@ def test_seeded_platform_audits_in_sync(lab: Lab) -> None:
     report = lab.audit()
     assert report.in_sync, [f.message for f in report.findings if f.cls != "unverifiable"]
     assert report.matched == len([i for i in lab.items if lab.api.has(i.spec.service or "")])
-    # Designate is not in the lab: reported, never silently passed. Swift is: the DR backup containers, in each
-    # tenant's own account, are matched with their metadata and versioning like everything else.
-    assert {(f.rule, f.type) for f in report.of("unverifiable")} == {("no-service", ZoneSpec.type)}
+    # Designate and Swift are in the lab: the zone is matched, and the DR backup containers, in each tenant's own
+    # account, with their metadata and versioning like everything else. Nothing is unverifiable.
+    assert report.of("unverifiable") == []
+    assert [i for i in lab.items if i.type == ZoneSpec.type and lab.id(i.name)]
     containers = [i for i in lab.items if i.type == ContainerSpec.type]
     assert len(containers) == 3 and all(lab.id(i.name) for i in containers)
 
@@ -179,6 +180,22 @@ def test_deleted_ipv6_subnet_is_missing_and_a_violation(lab: Lab) -> None:
         assert [f.resource for f in v6] == [lab.urn("prov-gov-office-db")]
     finally:
         lab.recreate("prov-gov-office-db-v6", "prov-gov-office-db-v6-if")
+    assert lab.audit().in_sync
+
+
+def test_deleted_dns_zone_is_missing(lab: Lab) -> None:
+    from govctl.audit.mapping import SPECS, ZoneSpec
+
+    zone = lab.by_name["prov-zone"]
+    assert zone.type == ZoneSpec.type and lab.api.has("dns")
+    SPECS[ZoneSpec.type].delete(lab.api, lab.id("prov-zone"), {}, zone.live_region)  # once Designate dropped it
+    lab.forget("prov-zone")
+    try:
+        report = lab.audit()
+        assert {f.resource for f in report.of("missing")} == {zone.urn}
+        assert not report.of("drifted") and not report.of("violation")
+    finally:
+        lab.recreate("prov-zone")
     assert lab.audit().in_sync
 
 
