@@ -63,7 +63,10 @@ class _Mocks(pm.Mocks):
     def call(self, args: pm.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         label = args.args.get("name") or args.args.get("id") or ""
         token = args.token.split(":")[-1]
-        return {**args.args, "id": f"{LOOKUP_PREFIX}{token}/{label}>"}, []  # no check failures
+        found = {**args.args, "id": f"{LOOKUP_PREFIX}{token}/{label}>"}
+        if token == "getAuthScope":  # who the credentials are: the operator's user, for its role grants
+            found["userId"] = f"{LOOKUP_PREFIX}{token}/{label}/userId>"
+        return found, []  # no check failures
 
 
 class CaptureMonitor(pm.MockMonitor):

@@ -60,6 +60,11 @@ def _matches(new: Any, raw: Any, ids: dict[str, str], stack_urn: str) -> bool:
                                                            and new == raw)
 
 
+# A provider's settings that follow where the caller's credentials come from (stacks/credentials.py), not the
+# inventory: one present in the plan and absent from the state is no change of the cloud.
+CREDENTIAL_SOURCE = ("auth_url", "cloud")
+
+
 def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> list[InputChange]:
     stack_urn = planned.urn.split("::", 2)[0] + "::" + planned.urn.split("::", 2)[1] + "::"
     old_inputs = base.inputs
@@ -74,6 +79,8 @@ def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> lis
             continue  # filled in by the provider's Check, not by the program
         if key not in planned.inputs and planned.type.startswith(PROVIDER_TYPE):
             continue  # a provider's settings from the environment (OS_CLOUD -> cloud) and the engine (version)
+        if key in CREDENTIAL_SOURCE and key not in old_inputs and planned.type.startswith(PROVIDER_TYPE):
+            continue  # a plan made with other credentials (OS_CLOUD unset: auth_url, no cloud) than the apply
         if not _matches(new, old_inputs.get(key), ids, stack_urn):
             changes.append(InputChange(key, old, new))
     if (planned.provider or None) != (base.provider or None) and base.provider is not None:

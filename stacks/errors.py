@@ -16,6 +16,10 @@ class StateInvalid(InputError):
     """A checkpoint or snapshot file that cannot be read as Pulumi state."""
 
 
+class CredentialsInvalid(InputError):
+    """The clouds.yaml entry named by ``OS_CLOUD`` is missing or unreadable."""
+
+
 class ProgramError(RuntimeFailure):
     """The stack program failed; the message names the stack and the resource."""
 

@@ -92,8 +92,10 @@ def work_dir(state_dir: Path) -> Path:
 
 
 def env(state_dir: Path) -> dict[str, str]:
-    """What the engine runs with: backend, passphrase file, interpreter."""
-    out: dict[str, str] = {"PULUMI_PYTHON_CMD": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    """What the engine runs with: backend, passphrase file, interpreter, the clouds.yaml entry's credentials."""
+    from govctl.stacks.credentials import engine_env
+
+    out: dict[str, str] = {"PULUMI_PYTHON_CMD": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "true", **engine_env()}
     if not os.environ.get("PULUMI_BACKEND_URL"):
         out["PULUMI_BACKEND_URL"] = f"file://{_private_dir((state_dir / 'backend').resolve())}"
     if not (os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")):

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from govctl.inventory import models as m
+from govctl.stacks.credentials import entry
 from govctl.stacks.models import PLATFORM_TYPE, PlatformArgs, RegionPlan
 
 
@@ -57,11 +58,13 @@ class Platform(pulumi.ComponentResource):
         self.args = args
         self.providers = {}
         for region in args.regions:
-            # Credentials come from the environment (OS_USERNAME/OS_PASSWORD or clouds.yaml), never from here.
+            # Credentials come from the environment (OS_* variables, or the clouds.yaml entry govctl read for the
+            # engine: stacks/credentials.py), never from here; the entry's name is what its settings record.
             self.providers[region.name] = openstack.Provider(
                 provider_name(p, region),
                 auth_url=p.openstack.auth_url,
                 region=region.name,
+                cloud=entry(),
                 opts=pulumi.ResourceOptions(parent=self))
         primary = args.regions[0]
         main = self.providers[primary.name]

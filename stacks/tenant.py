@@ -18,6 +18,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from govctl.inventory import models as m
+from govctl.stacks.credentials import entry
 from govctl.stacks.errors import ProgramError
 from govctl.stacks.models import TENANT_TYPE, TenantArgs
 from govctl.stacks.platform import external_ipv6_subnet, protected
@@ -82,6 +83,8 @@ class Tenant(pulumi.ComponentResource):
             description=f"members of {t.department} working in {t.id}", opts=child)
         role = openstack.identity.get_role_output(
             name=MEMBER_ROLE, opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider))
+        self._member_role_id = role.id
+        self._operator_grant: openstack.identity.RoleAssignment | None = None
         openstack.identity.RoleAssignment(
             f"{t.id}-group-{MEMBER_ROLE}", group_id=group.id, project_id=project.id, role_id=role.id, opts=child)
 
@@ -210,11 +213,28 @@ class Tenant(pulumi.ComponentResource):
             opts=self._child)
 
     def _scoped_provider(self, region: str, name: str) -> openstack.Provider:
-        """A provider acting inside the tenant's project (server groups and containers belong to a project)."""
+        """A provider acting inside the tenant's project (server groups and containers belong to a project).
+
+        It authenticates as the operator, with a token scoped to the project: from the OS_* variables, which
+        govctl derives from the clouds.yaml entry (stacks/credentials.py; the entry's auth_url too, hence none
+        here then), since under a named entry the provider would ignore tenant_name."""
         t, p = self.args.tenant, self.args.platform
+        auth_url = None if entry() else p.openstack.auth_url
         return openstack.Provider(
-            f"{t.id}-{name}", auth_url=p.openstack.auth_url, region=region, tenant_name=t.id,
+            f"{t.id}-{name}", auth_url=auth_url, region=region, tenant_name=t.id,
             project_domain_name=p.openstack.domain, opts=pulumi.ResourceOptions(parent=self))
+
+    def _operator_role(self, project: openstack.identity.Project) -> openstack.identity.RoleAssignment:
+        """The operator's own member role in the project, once: Keystone scopes a token only to a project the
+        user has a role in, and the scoped providers' resources wait for it."""
+        if self._operator_grant is None:
+            t = self.args.tenant
+            scope = openstack.identity.get_auth_scope_output(
+                name="operator", opts=pulumi.InvokeOutputOptions(parent=self, provider=self.args.provider))
+            self._operator_grant = openstack.identity.RoleAssignment(
+                f"{t.id}-operator-{MEMBER_ROLE}", user_id=scope.user_id, project_id=project.id,
+                role_id=self._member_role_id, opts=self._child)
+        return self._operator_grant
 
     def _dr(self, project: openstack.identity.Project) -> None:
         t, dr = self.args.tenant, self.args.dr
@@ -229,7 +249,8 @@ class Tenant(pulumi.ComponentResource):
             openstack.compute.ServerGroup(
                 f"{t.id}-anti-affinity-{role}", name=f"{t.id}-anti-affinity-{role}", region=rp.name,
                 policies="soft-anti-affinity",
-                opts=pulumi.ResourceOptions(parent=self, provider=prov, depends_on=[project]))
+                opts=pulumi.ResourceOptions(parent=self, provider=prov,
+                                            depends_on=[project, self._operator_role(project)]))
         if grade >= 3 and dr.same_city is not None:
             # Standby capacity in the same-city centre.
             self._quotas(project, dr.same_city.name, dr.same_city_provider)
@@ -264,7 +285,8 @@ class Tenant(pulumi.ComponentResource):
                 f"{t.id}-dr-backup-{rp.name}", name=f"{t.id}-dr-backup", region=rp.name, versioning=grade >= 4,
                 metadata={"dr-grade": str(grade), "rto-minutes": str(t.dr.rto_minutes),
                           "rpo-minutes": str(t.dr.rpo_minutes), "standard": t.dr.standard},
-                opts=protected(pulumi.ResourceOptions(parent=self, provider=remote, depends_on=[project])))
+                opts=protected(pulumi.ResourceOptions(parent=self, provider=remote,
+                                                      depends_on=[project, self._operator_role(project)])))
 
     def share(self, targets: dict[str, Any]) -> None:
         """RBAC: share every network with the given tenants (tenant id -> project id), and nothing else."""
