@@ -421,6 +421,19 @@ def _tenant_v6(loaded: Loaded) -> Iterator:
                 yield ("tenant", t.id, ("networks", i, "ipv6"), f"network '{net.name}' not yet dual-stack", False)
 
 
+@rule("QUOTA-001", "a tenant's network quotas hold the networks, subnets and router govctl creates in its project",
+      "OpenStack Neutron: a create beyond the project's quota is refused (HTTP 409 Quota exceeded), mid-apply")
+def _quota_fit(loaded: Loaded) -> Iterator:
+    for t in loaded.inventory.tenants:
+        q = t.quotas
+        need = {"networks": len(t.networks), "subnets": sum(1 + bool(n.ipv6) for n in t.networks), "routers": 1}
+        for key, count in need.items():
+            if getattr(q, key) < count:
+                yield ("tenant", t.id, ("quotas", key), f"quota {key} {getattr(q, key)} is below the {count} "
+                                                        f"the tenant's networks need; Neutron would refuse the rest "
+                                                        "mid-apply", getattr(q, key))
+
+
 # ---------------------------------------------------------------- addressing
 
 

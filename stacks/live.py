@@ -44,6 +44,10 @@ class CloudUnreachable(LiveFailure):
     """The cloud's Keystone (or another endpoint) does not answer."""
 
 
+class QuotaExhausted(LiveFailure):
+    """The cloud refused a create for a project's quota, half-way through an update."""
+
+
 class HubNotApplied(InputError):
     """A federated stack reads the hub's outputs, and the hub stack has none yet."""
 
@@ -153,6 +157,9 @@ def has_outputs(name: str, inventory_dir: Path, state_dir: Path) -> bool:
 _ERROR = re.compile(r"^\s*(?:error|\*)\s*:?\s*(.+)$")
 _AUTH = ("Authentication failed", "requires authentication", "The request you have made requires authentication",
          "401 Unauthorized", "Unauthorized", "status code 401")
+# Neutron "OverQuota ... Quota exceeded for resources", Nova "Quota exceeded for cores", Cinder "VolumeLimitExceeded"
+_QUOTA = re.compile(r"(quota exceeded[^\"\\]*|overquota|over quota|\w*limitexceeded)", re.IGNORECASE)
+_CREATING = re.compile(r"creating (urn:pulumi:\S+?):? ")
 _UNREACHABLE = ("connection refused", "no such host", "i/o timeout", "network is unreachable", "no route to host",
                 "context deadline exceeded", "dial tcp")
 
@@ -184,6 +191,14 @@ def classify(name: str, what: str, exc: Exception) -> Exception:
                           "; nothing more was changed")
     if any(k in text for k in _UNREACHABLE):
         return CloudUnreachable(f"stack '{name}': the cloud does not answer: {first}")
+    quotas = [m.strip().rstrip(".") for m in _QUOTA.findall(text)]
+    if quotas:
+        said = next((q for q in quotas if q.lower().startswith("quota exceeded")), quotas[0])
+        at = _CREATING.search(text)
+        where = f" creating {at.group(1).rsplit('::', 1)[-1]}" if at else ""
+        return QuotaExhausted(f"stack '{name}': the cloud refused{where}: {said}; what was applied before it stays: "
+                              "raise the project's quota in the cloud, or ask for less in the inventory, and apply "
+                              "again")
     return LiveFailure(f"stack '{name}': {what} failed: {first}")
 
 

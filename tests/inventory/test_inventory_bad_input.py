@@ -488,6 +488,10 @@ CASES: list[Case] = [
     Case("ADDR-002-duplicate-management-address", "extranet.yaml",
          sub("extranet.yaml", "mgmt: 198.51.100.12", "mgmt: 198.51.100.11  # copy-paste"),
          "same management address", rule="ADDR-002", path="nodes[1].mgmt", line="# copy-paste"),
+    Case("QUOTA-001-more-networks-than-the-quota", "tenants.yaml",
+         sub("tenants.yaml", "      volume_gb: 4000\n", "      volume_gb: 4000\n      networks: 1  # too few\n"),
+         "quota networks 1 is below the 2 the tenant's networks need", rule="QUOTA-001",
+         path="tenants[0].quotas.networks", line="# too few"),
     Case("rules-disable-unknown-rule-id", "province.yaml", sub("province.yaml", "disabled: []", "disabled: [NET-02]"),
          "no such rule", value="NET-02", path="rules.disabled[0]", line="disabled: [NET-02]"),
     # --- warning rules: reported, exit 0

@@ -405,6 +405,39 @@ def test_an_unreachable_keystone_is_one_line_and_exit_1(world, tmp_path: Path) -
     assert "the cloud does not answer" in res.last_line
 
 
+def test_a_quota_exhausted_mid_apply_is_one_line_and_exit_1(world) -> None:  # noqa: ANN001
+    """The project's network quota, lowered in the cloud behind govctl's back to what the tenant uses, refuses the
+    network an edit adds, half-way through the update: one line naming it and Neutron's reason, exit 1, the state
+    without it. With the quota back, the plan has nothing left to do once the edit is undone."""
+    from govctl.audit.cloud import Cloud
+
+    inv, state = world["inv"], world["state"]
+    api = Cloud(world["lab"].cloud)
+    project = projects_of(checkpoint(state))["prov-finance"]
+    used = len(api.call("network", "GET", f"/networks?project_id={project}")["networks"])
+    quota = api.call("network", "GET", f"/quotas/{project}")["quota"]["network"]
+    assert used < quota
+    tenants = inv / "tenants.yaml"
+    text = tenants.read_text(encoding="utf-8")
+    legacy = "      - {name: legacy, ipv4: 198.51.100.128/26, ipv6: false}   # not yet dual-stack\n"
+    assert legacy in text
+    tenants.write_text(text.replace(legacy, legacy + "      - {name: over, ipv4: 203.0.113.96/27}\n", 1),
+                       encoding="utf-8")
+    api.call("network", "PUT", f"/quotas/{project}", body={"quota": {"network": used}})
+    try:
+        res = govctl("--state-dir", str(state), "apply", str(inv), "-s", STACK, "--yes")
+    finally:
+        api.call("network", "PUT", f"/quotas/{project}", body={"quota": {"network": quota}})
+        tenants.write_text(text, encoding="utf-8")
+    assert res.code == 1, res.err
+    assert "Traceback" not in res.err
+    assert res.last_line.startswith("failed: stack 'prov': the cloud refused creating prov-finance-over: Quota "
+                                    "exceeded for resources: ['network']; "), res.last_line
+    assert not [u for u in checkpoint(state) if u.endswith("::prov-finance-over")]
+    assert len(api.call("network", "GET", f"/networks?project_id={project}")["networks"]) == used
+    assert planned(inv, state)["stacks"][0]["changes"] == []
+
+
 def test_kill_9_half_way_then_apply_again_converges(world) -> None:  # noqa: ANN001
     """The next apply removes the dead run's lock, adopts the creates that reached the cloud (no second copy),
     creates the rest, and ends in sync: the audit finds nothing missing or unmanaged, the plan nothing to do."""

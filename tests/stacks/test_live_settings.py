@@ -81,6 +81,15 @@ class _Fake(Exception):
      "output yet: apply the hub stack first (govctl apply --stack prov)\n", live.HubNotApplied, 2, "apply the hub"),
     ("    error: 1 error occurred:\n    * Error creating OpenStack DNS client: No suitable endpoint could be found in "
      "the service catalog.\n", live.LiveFailure, 1, "DNS client: No suitable endpoint"),
+    # Neutron's answer to a create beyond the project's quota, as the provider passes it on
+    ("    error: 1 error occurred:\n    * creating urn:pulumi:prov::govctl::govctl:cloud:Tenant$openstack:networking/"
+     "network:Network::prov-finance-over: 1 error occurred:\n    * Error creating openstack_networking_network_v2: "
+     "Expected HTTP response code [201 202] when accessing [POST http://127.0.0.1:9696/v2.0/networks], but got 409 "
+     "instead: {\"NeutronError\": {\"type\": \"OverQuota\", \"message\": \"Quota exceeded for resources: "
+     "['network'].\", \"detail\": \"\"}}\n", live.QuotaExhausted, 1,
+     "the cloud refused creating prov-finance-over: Quota exceeded for resources: ['network']; "),
+    ("    * Error creating openstack_compute_servergroup_v2: Quota exceeded, too many server groups.\n",
+     live.QuotaExhausted, 1, "refused: Quota exceeded, too many server groups;"),
 ])
 def test_each_engine_failure_ends_in_one_line_with_its_exit_code(text: str, kind: type, code: int, says: str) -> None:
     err = live.classify("prov", "update", _Fake("code: 255\n stdout: ...\n stderr: " + text))
