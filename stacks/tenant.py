@@ -85,6 +85,7 @@ class Tenant(pulumi.ComponentResource):
             name=MEMBER_ROLE, opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider))
         self._member_role_id = role.id
         self._operator_grant: openstack.identity.RoleAssignment | None = None
+        self._scoped: openstack.Provider | None = None
         openstack.identity.RoleAssignment(
             f"{t.id}-group-{MEMBER_ROLE}", group_id=group.id, project_id=project.id, role_id=role.id, opts=child)
 
@@ -212,17 +213,23 @@ class Tenant(pulumi.ComponentResource):
             f"{t.id}-dedicated-flavor-access", flavor_id=flavor.id, tenant_id=project.id, region=rg,
             opts=self._child)
 
-    def _scoped_provider(self, region: str, name: str) -> openstack.Provider:
-        """A provider acting inside the tenant's project (server groups and containers belong to a project).
+    def _scoped_provider(self) -> openstack.Provider:
+        """The provider acting inside the tenant's project (server groups and containers belong to a project), one
+        per tenant: each resource names its region, and the engine runs one provider process per provider
+        resource (a Guangdong-sized hub has a hundred DR tenants).
 
         It authenticates as the operator, with a token scoped to the project: from the OS_* variables, which
         govctl derives from the clouds.yaml entry (stacks/credentials.py; the entry's auth_url too, hence none
         here then), since under a named entry the provider would ignore tenant_name."""
-        t, p = self.args.tenant, self.args.platform
-        auth_url = None if entry() else p.openstack.auth_url
-        return openstack.Provider(
-            f"{t.id}-{name}", auth_url=auth_url, region=region, tenant_name=t.id,
-            project_domain_name=p.openstack.domain, opts=pulumi.ResourceOptions(parent=self))
+        if self._scoped is None:
+            t, p = self.args.tenant, self.args.platform
+            auth_url = None if entry() else p.openstack.auth_url
+            # cloud="": no entry, said outright, since the SDK would fill it from OS_CLOUD where one is set (an
+            # offline plan's shell) and not in the engine, whose OS_CLOUD govctl clears.
+            self._scoped = openstack.Provider(
+                f"{t.id}-scope", auth_url=auth_url, region=self.args.region.name, tenant_name=t.id,
+                project_domain_name=p.openstack.domain, cloud="", opts=pulumi.ResourceOptions(parent=self))
+        return self._scoped
 
     def _operator_role(self, project: openstack.identity.Project) -> openstack.identity.RoleAssignment:
         """The operator's own member role in the project, once: Keystone scopes a token only to a project the
@@ -245,7 +252,7 @@ class Tenant(pulumi.ComponentResource):
         # Standby processing: instances of one tier spread over hosts, in both active-active centres.
         centres = [("primary", dr.primary)] + ([("same-city", dr.same_city)] if dr.same_city is not None else [])
         for role, rp in centres:
-            prov = self._scoped_provider(rp.name, f"scope-{rp.name}")
+            prov = self._scoped_provider()
             openstack.compute.ServerGroup(
                 f"{t.id}-anti-affinity-{role}", name=f"{t.id}-anti-affinity-{role}", region=rp.name,
                 policies="soft-anti-affinity",
@@ -280,7 +287,7 @@ class Tenant(pulumi.ComponentResource):
                 f"{t.id}-volume-quota-{rp.name}", project_id=project.id, region=rp.name, volumes=q.volumes,
                 gigabytes=q.volume_gb, opts=platform_side)
             # Object backups (database dumps, file archives) in the tenant's account there.
-            remote = self._scoped_provider(rp.name, f"scope-{rp.name}")
+            remote = self._scoped_provider()
             openstack.objectstorage.Container(
                 f"{t.id}-dr-backup-{rp.name}", name=f"{t.id}-dr-backup", region=rp.name, versioning=grade >= 4,
                 metadata={"dr-grade": str(grade), "rto-minutes": str(t.dr.rto_minutes),
