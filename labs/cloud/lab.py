@@ -34,7 +34,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,20 +60,22 @@ BOOTSTRAP_REGION = "RegionOne"
 EXAMPLE_CLOUDS = Path(__file__).resolve().parent.parent.parent / "inventories" / "example" / "clouds.yaml"
 
 
-def served_regions() -> tuple[list[str], list[str]]:
-    """(regions, availability zones) the lab serves: RegionOne and every region and AZ of the bundled example."""
+def served_regions(serve: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """(regions, availability zones) the lab serves: RegionOne and every region and AZ of the bundled example,
+    then of each inventory directory in ``serve`` (``up --serve``: e.g. a Guangdong-sized benchmark)."""
     import yaml
 
     regions, zones = [BOOTSTRAP_REGION], []
-    try:
-        doc = yaml.safe_load(EXAMPLE_CLOUDS.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        doc = {}
-    for platform in doc.get("platforms") or []:
-        for region in ((platform.get("openstack") or {}).get("regions")) or []:
-            if region.get("name") and region["name"] not in regions:
-                regions.append(str(region["name"]))
-            zones += [str(z) for z in region.get("availability_zones") or [] if str(z) not in zones]
+    for clouds in (EXAMPLE_CLOUDS, *(Path(d) / "clouds.yaml" for d in serve)):
+        try:
+            doc = yaml.safe_load(clouds.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            doc = {}
+        for platform in doc.get("platforms") or []:
+            for region in ((platform.get("openstack") or {}).get("regions")) or []:
+                if region.get("name") and region["name"] not in regions:
+                    regions.append(str(region["name"]))
+                zones += [str(z) for z in region.get("availability_zones") or [] if str(z) not in zones]
     return regions, zones
 DB_USER = DB_PASSWORD = "os"
 
@@ -167,6 +169,7 @@ class LabSettings:
     compute: bool = False
     swift: bool = True
     designate: bool = True
+    serve: tuple[str, ...] = ()  # inventories whose regions and AZs are served besides the example's
 
     @property
     def rabbit(self) -> bool:
@@ -224,7 +227,7 @@ class LabSettings:
         ports = {**DEFAULT_PORTS, **{k: int(v) for k, v in data["ports"].items()}}
         return cls(directory=str(root), ports=ports, nova=bool(data["nova"]), cinder=bool(data["cinder"]),
                    compute=bool(data["compute"]), swift=bool(data.get("swift", False)),
-                   designate=bool(data.get("designate", False)))
+                   designate=bool(data.get("designate", False)), serve=tuple(data.get("serve") or ()))
 
     def save(self) -> None:
         tmp = self.root / "lab.json.tmp"
@@ -627,7 +630,7 @@ def _keystone_setup(s: LabSettings) -> None:
         reseller = ident.find_role("ResellerAdmin") or ident.create_role(name="ResellerAdmin")
         ident.assign_project_role_to_user(ident.find_project("admin", domain_id="default"),
                                           ident.find_user("admin", domain_id="default"), reseller)
-    regions, _zones = served_regions()
+    regions, _zones = served_regions(s.serve)
     known = {r.id for r in ident.regions()}
     for region in regions:
         if region not in known:
@@ -678,7 +681,8 @@ def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], timeo
 
 
 def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: bool = False, swift: bool = True,
-       designate: bool = True, directory: Path | None = None, progress: Progress | None = None) -> LabStatus:
+       designate: bool = True, serve: Sequence[str] = (), directory: Path | None = None,
+       progress: Progress | None = None) -> LabStatus:
     """Start the lab (or leave it as it is when it already runs with these flags); returns its status.
 
     ``fresh`` stops everything and wipes databases, state and logs first. Databases are initialised
@@ -715,7 +719,7 @@ def up(*, fresh: bool = False, nova: bool = True, cinder: bool = True, compute: 
     ports = {**ports_from_env(), **old.ports} if old and (running or (old.root / "pg" / "postmaster.pid").exists()) \
         else ports_from_env()
     s = LabSettings(directory=str(root), ports=ports, nova=nova, cinder=cinder, compute=compute, swift=swift,
-                    designate=designate)
+                    designate=designate, serve=tuple(str(Path(d).resolve()) for d in serve))
     for d in ("etc", "logs", "run", "state"):
         (root / d).mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
@@ -825,7 +829,8 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
         # Designate boots, and gets its pool, beside Keystone's catalog setup and the other services' start: it
         # needs its schema and the bus, not the catalog. Its result is taken below.
         designate = beside.submit(_up_designate, s, confs, start, step, wall0, pending.get("designate"), abort)
-    catalog = json.dumps([_catalog(s), served_regions(), ["ResellerAdmin"] if s.swift else []])  # what setup made
+    # what setup made
+    catalog = json.dumps([_catalog(s), served_regions(s.serve), ["ResellerAdmin"] if s.swift else []])
     if (state / "catalog").exists() and (state / "catalog").read_text() == catalog:
         pass
     else:
@@ -892,7 +897,7 @@ def _up_services(s: LabSettings, confs: dict[str, Path], pending: dict[str, Futu
 def _agents(s: LabSettings) -> None:
     """One DHCP and one L3 agent row per served availability zone (no agent runs): Neutron accepts
     ``availability_zone_hints`` naming only zones where such agents are, as a real cloud does."""
-    zones = [z for z in served_regions()[1] if re.fullmatch(r"[A-Za-z0-9._-]+", z)]  # plain names only into SQL
+    zones = [z for z in served_regions(s.serve)[1] if re.fullmatch(r"[A-Za-z0-9._-]+", z)]  # plain names only into SQL
     if not zones:
         return
     values = ", ".join(f"('{z}')" for z in zones)
@@ -1169,6 +1174,10 @@ def cloud_up(
                                                               "servers).")] = False,
     no_designate: Annotated[bool, typer.Option("--no-designate", help="No Designate and no named (nor RabbitMQ, "
                                                                       "unless --compute).")] = False,
+    serve: Annotated[list[Path] | None, typer.Option("--serve", help="Also serve the regions and availability "
+                                                                     "zones of this inventory's clouds.yaml "
+                                                                     "(repeatable).", exists=True, file_okay=False)]
+    = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Start the cloud lab, or leave it as it is if it already runs; writes clouds.yaml (cloud `govctl-lab`).
@@ -1190,7 +1199,7 @@ def cloud_up(
     # a bar showing the latest step on a terminal; otherwise (CI logs) one line per step
     with progress("cloud lab up", None) as bar:
         st = up(fresh=fresh, nova=not no_nova, cinder=not no_cinder, compute=compute, swift=not no_swift,
-                designate=not no_designate,
+                designate=not no_designate, serve=[str(d) for d in serve or ()],
                 progress=None if as_json else bar if progress_enabled() else _say)
     if as_json:
         _emit_json(st.as_dict())

@@ -60,3 +60,16 @@ def test_install_disables_only_what_it_installed(machine: Machine) -> None:
 def test_nothing_missing_runs_nothing(machine: Machine) -> None:
     machine.missing = []
     assert lab.install() == [] and machine.calls == [] and not machine.policy.exists()
+
+
+def test_serve_adds_an_inventorys_regions_and_zones_to_the_examples() -> None:
+    """`govctl lab cloud up --serve inventories/guangdong`: Guangdong's regions and AZs besides the example's."""
+    from govctl.labs.cloud.lab import served_regions
+
+    root = Path(__file__).resolve().parents[2] / "inventories"
+    base_regions, base_zones = served_regions()
+    regions, zones = served_regions([str(root / "guangdong")])
+    assert regions[:len(base_regions)] == base_regions and zones[:len(base_zones)] == base_zones
+    assert {"RegionGZMain", "RegionGZBackup", "RegionZJDR"} <= set(regions) - set(base_regions)
+    assert {"az-police-1", "az-hrss-1", "az-guangzhou-2"} <= set(zones) - set(base_zones)
+    assert len(regions) == len(set(regions)) and len(zones) == len(set(zones))
