@@ -160,6 +160,7 @@ _AUTH = ("Authentication failed", "requires authentication", "The request you ha
 # Neutron "OverQuota ... Quota exceeded for resources", Nova "Quota exceeded for cores", Cinder "VolumeLimitExceeded"
 _QUOTA = re.compile(r"(quota exceeded[^\"\\]*|overquota|over quota|\w*limitexceeded)", re.IGNORECASE)
 _CREATING = re.compile(r"creating (urn:pulumi:\S+?):? ")
+_DIAGNOSTIC = re.compile(r"^[\w.:/-]+ \(([^()\s]+)\):$")  # the engine's "Diagnostics:" header: "TYPE (NAME):"
 _UNREACHABLE = ("connection refused", "no such host", "i/o timeout", "network is unreachable", "no route to host",
                 "context deadline exceeded", "dial tcp")
 
@@ -178,6 +179,22 @@ def _first_error(lines: list[str]) -> str:
     return errors[0] if errors else (lines[-1] if lines else "the engine failed")
 
 
+def _refused_resource(lines: list[str]) -> str | None:
+    """The resource whose error names a quota: from the provider's "creating URN:" line, else from the header of
+    the engine's diagnostics block the quota line is in."""
+    header = None
+    for line in lines:
+        at = _CREATING.search(line)
+        if at is not None:
+            return at.group(1).rsplit("::", 1)[-1]
+        diag = _DIAGNOSTIC.match(line)
+        if diag is not None:
+            header = diag.group(1)
+        elif _QUOTA.search(line) and header is not None:
+            return header
+    return None
+
+
 def classify(name: str, what: str, exc: Exception) -> Exception:
     """One line for what went wrong, as the right error type (exit code)."""
     lines = _lines(exc)
@@ -194,8 +211,8 @@ def classify(name: str, what: str, exc: Exception) -> Exception:
     quotas = [m.strip().rstrip(".") for m in _QUOTA.findall(text)]
     if quotas:
         said = next((q for q in quotas if q.lower().startswith("quota exceeded")), quotas[0])
-        at = _CREATING.search(text)
-        where = f" creating {at.group(1).rsplit('::', 1)[-1]}" if at else ""
+        name_ = _refused_resource(lines)
+        where = f" creating {name_}" if name_ else ""
         return QuotaExhausted(f"stack '{name}': the cloud refused{where}: {said}; what was applied before it stays: "
                               "raise the project's quota in the cloud, or ask for less in the inventory, and apply "
                               "again")

@@ -90,6 +90,11 @@ class _Fake(Exception):
      "the cloud refused creating prov-finance-over: Quota exceeded for resources: ['network']; "),
     ("    * Error creating openstack_compute_servergroup_v2: Quota exceeded, too many server groups.\n",
      live.QuotaExhausted, 1, "refused: Quota exceeded, too many server groups;"),
+    # the same as the engine's diagnostics block shows it: the resource in the header
+    ("stdout: Updating (prov):\n\nDiagnostics:\n  openstack:networking:Network (prov-finance-over):\n    error: 1 "
+     "error occurred:\n    \t* Error creating openstack_networking_network_v2: ... got 409 instead: {\"NeutronError\": "
+     "{\"type\": \"OverQuota\", \"message\": \"Quota exceeded for resources: ['network'].\"}}\n",
+     live.QuotaExhausted, 1, "refused creating prov-finance-over: Quota exceeded for resources: ['network'];"),
 ])
 def test_each_engine_failure_ends_in_one_line_with_its_exit_code(text: str, kind: type, code: int, says: str) -> None:
     err = live.classify("prov", "update", _Fake("code: 255\n stdout: ...\n stderr: " + text))
