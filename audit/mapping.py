@@ -188,6 +188,25 @@ class _CloudNamedSpec(TypeSpec):
         return (obj["name"],)
 
 
+class _CollectionSpec(TypeSpec):
+    """A regional collection listed in one call (under ``collection``), created by a POST wrapping the object
+    in its singular ({"network": {...}}), deleted by id. Subclasses name the path and the singular."""
+
+    service: ClassVar[str]
+    path: ClassVar[str]  # "/networks"
+    one: ClassVar[str]  # "network"
+    listing: ClassVar[str] = ""  # what the bulk listing adds to the path ("?is_public=None": private ones too)
+
+    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
+        return api.call(self.service, "GET", self.path + self.listing, region=region)[self.collection]
+
+    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
+        return api.call(self.service, "POST", self.path, region=region, body={self.one: body})[self.one]["id"]
+
+    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
+        api.call(self.service, "DELETE", f"{self.path}/{live_id}", region=region)
+
+
 # -------------------------------------------------- Keystone
 
 
@@ -313,22 +332,8 @@ def _neutron_list(api: Api, region: str | None, path: str, key: str) -> list[dic
     return api.call("network", "GET", path, region=region)[key]
 
 
-class _NeutronSpec(TypeSpec):
-    """A Neutron collection: listed in one call, created by a POST wrapping the object in its singular
-    ({"network": {...}}), deleted by id. Subclasses name the path and the singular."""
-
+class _NeutronSpec(_CollectionSpec):
     service = "network"
-    path: ClassVar[str]  # "/networks"
-    one: ClassVar[str]  # "network"
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return _neutron_list(api, region, self.path, self.collection)
-
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("network", "POST", self.path, region=region, body={self.one: body})[self.one]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("network", "DELETE", f"{self.path}/{live_id}", region=region)
 
 
 class _ProjectNamedNeutronSpec(_NeutronSpec):
@@ -462,6 +467,7 @@ class SecGroupSpec(_ProjectNamedNeutronSpec):
     type = "openstack:networking/secGroup:SecGroup"
     collection = "security_groups"
     path, one = "/security-groups", "security_group"
+    listing = "?fields=id&fields=name&fields=project_id&fields=description&fields=tenant_id"
     owned = _owned(("description", "str"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
@@ -470,11 +476,6 @@ class SecGroupSpec(_ProjectNamedNeutronSpec):
         return _clean({"name": inputs.get("name"), "project_id": _project(inputs, ctx),
                        "description": inputs.get("description"),
                        "_delete_default_rules": bool(inputs.get("deleteDefaultRules"))})
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        groups = _neutron_list(api, region, "/security-groups?fields=id&fields=name&fields=project_id"
-                                            "&fields=description&fields=tenant_id", "security_groups")
-        return groups
 
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
         sent = {k: v for k, v in body.items() if not k.startswith("_")}
@@ -647,19 +648,17 @@ class AggregateSpec(_CloudNamedSpec):
         api.call("compute", "DELETE", f"/os-aggregates/{live_id}", region=region)
 
 
-class FlavorSpec(_CloudNamedSpec):
+class FlavorSpec(_CloudNamedSpec, _CollectionSpec):
     type = "openstack:compute/flavor:Flavor"
     service = "compute"
     collection = "flavors"
+    path, one, listing = "/flavors", "flavor", "/detail?is_public=None"
     owned = _owned("vcpus", "ram", "disk", "os-flavor-access:is_public", ("extra_specs", "subset"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "vcpus": inputs["vcpus"], "ram": inputs["ram"],
                        "disk": inputs.get("disk", 0), "os-flavor-access:is_public": inputs.get("isPublic", True),
                        "extra_specs": inputs.get("extraSpecs")})
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("compute", "GET", "/flavors/detail?is_public=None", region=region)["flavors"]
 
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
         sent = {k: v for k, v in body.items() if k != "extra_specs"}
@@ -668,9 +667,6 @@ class FlavorSpec(_CloudNamedSpec):
             api.call("compute", "POST", f"/flavors/{flavor['id']}/os-extra_specs", region=region,
                      body={"extra_specs": body["extra_specs"]})
         return str(flavor["id"])
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("compute", "DELETE", f"/flavors/{live_id}", region=region)
 
 
 class AccessGrantSpec(TypeSpec):
@@ -733,12 +729,13 @@ class FlavorAccessSpec(AccessGrantSpec):
     add_action, remove_action, action_key = "addTenantAccess", "removeTenantAccess", "tenant"
 
 
-class ServerGroupSpec(TypeSpec):
+class ServerGroupSpec(_CollectionSpec):
     """Created inside the tenant's project (the stacks give it a provider scoped to the project)."""
 
     type = "openstack:compute/serverGroup:ServerGroup"
     service = "compute"
     collection = "server_groups"
+    path, one, listing = "/os-server-groups", "server_group", "?all_projects=True"
     scoped = True
     owned = _owned("policy")
 
@@ -753,40 +750,25 @@ class ServerGroupSpec(TypeSpec):
     def live_key(self, obj: dict[str, Any]) -> Key:
         return (obj.get("project_id"), obj["name"])
 
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("compute", "GET", "/os-server-groups?all_projects=True", region=region)["server_groups"]
-
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
         return api.call("compute", "POST", "/os-server-groups", region=region, project=project,
                         body={"server_group": {"name": body["name"], "policy": body["policy"]}})["server_group"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("compute", "DELETE", f"/os-server-groups/{live_id}", region=region)
 
 
 # -------------------------------------------------- Cinder
 
 
-class VolumeTypeSpec(_CloudNamedSpec):
+class VolumeTypeSpec(_CloudNamedSpec, _CollectionSpec):
     type = "openstack:blockstorage/volumeTypeV3:VolumeTypeV3"
     service = "block-storage"
     collection = "volume_types"
+    path, one, listing = "/types", "volume_type", "?is_public=None"
     owned = _owned(("description", "str"), "os-volume-type-access:is_public", ("extra_specs", "subset"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "description": inputs.get("description"),
                        "os-volume-type-access:is_public": inputs.get("isPublic", True),
                        "extra_specs": inputs.get("extraSpecs")})
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("block-storage", "GET", "/types?is_public=None", region=region)["volume_types"]
-
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("block-storage", "POST", "/types", region=region,
-                        body={"volume_type": body})["volume_type"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("block-storage", "DELETE", f"/types/{live_id}", region=region)
 
 
 class VolumeTypeAccessSpec(AccessGrantSpec):
