@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from govctl.core.clikit import (DeviceOpt, InventoryArg, InventoryOpt, JsonOpt, LimitOpt, YesOpt, emit_json, err,
-                           handle_errors, out, progress, resolve_inventory)
+                           handle_errors, out, plan_or_inventory, progress, resolve_inventory)
 from govctl.core.errors import ChangesPresent
 
 net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
@@ -234,10 +234,7 @@ def _plan_table(plan: Any, rows: list[tuple[str, int, int]]) -> Table:
 @net_app.command("push")
 @handle_errors
 def push_cmd(
-    inventory: Annotated[Path | None, typer.Argument(
-        metavar="[PLAN_FILE|INVENTORY]", show_default=False,
-        help="A plan file from `govctl net plan --out` (push exactly that plan), or the inventory directory "
-             "(default: the current directory if it holds province.yaml, else $GOVCTL_INVENTORY).")] = None,
+    inventory: Annotated[Path | None, plan_or_inventory("govctl net plan --out", "push")] = None,
     plan_file: Annotated[Path | None, typer.Option("--plan", help="Push exactly this plan file.")] = None,
     lab: LabOpt = False,
     limit: LimitOpt = None,

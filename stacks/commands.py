@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, err, handle_errors, out,
-                                progress)
+                                plan_or_inventory, progress)
 from govctl.source import load
 from govctl.core.errors import ChangesPresent, InputError, PolicyViolations
 
@@ -147,10 +147,7 @@ def _live_preview(inv: Any, stacks: list[str], directory: Path, state_dir: Path)
 @app.command("apply")
 @handle_errors
 def apply_cmd(
-    inventory: Annotated[Path | None, typer.Argument(
-        metavar="[PLAN_FILE|INVENTORY]", show_default=False,
-        help="A plan file from `govctl plan --out` (apply exactly that plan), or the inventory directory "
-             "(default: the current directory if it holds province.yaml, else $GOVCTL_INVENTORY).")] = None,
+    inventory: Annotated[Path | None, plan_or_inventory("govctl plan --out", "apply")] = None,
     stack: StackOpt = None,
     yes: YesOpt = False,
     state_dir: StateDirOpt = DEFAULT_STATE_DIR,
