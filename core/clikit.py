@@ -158,6 +158,11 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="WHEN",
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
+def detailed_exitcode_opt(when: str) -> Any:
+    """``--detailed-exitcode``: exit with EXIT_CHANGES ``when`` (a clause: "any device would change")."""
+    return typer.Option("--detailed-exitcode", help=f"Exit {EXIT_CHANGES} when {when}.")
+
+
 def plan_or_inventory(plan_out: str, verb: str) -> Any:
     """The positional argument of a command that carries out a saved plan or plans afresh: a plan file written by
     ``plan_out`` (``verb`` exactly that plan), or the inventory directory."""

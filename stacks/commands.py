@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, err, handle_errors, out,
-                                plan_or_inventory, progress)
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, detailed_exitcode_opt, emit_json, err,
+                                handle_errors, out, plan_or_inventory, progress)
 from govctl.source import load
 from govctl.core.errors import ChangesPresent, InputError, PolicyViolations
 
@@ -50,8 +50,7 @@ def plan_cmd(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown merge-request comment "
                                                               "(under 65,000 characters).")] = False,
     summary: Annotated[bool, typer.Option("--summary", help="Tables only, no per-resource lines.")] = False,
-    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
-                                                    help="Exit 3 when changes are present.")] = False,
+    detailed_exitcode: Annotated[bool, detailed_exitcode_opt("changes are present")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-run every stack; read and write no graph "
                                                               "cache.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parallel stack processes "
