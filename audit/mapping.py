@@ -178,10 +178,39 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+class _CloudNamedSpec(TypeSpec):
+    """Named uniquely in the whole cloud (domains, aggregates, flavors, volume types, zones): found by name."""
+
+    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
+        return (body["name"],)
+
+    def live_key(self, obj: dict[str, Any]) -> Key:
+        return (obj["name"],)
+
+
+class _CollectionSpec(TypeSpec):
+    """A regional collection listed in one call (under ``collection``), created by a POST wrapping the object
+    in its singular ({"network": {...}}), deleted by id. Subclasses name the path and the singular."""
+
+    service: ClassVar[str]
+    path: ClassVar[str]  # "/networks"
+    one: ClassVar[str]  # "network"
+    listing: ClassVar[str] = ""  # what the bulk listing adds to the path ("?is_public=None": private ones too)
+
+    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
+        return api.call(self.service, "GET", self.path + self.listing, region=region)[self.collection]
+
+    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
+        return api.call(self.service, "POST", self.path, region=region, body={self.one: body})[self.one]["id"]
+
+    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
+        api.call(self.service, "DELETE", f"{self.path}/{live_id}", region=region)
+
+
 # -------------------------------------------------- Keystone
 
 
-class DomainSpec(TypeSpec):
+class DomainSpec(_CloudNamedSpec):
     """``identity.Project`` with ``isDomain``: a Keystone domain (created through /v3/domains)."""
 
     type = "openstack:identity/project:Project#domain"
@@ -193,12 +222,6 @@ class DomainSpec(TypeSpec):
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "description": inputs.get("description"),
                        "enabled": inputs.get("enabled", True)})
-
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["name"],)
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj["name"],)
 
     def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
         return api.call("identity", "GET", "/domains")["domains"]
@@ -309,10 +332,25 @@ def _neutron_list(api: Api, region: str | None, path: str, key: str) -> list[dic
     return api.call("network", "GET", path, region=region)[key]
 
 
-class NetworkSpec(TypeSpec):
-    type = "openstack:networking/network:Network"
+class _NeutronSpec(_CollectionSpec):
     service = "network"
+
+
+class _ProjectNamedNeutronSpec(_NeutronSpec):
+    """Named uniquely within its project (networks, routers, security groups): found by (project, name).
+    A live object may carry the older tenant_id instead of project_id."""
+
+    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
+        return (body["project_id"], body.get("name"))
+
+    def live_key(self, obj: dict[str, Any]) -> Key:
+        return (obj.get("project_id") or obj.get("tenant_id"), obj.get("name"))
+
+
+class NetworkSpec(_ProjectNamedNeutronSpec):
+    type = "openstack:networking/network:Network"
     collection = "networks"
+    path, one = "/networks", "network"
     bulk_path = ("/networks", "networks")
     owned = _owned("name", "admin_state_up", "shared", "router:external", ("description", "str"),
                    "provider:network_type", "provider:physical_network",
@@ -336,32 +374,17 @@ class NetworkSpec(TypeSpec):
             b["availability_zone_hints"] = inputs["availabilityZoneHints"]
         return _clean(b)
 
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["project_id"], body.get("name"))
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj.get("project_id") or obj.get("tenant_id"), obj.get("name"))
-
     def drift(self, body: dict[str, Any], live: dict[str, Any]) -> builtins.list[tuple[str, Any, Any]]:
         # Neutron shows router:external True as soon as any access_as_external RBAC rule exists (that is
         # how a strong-isolation tenant's private external network works). Who may use it is the RBAC
         # rules' question, audited with them (an undeclared grant is a violation), not a drift here.
         return [d for d in super().drift(body, live) if d != ("router:external", False, True)]
 
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return _neutron_list(api, region, "/networks", "networks")
 
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("network", "POST", "/networks", region=region, body={"network": body})["network"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("network", "DELETE", f"/networks/{live_id}", region=region)
-
-
-class SubnetSpec(TypeSpec):
+class SubnetSpec(_NeutronSpec):
     type = "openstack:networking/subnet:Subnet"
-    service = "network"
     collection = "subnets"
+    path, one = "/subnets", "subnet"
     bulk_path = ("/subnets", "subnets")
     owned = _owned(("cidr", "cidr"), "ip_version", ("gateway_ip", "ip"), "enable_dhcp", "ipv6_ra_mode",
                    "ipv6_address_mode", ("allocation_pools", "pools"))
@@ -381,20 +404,11 @@ class SubnetSpec(TypeSpec):
     def live_key(self, obj: dict[str, Any]) -> Key:
         return (obj["network_id"], _norm_cidr(obj["cidr"]))
 
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return _neutron_list(api, region, "/subnets", "subnets")
 
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("network", "POST", "/subnets", region=region, body={"subnet": body})["subnet"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("network", "DELETE", f"/subnets/{live_id}", region=region)
-
-
-class RouterSpec(TypeSpec):
+class RouterSpec(_ProjectNamedNeutronSpec):
     type = "openstack:networking/router:Router"
-    service = "network"
     collection = "routers"
+    path, one = "/routers", "router"
     owned = _owned("admin_state_up", "external_gateway_info.network_id", "external_gateway_info.enable_snat",
                    ("availability_zone_hints", "set"))
 
@@ -406,21 +420,6 @@ class RouterSpec(TypeSpec):
         if ctx.profile.az_hints and inputs.get("availabilityZoneHints"):
             b["availability_zone_hints"] = inputs["availabilityZoneHints"]
         return _clean(b)
-
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["project_id"], body.get("name"))
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj.get("project_id") or obj.get("tenant_id"), obj.get("name"))
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return _neutron_list(api, region, "/routers", "routers")
-
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("network", "POST", "/routers", region=region, body={"router": body})["router"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("network", "DELETE", f"/routers/{live_id}", region=region)
 
 
 ROUTER_INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed",
@@ -464,10 +463,11 @@ class RouterInterfaceSpec(TypeSpec):
                               else live_id}))
 
 
-class SecGroupSpec(TypeSpec):
+class SecGroupSpec(_ProjectNamedNeutronSpec):
     type = "openstack:networking/secGroup:SecGroup"
-    service = "network"
     collection = "security_groups"
+    path, one = "/security-groups", "security_group"
+    listing = "?fields=id&fields=name&fields=project_id&fields=description&fields=tenant_id"
     owned = _owned(("description", "str"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
@@ -477,17 +477,6 @@ class SecGroupSpec(TypeSpec):
                        "description": inputs.get("description"),
                        "_delete_default_rules": bool(inputs.get("deleteDefaultRules"))})
 
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["project_id"], body.get("name"))
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj.get("project_id") or obj.get("tenant_id"), obj.get("name"))
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        groups = _neutron_list(api, region, "/security-groups?fields=id&fields=name&fields=project_id"
-                                            "&fields=description&fields=tenant_id", "security_groups")
-        return groups
-
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
         sent = {k: v for k, v in body.items() if not k.startswith("_")}
         sg = api.call("network", "POST", "/security-groups", region=region,
@@ -496,9 +485,6 @@ class SecGroupSpec(TypeSpec):
             for rule in sg.get("security_group_rules") or []:
                 api.call("network", "DELETE", f"/security-group-rules/{rule['id']}", region=region)
         return sg["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("network", "DELETE", f"/security-groups/{live_id}", region=region)
 
 
 def rule_key(sg: str, direction: str, ethertype: str, protocol: Any, lo: Any, hi: Any, prefix: Any,
@@ -512,10 +498,10 @@ def rule_key(sg: str, direction: str, ethertype: str, protocol: Any, lo: Any, hi
             int(hi) if hi is not None else None, net, remote_group)
 
 
-class SecGroupRuleSpec(TypeSpec):
+class SecGroupRuleSpec(_NeutronSpec):
     type = "openstack:networking/secGroupRule:SecGroupRule"
-    service = "network"
     collection = "security_group_rules"
+    path, one = "/security-group-rules", "security_group_rule"
     bulk_path = ("/security-group-rules", "security_group_rules")
     owned = _owned(("description", "str"))
 
@@ -538,21 +524,11 @@ class SecGroupRuleSpec(TypeSpec):
                         obj.get("port_range_min"), obj.get("port_range_max"), obj.get("remote_ip_prefix"),
                         obj.get("remote_group_id"))
 
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return _neutron_list(api, region, "/security-group-rules", "security_group_rules")
 
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("network", "POST", "/security-group-rules", region=region,
-                        body={"security_group_rule": body})["security_group_rule"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("network", "DELETE", f"/security-group-rules/{live_id}", region=region)
-
-
-class RbacPolicySpec(TypeSpec):
+class RbacPolicySpec(_NeutronSpec):
     type = "openstack:networking/rbacPolicyV2:RbacPolicyV2"
-    service = "network"
     collection = "rbac_policies"
+    path, one = "/rbac-policies", "rbac_policy"
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return {"object_type": inputs["objectType"], "object_id": inputs["objectId"], "action": inputs["action"],
@@ -564,16 +540,6 @@ class RbacPolicySpec(TypeSpec):
     def live_key(self, obj: dict[str, Any]) -> Key:
         return (obj["object_type"], obj["object_id"], obj["action"], obj.get("target_tenant")
                 or obj.get("target_project"))
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return _neutron_list(api, region, "/rbac-policies", "rbac_policies")
-
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("network", "POST", "/rbac-policies", region=region,
-                        body={"rbac_policy": body})["rbac_policy"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("network", "DELETE", f"/rbac-policies/{live_id}", region=region)
 
 
 # -------------------------------------------------- quotas (per project; no object of their own)
@@ -656,7 +622,7 @@ class VolumeQuotaSpec(_QuotaSpec):
 # -------------------------------------------------- Nova
 
 
-class AggregateSpec(TypeSpec):
+class AggregateSpec(_CloudNamedSpec):
     type = "openstack:compute/aggregateV2:AggregateV2"
     service = "compute"
     collection = "aggregates"
@@ -665,12 +631,6 @@ class AggregateSpec(TypeSpec):
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "availability_zone": inputs.get("zone"),
                        "metadata": inputs.get("metadata")})
-
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["name"],)
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj["name"],)
 
     def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
         rows = api.call("compute", "GET", "/os-aggregates", region=region)["aggregates"]
@@ -688,25 +648,17 @@ class AggregateSpec(TypeSpec):
         api.call("compute", "DELETE", f"/os-aggregates/{live_id}", region=region)
 
 
-class FlavorSpec(TypeSpec):
+class FlavorSpec(_CloudNamedSpec, _CollectionSpec):
     type = "openstack:compute/flavor:Flavor"
     service = "compute"
     collection = "flavors"
+    path, one, listing = "/flavors", "flavor", "/detail?is_public=None"
     owned = _owned("vcpus", "ram", "disk", "os-flavor-access:is_public", ("extra_specs", "subset"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "vcpus": inputs["vcpus"], "ram": inputs["ram"],
                        "disk": inputs.get("disk", 0), "os-flavor-access:is_public": inputs.get("isPublic", True),
                        "extra_specs": inputs.get("extraSpecs")})
-
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["name"],)
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj["name"],)
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("compute", "GET", "/flavors/detail?is_public=None", region=region)["flavors"]
 
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
         sent = {k: v for k, v in body.items() if k != "extra_specs"}
@@ -715,9 +667,6 @@ class FlavorSpec(TypeSpec):
             api.call("compute", "POST", f"/flavors/{flavor['id']}/os-extra_specs", region=region,
                      body={"extra_specs": body["extra_specs"]})
         return str(flavor["id"])
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("compute", "DELETE", f"/flavors/{live_id}", region=region)
 
 
 class AccessGrantSpec(TypeSpec):
@@ -780,12 +729,13 @@ class FlavorAccessSpec(AccessGrantSpec):
     add_action, remove_action, action_key = "addTenantAccess", "removeTenantAccess", "tenant"
 
 
-class ServerGroupSpec(TypeSpec):
+class ServerGroupSpec(_CollectionSpec):
     """Created inside the tenant's project (the stacks give it a provider scoped to the project)."""
 
     type = "openstack:compute/serverGroup:ServerGroup"
     service = "compute"
     collection = "server_groups"
+    path, one, listing = "/os-server-groups", "server_group", "?all_projects=True"
     scoped = True
     owned = _owned("policy")
 
@@ -800,46 +750,25 @@ class ServerGroupSpec(TypeSpec):
     def live_key(self, obj: dict[str, Any]) -> Key:
         return (obj.get("project_id"), obj["name"])
 
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("compute", "GET", "/os-server-groups?all_projects=True", region=region)["server_groups"]
-
     def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
         return api.call("compute", "POST", "/os-server-groups", region=region, project=project,
                         body={"server_group": {"name": body["name"], "policy": body["policy"]}})["server_group"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("compute", "DELETE", f"/os-server-groups/{live_id}", region=region)
 
 
 # -------------------------------------------------- Cinder
 
 
-class VolumeTypeSpec(TypeSpec):
+class VolumeTypeSpec(_CloudNamedSpec, _CollectionSpec):
     type = "openstack:blockstorage/volumeTypeV3:VolumeTypeV3"
     service = "block-storage"
     collection = "volume_types"
+    path, one, listing = "/types", "volume_type", "?is_public=None"
     owned = _owned(("description", "str"), "os-volume-type-access:is_public", ("extra_specs", "subset"))
 
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "description": inputs.get("description"),
                        "os-volume-type-access:is_public": inputs.get("isPublic", True),
                        "extra_specs": inputs.get("extraSpecs")})
-
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["name"],)
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj["name"],)
-
-    def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        return api.call("block-storage", "GET", "/types?is_public=None", region=region)["volume_types"]
-
-    def create(self, api: Api, body: dict[str, Any], region: str | None, project: str | None) -> str:
-        return api.call("block-storage", "POST", "/types", region=region,
-                        body={"volume_type": body})["volume_type"]["id"]
-
-    def delete(self, api: Api, live_id: str, body: dict[str, Any], region: str | None) -> None:
-        api.call("block-storage", "DELETE", f"/types/{live_id}", region=region)
 
 
 class VolumeTypeAccessSpec(AccessGrantSpec):
@@ -854,7 +783,7 @@ class VolumeTypeAccessSpec(AccessGrantSpec):
 # -------------------------------------------------- Designate, Swift
 
 
-class ZoneSpec(TypeSpec):
+class ZoneSpec(_CloudNamedSpec):
     """A Designate zone. Paths are relative to the dns endpoint as openstacksdk resolves it, which already ends
     in /v2 (a catalog URL without the version, as Designate registers it, is discovered to http://host:port/v2)."""
 
@@ -868,12 +797,6 @@ class ZoneSpec(TypeSpec):
     def body(self, inputs: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         return _clean({"name": inputs["name"], "email": inputs.get("email"), "ttl": inputs.get("ttl"),
                        "description": inputs.get("description"), "type": (inputs.get("type") or "PRIMARY").upper()})
-
-    def key(self, body: dict[str, Any], ctx: Ctx) -> Key:
-        return (body["name"],)
-
-    def live_key(self, obj: dict[str, Any]) -> Key:
-        return (obj["name"],)
 
     def list(self, api: Api, region: str | None, keys: Iterable[Key]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []

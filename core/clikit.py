@@ -156,6 +156,20 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="WHEN",
                                              help="Judge as if it were this date or time (ISO 8601, e.g. 2026-11-25 "
                                                   "or 2026-12-01T09:00:00+08:00); default: now.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def detailed_exitcode_opt(when: str) -> Any:
+    """``--detailed-exitcode``: exit with EXIT_CHANGES ``when`` (a clause: "any device would change")."""
+    return typer.Option("--detailed-exitcode", help=f"Exit {EXIT_CHANGES} when {when}.")
+
+
+def plan_or_inventory(plan_out: str, verb: str) -> Any:
+    """The positional argument of a command that carries out a saved plan or plans afresh: a plan file written by
+    ``plan_out`` (``verb`` exactly that plan), or the inventory directory."""
+    return typer.Argument(
+        metavar="[PLAN_FILE|INVENTORY]", show_default=False,
+        help=f"A plan file from `{plan_out}` ({verb} exactly that plan), or the inventory directory "
+             f"(default: the current directory if it holds province.yaml, else ${INVENTORY_ENV}).")
 RowsOpt = Annotated[int, typer.Option("--rows", min=0, metavar="N", help="Show at most this many rows (0: all).")]
 
 

@@ -125,6 +125,19 @@ def _unknown(o: Any, kind: str, ident: str, path: tuple, value: str | None, know
     return [o.problem(kind, ident, path, f"no such {what}", value)]
 
 
+def _peers(o: Any, kind: str, ident: str, field: str, refs: list[str], known: Container[str],
+           itself: str) -> list[Problem]:
+    """The problems of a list (``field``) of references from the ``kind`` ``ident`` to others of its kind:
+    one that ``known`` lacks, and one to itself (``itself`` says why that is wrong)."""
+    P: list[Problem] = []
+    for i, ref in enumerate(refs):
+        if ref not in known:
+            P.append(o.problem(kind, ident, (field, i), f"no such {kind}", ref))
+        elif ref == ident:
+            P.append(o.problem(kind, ident, (field, i), itself, ref))
+    return P
+
+
 def _check_sites(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """sites.yaml: each site's city, and links between two known sites."""
     P: list[Problem] = []
@@ -143,7 +156,6 @@ def _check_sites(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
 def _check_platforms(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """clouds.yaml: cities, sectors, regions' sites and federation partners."""
     P: list[Problem] = []
-    platforms = ids.platforms
     for p in inv.platforms:
         if p.kind == m.PlatformKind.municipal and p.city is None:
             P.append(o.problem("platform", p.id, ("city",), "a municipal platform names the city it serves"))
@@ -152,12 +164,8 @@ def _check_platforms(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
             P.append(o.problem("platform", p.id, ("sector",), "an industry platform names its sector"))
         for ri, r in enumerate(p.openstack.regions):
             P += _unknown(o, "platform", p.id, ("openstack", "regions", ri, "site"), r.site, ids.sites, "site")
-        for fi, f in enumerate(p.federates_with):
-            if f not in platforms:
-                P.append(o.problem("platform", p.id, ("federates_with", fi), "no such platform", f))
-            elif f == p.id:
-                P.append(o.problem("platform", p.id, ("federates_with", fi),
-                                   "a platform cannot federate with itself", f))
+        P += _peers(o, "platform", p.id, "federates_with", p.federates_with, ids.platforms,
+                    "a platform cannot federate with itself")
     return P
 
 
@@ -258,14 +266,9 @@ def _check_dedicated_networks(inv: m.Inventory, o: Any, ids: _Ids) -> list[Probl
 def _check_systems_and_freezes(inv: m.Inventory, o: Any, ids: _Ids) -> list[Problem]:
     """systems.yaml's references, and province.yaml's change freezes."""
     P: list[Problem] = []
-    systems = ids.systems
     for s in inv.systems:
         P += _unknown(o, "system", s.id, ("department",), s.department, ids.departments, "department")
-        for di, dep in enumerate(s.depends_on):
-            if dep not in systems:
-                P.append(o.problem("system", s.id, ("depends_on", di), "no such system", dep))
-            elif dep == s.id:
-                P.append(o.problem("system", s.id, ("depends_on", di), "a system cannot depend on itself", dep))
+        P += _peers(o, "system", s.id, "depends_on", s.depends_on, ids.systems, "a system cannot depend on itself")
         P += _unknown(o, "system", s.id, ("target_platform",), s.target_platform, ids.platforms, "platform")
 
     for fi, f in enumerate(inv.province.change_freezes):

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, RowsOpt, deprecated, emit_json, err, handle_errors, out)
+from govctl.core.clikit import (InventoryArg, JsonOpt, RowsOpt, deprecated, detailed_exitcode_opt, emit_json, err,
+                                handle_errors, out)
 from govctl.source import load, plan_ipv6
 from govctl.core.errors import ChangesPresent, InputError, RuntimeFailure
 
@@ -22,8 +23,7 @@ def ipv6_plan(
     inventory: InventoryArg = None,
     write: Annotated[bool, typer.Option("--write", help="Pin the plan in <inventory>/ipv6-allocations.yaml.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="With --write: drop pins of things no longer there.")] = False,
-    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
-                                                    help="Exit 3 when new allocations are not yet pinned.")] = False,
+    detailed_exitcode: Annotated[bool, detailed_exitcode_opt("new allocations are not yet pinned")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Allocate prefixes for everything new; show what would be pinned, and pin it with --write.

@@ -268,11 +268,16 @@ def _text(v: Any) -> str:
     return str(v).strip()
 
 
-def _p_classification(v: Any) -> str:
+def _one_of(v: Any, table: dict[str, str], expected: str) -> str:
+    """The value ``table`` gives the cell's text (any case) for; ``expected`` names the accepted ones."""
     key = _text(v).lower()
-    if key not in _CLASS:
-        raise CellError("expected unclassified/非涉密, sensitive/敏感 or classified/涉密")
-    return _CLASS[key]
+    if key not in table:
+        raise CellError(f"expected {expected}")
+    return table[key]
+
+
+def _p_classification(v: Any) -> str:
+    return _one_of(v, _CLASS, "unclassified/非涉密, sensitive/敏感 or classified/涉密")
 
 
 def _p_level(v: Any) -> int:
@@ -323,10 +328,7 @@ def _p_date(v: Any) -> date:
 
 
 def _p_status(v: Any) -> str:
-    key = _text(v).lower()
-    if key not in _STATUS:
-        raise CellError("expected legacy/待迁移, migrating/迁移中, migrated/已迁移 or retired/已下线")
-    return _STATUS[key]
+    return _one_of(v, _STATUS, "legacy/待迁移, migrating/迁移中, migrated/已迁移 or retired/已下线")
 
 
 def _p_users(v: Any) -> int:

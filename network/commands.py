@@ -10,8 +10,8 @@ from typing import Annotated, Any, cast
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (DeviceOpt, InventoryArg, InventoryOpt, JsonOpt, LimitOpt, YesOpt, emit_json, err,
-                           handle_errors, out, progress, resolve_inventory)
+from govctl.core.clikit import (DeviceOpt, InventoryArg, InventoryOpt, JsonOpt, LimitOpt, YesOpt, detailed_exitcode_opt,
+                           emit_json, err, handle_errors, out, plan_or_inventory, progress, resolve_inventory)
 from govctl.core.errors import ChangesPresent
 
 net_app = typer.Typer(no_args_is_help=True, help="Extranet device configs: render, diff, push (transactional), "
@@ -141,8 +141,7 @@ def diff_cmd(
     limit: LimitOpt = None,
     device: DeviceOpt = None,
     parallel: Annotated[int, typer.Option(help="Devices at a time.")] = 10,
-    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
-                                                    help="Exit 3 when any device would change.")] = False,
+    detailed_exitcode: Annotated[bool, detailed_exitcode_opt("any device would change")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare each device's running config with its intended config; change nothing.
@@ -172,8 +171,7 @@ def plan_cmd(
     limit: LimitOpt = None,
     device: DeviceOpt = None,
     parallel: Annotated[int, typer.Option(help="Devices read at a time.")] = 10,
-    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
-                                                    help="Exit 3 when any device would change.")] = False,
+    detailed_exitcode: Annotated[bool, detailed_exitcode_opt("any device would change")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Read each device once and record the change a push would make: per device the intended config, its
@@ -234,10 +232,7 @@ def _plan_table(plan: Any, rows: list[tuple[str, int, int]]) -> Table:
 @net_app.command("push")
 @handle_errors
 def push_cmd(
-    inventory: Annotated[Path | None, typer.Argument(
-        metavar="[PLAN_FILE|INVENTORY]", show_default=False,
-        help="A plan file from `govctl net plan --out` (push exactly that plan), or the inventory directory "
-             "(default: the current directory if it holds province.yaml, else $GOVCTL_INVENTORY).")] = None,
+    inventory: Annotated[Path | None, plan_or_inventory("govctl net plan --out", "push")] = None,
     plan_file: Annotated[Path | None, typer.Option("--plan", help="Push exactly this plan file.")] = None,
     lab: LabOpt = False,
     limit: LimitOpt = None,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from govctl.network.drivers.base import DeviceDriver
@@ -27,6 +28,17 @@ from govctl.network.verify import device_checks, wait_checks
 TIER_ORDER = ("province", "city", "county", "town")
 DriverFactory = Callable[[DeviceTarget], DeviceDriver]
 Hook = Callable[[str, str], None]  # (node, step) after each journaled step; tests inject faults here
+
+
+@contextmanager
+def _session(factory: DriverFactory, target: DeviceTarget) -> Iterator[DeviceDriver]:
+    """A session to the device, closed however the block ends (a failed open has nothing to close)."""
+    driver = factory(target)
+    driver.open()
+    try:
+        yield driver
+    finally:
+        driver.close()
 
 
 @dataclass
@@ -321,9 +333,7 @@ class Rollout:
         mid-commit by the crash, might not have). A device whose startup lags is saved now."""
         def one(node: str) -> DeviceResult:
             try:
-                driver = self.factory(self.targets[node])
-                driver.open()
-                try:
+                with _session(self.factory, self.targets[node]) as driver:
                     driver.load_replace_candidate(self.configs[node])
                     left = driver.compare_config()
                     driver.discard_config()
@@ -337,8 +347,6 @@ class Rollout:
                         if lag:
                             raise DeviceError(node, "check", f"startup config still differs by "
                                                              f"{lag.count(chr(10))} lines after saving")
-                finally:
-                    driver.close()
             except (DeviceError, GovctlError) as exc:
                 self._step(node, "check-failed", error=str(exc))
                 return DeviceResult(node, Status.failed, error=str(exc))
@@ -410,26 +418,21 @@ def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: Dr
         saved = _saved(journal, node, targets[node])
         if isinstance(saved, str):
             return DeviceResult(node, Status.rollback_failed, error=saved)
-        before, intended, platform = saved
         try:
-            driver = factory(targets[node])
-            driver.open()
-            try:
+            with _session(factory, targets[node]) as driver:
                 if node in armed:
                     disarm(driver, journal, node)
-                target = rollback_candidate(driver.get_config(), before, intended, platform)
+                target = _restored_part(driver, saved)
                 drift = driver.running_drift(target)
                 if drift:
-                    journal.record(node, "restore-intent", checkpoint=f"before/{node}.cfg", sha256=_digest(before),
-                                   lines=drift.count("\n"), scope=ROLLBACK_SCOPE)
+                    journal.record(node, "restore-intent", checkpoint=f"before/{node}.cfg",
+                                   sha256=_digest(saved[0]), lines=drift.count("\n"), scope=ROLLBACK_SCOPE)
                     driver.restore(target)
                     journal.record(node, "restored")
                 else:
                     if driver.startup_drift(target):
                         driver.save_config()
                     journal.record(node, "restored", already=True)
-            finally:
-                driver.close()
         except (DeviceError, GovctlError) as exc:
             journal.record(node, "restore-failed", error=str(exc))
             return DeviceResult(node, Status.rollback_failed, error=str(exc), seconds=time.monotonic() - t0)
@@ -442,16 +445,11 @@ def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: Dr
         saved = _saved(journal, node, targets[node])
         if isinstance(saved, str):
             return DeviceResult(node, Status.rollback_failed, error=saved)
-        before, intended, platform = saved
         try:
-            driver = factory(targets[node])
-            driver.open()
-            try:
+            with _session(factory, targets[node]) as driver:
                 # govctl's part of the device now, made equal to the saved one: the device must run it
-                target = rollback_candidate(driver.get_config(), before, intended, platform)
+                target = _restored_part(driver, saved)
                 running, startup = driver.running_drift(target), driver.startup_drift(target)
-            finally:
-                driver.close()
         except (DeviceError, GovctlError) as exc:
             journal.record(node, "rollback-check-failed", error=str(exc))
             return DeviceResult(node, Status.rollback_failed, error=f"could not read it back: {exc}")
@@ -473,6 +471,12 @@ def rollback_run(journal: Journal, targets: dict[str, DeviceTarget], factory: Dr
 
 # what a rollback restores and its final check compares, in the journal's and the user's words
 ROLLBACK_SCOPE = "govctl's owned scope and the lines the run rendered; every other line as the device has it now"
+
+
+def _restored_part(driver: DeviceDriver, saved: tuple[str, str, Platform]) -> str:
+    """The device's running config with govctl's part as ``saved`` (from ``_saved``) has it."""
+    before, intended, platform = saved
+    return rollback_candidate(driver.get_config(), before, intended, platform)
 
 
 def _saved(journal: Journal, node: str, target: DeviceTarget) -> tuple[str, str, Platform] | str:

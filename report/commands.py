@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from govctl.core.clikit import AsOfOpt, InventoryArg, JsonOpt, emit_json, handle_errors, out
+from govctl.core.clikit import AsOfOpt, InventoryArg, JsonOpt, detailed_exitcode_opt, emit_json, handle_errors, out
 from govctl.core.errors import ChangesPresent
 from govctl.migration.commands import JournalOpt, MigrationContext, SheetOpt, SystemsOpt, as_of_date
 from govctl.migration.errors import MigrationInputError
@@ -32,8 +32,7 @@ def report_cmd(
     sheet: SheetOpt = None,
     as_of: AsOfOpt = None,
     journal: JournalOpt = None,
-    detailed_exitcode: Annotated[bool, typer.Option(
-        "--detailed-exitcode", help="Exit 3 when a target is not met.")] = False,
+    detailed_exitcode: Annotated[bool, detailed_exitcode_opt("a target is not met")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Where the province stands against its plan's targets: systems on the cloud, provincial and city

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, emit_json, err, handle_errors, out,
-                                progress)
+from govctl.core.clikit import (InventoryArg, JsonOpt, StackOpt, YesOpt, detailed_exitcode_opt, emit_json, err,
+                                handle_errors, out, plan_or_inventory, progress)
 from govctl.source import load
 from govctl.core.errors import ChangesPresent, InputError, PolicyViolations
 
@@ -50,8 +50,7 @@ def plan_cmd(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown merge-request comment "
                                                               "(under 65,000 characters).")] = False,
     summary: Annotated[bool, typer.Option("--summary", help="Tables only, no per-resource lines.")] = False,
-    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
-                                                    help="Exit 3 when changes are present.")] = False,
+    detailed_exitcode: Annotated[bool, detailed_exitcode_opt("changes are present")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-run every stack; read and write no graph "
                                                               "cache.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parallel stack processes "
@@ -147,10 +146,7 @@ def _live_preview(inv: Any, stacks: list[str], directory: Path, state_dir: Path)
 @app.command("apply")
 @handle_errors
 def apply_cmd(
-    inventory: Annotated[Path | None, typer.Argument(
-        metavar="[PLAN_FILE|INVENTORY]", show_default=False,
-        help="A plan file from `govctl plan --out` (apply exactly that plan), or the inventory directory "
-             "(default: the current directory if it holds province.yaml, else $GOVCTL_INVENTORY).")] = None,
+    inventory: Annotated[Path | None, plan_or_inventory("govctl plan --out", "apply")] = None,
     stack: StackOpt = None,
     yes: YesOpt = False,
     state_dir: StateDirOpt = DEFAULT_STATE_DIR,

@@ -136,27 +136,23 @@ def _tenant_external_private(args: StackValidationArgs, report: ReportViolation)
                    "external=False and grant access_as_external to the tenant through RBAC", r.urn)
 
 
-def _tenant_of(r: PolicyResource) -> PolicyResource | None:
+def _ancestor(r: PolicyResource, type_: str) -> PolicyResource | None:
+    """The nearest component of ``type_`` above ``r``, if any."""
     cur = r.parent
     while cur is not None:
-        if cur.resource_type == TENANT_TYPE:
+        if cur.resource_type == type_:
             return cur
         cur = cur.parent
     return None
 
 
-def _under(r: PolicyResource, type_: str) -> bool:
-    cur = r.parent
-    while cur is not None:
-        if cur.resource_type == type_:
-            return True
-        cur = cur.parent
-    return False
+def _tenant_of(r: PolicyResource) -> PolicyResource | None:
+    return _ancestor(r, TENANT_TYPE)
 
 
 def _tenant_parented(args: StackValidationArgs, report: ReportViolation) -> None:
     platform_providers = {r.urn for r in args.resources
-                          if r.resource_type == PROVIDER_TYPE and _under(r, PLATFORM_TYPE)}
+                          if r.resource_type == PROVIDER_TYPE and _ancestor(r, PLATFORM_TYPE) is not None}
     by_urn = {r.urn: r for r in args.resources}
     for r in args.resources:
         if not r.resource_type.startswith(OPENSTACK):

@@ -124,6 +124,11 @@ def vendor_sample(vendor: str, name: str) -> str:
     return "".join(line for line in text.splitlines(True) if not line.startswith("#|"))
 
 
+def cut_out(text: str, first: str, resume: str) -> str:
+    """``text`` without what lies from ``first`` up to ``resume``: output with a block lost in transit."""
+    return text[:text.index(first)] + text[text.index(resume):]
+
+
 @lru_cache(maxsize=1)
 def fixture():  # noqa: ANN201
     inv = load_valid(FIXTURE).inventory

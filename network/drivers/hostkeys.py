@@ -220,6 +220,15 @@ def refusal(target: DeviceTarget, exc: BaseException) -> DeviceError | None:
     return None
 
 
+def connect_failure(target: DeviceTarget, exc: BaseException) -> DeviceError:
+    """The one line for a connect that failed (netmiko and NAPALM raise anything, over several lines):
+    the host key's refusal, else "authentication failed", else the exception's kind and first line."""
+    kind = type(exc).__name__
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = "authentication failed" if "Authentication" in kind else f"{kind}: {lines[0] if lines else ''}"
+    return refusal(target, exc) or DeviceError(target.node, "connect", reason)
+
+
 def _prefer_trusted_types(transport: paramiko.Transport, trusted: list[paramiko.PKey]) -> None:
     """Ask for the key types the device is trusted with first (as paramiko's SSHClient and
     OpenSSH do), so a server holding several keys presents the one known_hosts has."""

@@ -118,10 +118,7 @@ class NapalmAdapter:
             try:
                 self._dev.open()
             except Exception as exc:  # noqa: BLE001 - NAPALM/netmiko raise anything; one line per device
-                lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-                kind = type(exc).__name__
-                reason = "authentication failed" if "Authentication" in kind else f"{kind}: {lines[0] if lines else ''}"
-                raise hostkeys.refusal(t, exc) or DeviceError(t.node, "connect", reason) from None
+                raise hostkeys.connect_failure(t, exc) from None
 
     def close(self) -> None:
         if self._dev is not None:

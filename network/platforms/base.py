@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import TypedDict
 
+from govctl.network.models import OSPF_STATES, OspfNeighbor
+
 Path = tuple[str, ...]  # the (stripped) lines of the blocks around a line, outermost first
 
 
@@ -243,6 +245,38 @@ def full_interface_name(raw: str, abbreviations: Mapping[str, str], kind: str = 
         return name
     full = abbreviations.get(m.group(1).lower())
     return f"{full}{m.group(2)}" if full else name
+
+
+def asplain(asn: str) -> int:
+    """An AS number as a table prints it, asplain (4259905051) or asdot (65011.21531, as ``bgp asnotation dot``
+    prints it), in asplain, as the intent writes it."""
+    if "." in asn:
+        high, low = asn.split(".")
+        return int(high) * 65536 + int(low)
+    return int(asn)
+
+
+def parse_ospfv3_peer_table(text: str, command: str, row: re.Pattern[str], headers: tuple[re.Pattern[str], ...],
+                            area_heading: str, error: type[ParseError],
+                            interface_name: Callable[[str], str]) -> list[OspfNeighbor]:
+    """The neighbours of a ``display ospfv3 peer`` table (Comware, VRP): every line blank, a heading (one of
+    ``headers``; those starting with ``area_heading`` open an area) or a neighbour ``row`` (groups rid, state,
+    ifname) under an area; anything else raises ``error``, since a dropped neighbour would be a wrong verdict."""
+    out: list[OspfNeighbor] = []
+    area = False
+    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+        if any(h.match(line) for h in headers):
+            area = area or line.startswith(area_heading)
+            continue
+        m = row.match(line)
+        if not m:
+            raise error(command, f"unexpected line {line!r}")
+        if not area:
+            raise error(command, f"neighbour row before any {area_heading!r} heading: {line!r}")
+        if m["state"] not in OSPF_STATES:
+            raise error(command, f"unknown neighbour state {m['state']!r} in {line!r}")
+        out.append(OspfNeighbor(m["rid"], m["state"], interface_name(m["ifname"])))
+    return out
 
 
 @functools.lru_cache(maxsize=8)

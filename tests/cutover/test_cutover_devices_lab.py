@@ -18,8 +18,9 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -36,7 +37,7 @@ from govctl.cutover.devices import DeviceExecutor, load_overlay  # noqa: E402
 from govctl.cutover.journal import Journal  # noqa: E402
 from govctl.cutover.lab import Lab, circuit_config, device_overlay, lab_render, swing_config  # noqa: E402
 from govctl.cutover.planner import plan_cutover  # noqa: E402
-from govctl.cutover.runner import Options, execute, rollback  # noqa: E402
+from govctl.cutover.runner import Options, Outcome, execute, rollback  # noqa: E402
 from govctl.network.workflow import production_targets  # noqa: E402
 
 NETWORK = "health-net"
@@ -92,6 +93,15 @@ class World:
         overlay = load_overlay(self.overlay_path, self.plan,
                                production_targets(self.loaded.inventory, ipv6_plan(self.loaded.inventory)))
         return DeviceExecutor(self.plan, overlay, observe_seconds=1, **kw)
+
+    def execute(self, render: Callable[..., Any]) -> tuple[Journal, Outcome]:
+        """The plan run in this process under a new journal, each step typing what ``render`` gives."""
+        journal = Journal.create(self.journals, NETWORK)
+        ex = self.executor(render=render).attach(journal)
+        try:
+            return journal, execute(self.plan, ex, journal, Options(), start={"network": NETWORK, "lab": False})
+        finally:
+            ex.close()
 
     def run(self, *extra: str) -> subprocess.CompletedProcess[str]:
         return govctl("cutover", "run", NETWORK, str(self.inv), "--devices", str(self.overlay_path), "--at", AT,
@@ -236,12 +246,7 @@ def test_a_rejected_line_leaves_no_device_half_configured(world: World) -> None:
             out = [(d, t + "interface a9999\n ip address 203.0.113.300/31\nexit\n") for d, t in out]
         return out
 
-    journal = Journal.create(world.journals, NETWORK)
-    ex = world.executor(render=broken).attach(journal)
-    try:
-        outcome = execute(world.plan, ex, journal, Options(), start={"network": NETWORK, "lab": False})
-    finally:
-        ex.close()
+    journal, outcome = world.execute(broken)
     assert outcome.state == "rolled-back", outcome.message
     failed = [r for r in journal.records() if r.event == "step" and r.status == "failed"]
     assert [r.step for r in failed] == ["access-alpha-r2"]
@@ -285,12 +290,7 @@ def test_a_device_lost_mid_change_is_restored_once_it_answers_again(world: World
             _kill_sshd(world.lab, inst)  # its management goes away after its first change
         return render(step, undo)
 
-    journal = Journal.create(world.journals, NETWORK)
-    ex = world.executor(render=losing).attach(journal)
-    try:
-        outcome = execute(world.plan, ex, journal, Options(), start={"network": NETWORK, "lab": False})
-    finally:
-        ex.close()
+    journal, outcome = world.execute(losing)
     assert outcome.state == "failed" and "ROLLBACK INCOMPLETE" in outcome.message
     checks = {c["id"]: c for c in outcome.checks if c["phase"] == "rollback"}
     assert not checks["config-example-core1"]["ok"] and "not restored" in checks["config-example-core1"]["detail"]

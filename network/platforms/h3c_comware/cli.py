@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from govctl.network.models import OSPF_STATES, BgpNeighbor, OspfNeighbor
-from govctl.network.platforms.base import ParseError, full_interface_name
+from govctl.network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.platforms.base import ParseError, asplain, full_interface_name, parse_ospfv3_peer_table
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"
@@ -54,24 +54,8 @@ _PEER_HEADERS = (re.compile(r"^OSPFv3 Process \d+ with Router ID [\d.]+$"), re.c
 
 
 def parse_ospfv3_peer(text: str) -> list[OspfNeighbor]:
-    out = []
-    area = False
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        if any(h.match(line) for h in _PEER_HEADERS):
-            area = area or line.startswith("Area:")
-            continue
-        m = _PEER_ROW.match(line)
-        if not m:
-            raise ComwareParseError(OSPFV3_PEER, f"unexpected line {line!r}")
-        if not area:
-            raise ComwareParseError(OSPFV3_PEER, f"neighbour row before any 'Area:' heading: {line!r}")
-        if m["state"] not in OSPF_STATES:
-            raise ComwareParseError(OSPFV3_PEER, f"unknown neighbour state {m['state']!r} in {line!r}")
-        out.append(OspfNeighbor(m["rid"], m["state"], interface_name(m["ifname"])))
-    return out
+    return parse_ospfv3_peer_table(text, OSPFV3_PEER, _PEER_ROW, _PEER_HEADERS, "Area:", ComwareParseError,
+                                   interface_name)
 
 
 # ------------------------------------------------------------------ display ipv6 routing-table
@@ -134,11 +118,7 @@ def parse_bgp_peer(text: str) -> list[BgpNeighbor]:
             addr = str(ipaddress.ip_address(m["peer"]))
         except ValueError:
             raise ComwareParseError(BGP_IPV6_PEER, f"peer {m['peer']!r} is not an address") from None
-        asn = m["asn"]
-        if "." in asn:
-            high, low = asn.split(".")
-            asn = str(int(high) * 65536 + int(low))
-        out.append(BgpNeighbor(addr, int(asn), m["state"], int(m["pref"])))
+        out.append(BgpNeighbor(addr, asplain(m["asn"]), m["state"], int(m["pref"])))
     return out
 
 

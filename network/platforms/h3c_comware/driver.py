@@ -111,10 +111,7 @@ class ComwareDriver:
         except DeviceError:
             raise
         except Exception as exc:  # noqa: BLE001
-            kind = type(exc).__name__
-            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-            reason = "authentication failed" if "Authentication" in kind else f"{kind}: {lines[0] if lines else ''}"
-            raise hostkeys.refusal(t, exc) or self._fail("connect", reason) from None
+            raise hostkeys.connect_failure(t, exc) from None
 
     def close(self) -> None:
         if self._conn is not None:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from govctl.network.models import OSPF_STATES, BgpNeighbor, OspfNeighbor
-from govctl.network.platforms.base import ParseError, full_interface_name, ntc_template
+from govctl.network.models import BgpNeighbor, OspfNeighbor
+from govctl.network.platforms.base import (ParseError, asplain, full_interface_name, ntc_template,
+                                           parse_ospfv3_peer_table)
 
 OSPFV3_PEER = "display ospfv3 peer"
 IPV6_ROUTES = "display ipv6 routing-table"
@@ -64,30 +65,12 @@ _PEER_HEADERS = (
     re.compile(r"^Peer\(s\) in full state:\s*\d+$"), re.compile(r"^OSPFv3 Area \([\d.]+\)$"),
     re.compile(r"^Neighbor ID\s+Pri\s+State\s+Dead Time\s+Interface\s+Instance ID$"),
 )
-STATES = OSPF_STATES
 
 
 def parse_ospfv3_peer(text: str) -> list[OspfNeighbor]:
     """Neighbours of every process and area, state without the DR role ('Full/DR' -> 'Full')."""
-    out: list[OspfNeighbor] = []
-    area = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        if any(h.match(line) for h in _PEER_HEADERS):
-            if line.startswith("OSPFv3 Area"):
-                area = line
-            continue
-        m = _PEER_ROW.match(line)
-        if not m:
-            raise VrpParseError(OSPFV3_PEER, f"unexpected line {line!r}")
-        if not area:
-            raise VrpParseError(OSPFV3_PEER, f"neighbour row before any 'OSPFv3 Area' heading: {line!r}")
-        if m["state"] not in STATES:
-            raise VrpParseError(OSPFV3_PEER, f"unknown neighbour state {m['state']!r} in {line!r}")
-        out.append(OspfNeighbor(m["rid"], m["state"], interface_name(m["ifname"])))
-    return out
+    return parse_ospfv3_peer_table(text, OSPFV3_PEER, _PEER_ROW, _PEER_HEADERS, "OSPFv3 Area", VrpParseError,
+                                   interface_name)
 
 
 # ------------------------------------------------------------------ display ipv6 routing-table
@@ -167,11 +150,7 @@ def parse_bgp_peer(text: str) -> list[BgpNeighbor]:
             address = _address(row["PEER"])
         except ValueError:
             raise VrpParseError(BGP_IPV6_PEER, f"peer {row['PEER']!r} is not an address") from None
-        asn = row["ASN"]
-        if "." in asn:  # asdot notation (65011.21531) -> asplain, as intent writes it
-            high, low = asn.split(".")
-            asn = str(int(high) * 65536 + int(low))
-        out.append(BgpNeighbor(address, int(asn), row["STATE"], int(row["PREF_RCVD"] or 0)))
+        out.append(BgpNeighbor(address, asplain(row["ASN"]), row["STATE"], int(row["PREF_RCVD"] or 0)))
     return out
 
 

@@ -31,7 +31,7 @@ import re
 from typing import Any
 
 from govctl.network.models import BgpNeighbor, OspfNeighbor
-from govctl.network.platforms.base import ParseError, full_interface_name, ntc_template
+from govctl.network.platforms.base import ParseError, asplain, full_interface_name, ntc_template
 
 OSPFV3_NEIGHBORS = "show ipv6 ospf neighbor"
 IPV6_ROUTES = "show ipv6 route"
@@ -184,13 +184,6 @@ _BGP_WRAPPED = re.compile(r"^\s+" + _BGP_REST)
 _BGP_ADDR_ONLY = re.compile(r"^(?P<addr>[0-9A-Fa-f:.]+)$")
 
 
-def _asplain(asn: str) -> int:
-    if "." in asn:  # asdot (65011.21531), as ``bgp asnotation dot`` prints it
-        high, low = asn.split(".")
-        return int(high) * 65536 + int(low)
-    return int(asn)
-
-
 def parse_bgp_summary(text: str) -> list[BgpNeighbor]:
     """Sessions of ``show bgp ipv6 unicast summary``: a number in State/PfxRcd means Established
     with that many prefixes; a state name means the session is not up."""
@@ -234,8 +227,8 @@ def _session(addr: str, m: re.Match[str]) -> BgpNeighbor:
         raise IosParseError(BGP_IPV6_SUMMARY, f"neighbour {addr!r} is not an address") from None
     state = m["state"]
     if state.isdigit():
-        return BgpNeighbor(address, _asplain(m["asn"]), "Established", int(state))
-    return BgpNeighbor(address, _asplain(m["asn"]), state.split(" ")[0], 0)
+        return BgpNeighbor(address, asplain(m["asn"]), "Established", int(state))
+    return BgpNeighbor(address, asplain(m["asn"]), state.split(" ")[0], 0)
 
 
 # ------------------------------------------------------------------ ping ipv6

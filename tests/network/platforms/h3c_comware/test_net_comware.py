@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from goldens import check_golden
-from net_helpers import GOLDEN, vendor_sample
+from net_helpers import GOLDEN, cut_out, vendor_sample
 
 from govctl.network.platforms.h3c_comware import cli
 from govctl.network.platforms.h3c_comware import config as cfg
@@ -138,10 +138,9 @@ def test_ipv6_routes_and_their_count():
     assert cli.parse_ipv6_routing_table(text) == {
         "::1/128": "Direct", "2001:db8:ffff::8/128": "Direct", "2001:db8:ffff::10/128": "O_INTRA",
         "2001:db8:10::/52": "Static", "fe80::/10": "Direct"}
-    cut = text.index("Destination: 2001:DB8:FFFF::10/128")
-    rest = text.index("Destination: 2001:DB8:10::/52")
+    lost = cut_out(text, "Destination: 2001:DB8:FFFF::10/128", "Destination: 2001:DB8:10::/52")
     with pytest.raises(cli.ComwareParseError, match="announces 5 routes, 4 were read"):
-        cli.parse_ipv6_routing_table(text[:cut] + text[rest:])
+        cli.parse_ipv6_routing_table(lost)
 
 
 def test_bgp_ipv6_peers_and_ping():
