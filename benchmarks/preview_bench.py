@@ -62,7 +62,8 @@ def measure(cmd: list[str], env: dict[str, str], sample: list[float] | None = No
     import threading
 
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
     done = threading.Event()
 
     def sampler() -> None:
@@ -77,7 +78,9 @@ def measure(cmd: list[str], env: dict[str, str], sample: list[float] | None = No
     _, status, usage = os.wait4(proc.pid, 0)
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 3):
-        raise SystemExit(f"{' '.join(cmd[:6])} ... failed with {code}")
+        err.seek(0)
+        tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
+        raise SystemExit(f"{' '.join(cmd[:6])} ... failed with {code}:\n" + "\n".join(tail))
     return time.perf_counter() - started, usage.ru_maxrss / 1024, out
 
 
