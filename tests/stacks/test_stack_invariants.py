@@ -55,6 +55,12 @@ def test_tenant_resources_parented_and_on_their_platforms_provider(case: tuple) 
         for urn in platform_providers:
             prov = g.resources[urn]
             assert prov.parent == platform_urn and prov.inputs["authUrl"] == p.openstack.auth_url
+        # Captured with a clouds.yaml entry (OS_CLOUD, as once the session's cloud lab runs) the platform providers
+        # name it, and the tenant-scoped ones take the entry's auth URL from the engine's OS_* variables
+        # (stacks/credentials.py); without one, the inventory's.
+        entry = {g.resources[urn].inputs.get("cloud") for urn in platform_providers}
+        assert len(entry) == 1
+        scoped_auth_url = None if entry != {None} else p.openstack.auth_url
         for urn, r in g.resources.items():
             if not r.type.startswith("openstack:"):
                 continue
@@ -68,7 +74,7 @@ def test_tenant_resources_parented_and_on_their_platforms_provider(case: tuple) 
             if r.provider not in platform_providers:
                 scoped = g.resources[r.provider]  # a provider acting inside the tenant's own project
                 assert scoped.parent == r.parent and scoped.inputs["tenantName"] == tenant, urn
-                assert scoped.inputs["authUrl"] == p.openstack.auth_url
+                assert scoped.inputs.get("authUrl") == scoped_auth_url and scoped.inputs["cloud"] == "", urn
 
 
 def test_no_management_port_open_to_the_world_and_ethertypes_match(case: tuple) -> None:
