@@ -62,7 +62,7 @@ def _matches(new: Any, raw: Any, ids: dict[str, str], stack_urn: str) -> bool:
 
 # A provider's settings that follow where the caller's credentials come from (stacks/credentials.py), not the
 # inventory: one present in the plan and absent from the state is no change of the cloud.
-CREDENTIAL_SOURCE = ("auth_url", "cloud")
+CREDENTIAL_SOURCE = ("authUrl", "cloud")  # as the SDK names them in inputs
 
 
 def input_changes(planned: Resource, base: Resource, ids: dict[str, str]) -> list[InputChange]:
